@@ -1,0 +1,67 @@
+# lagesbild — two commands do all set-up on a fresh machine with Python 3.11+ and make:
+#   make run    install, create the SQLite database, load demo data, serve http://127.0.0.1:8000
+#   make test   install dev dependencies and system packages, lint, type-check, run every test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test install dev system-deps lint typecheck pytest bench boundaries clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/lagesbild db upgrade
+	$(BIN)/lagesbild demo load
+	$(BIN)/lagesbild user ensure-demo
+	$(BIN)/lagesbild serve --host $(HOST) --port $(PORT)
+
+# Browser tests need Debian's chromium. Installed when missing and running as root;
+# otherwise stop with a message naming the package (never skip the browser tests).
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium (Debian) for the browser tests" >&2; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-dejavu-core >/dev/null; \
+	  else \
+	    echo "error: the browser tests need Chromium. Install it: sudo apt-get install chromium chromium-driver" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
+lint: dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: dev
+	$(BIN)/mypy
+
+pytest: dev system-deps
+	$(BIN)/pytest
+
+test: dev system-deps lint typecheck pytest
+
+bench: dev
+	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/analysis.py
+
+boundaries: install
+	$(BIN)/python data/boundaries/make_boundaries.py ../shared
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

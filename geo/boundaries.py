@@ -1,0 +1,431 @@
+"""Kommun and locality (tätort) boundaries.
+
+A *boundary frame* is a :class:`geopandas.GeoDataFrame` in EPSG:4326 with the columns
+
+==============  =========  ====================================================
+column          dtype      meaning
+==============  =========  ====================================================
+kommun          str        tenant key (``"norrtalje"``, ``"vancouver"`` …)
+level           str        ``"kommun"`` or ``"locality"``
+code            str        official code (SCB ``TATORTSKOD`` / kommun code)
+name            str        name (``"Rimbo"``)
+approximate     bool       True for the derived stand-ins shipped with lagesbild
+primary         bool       localities the weekly lägesbild covers
+population      Int64      inhabitants where known
+geometry        Polygon    (Multi)Polygon, EPSG:4326
+==============  =========  ====================================================
+
+The shipped approximations (``data/boundaries/``) are produced by
+``data/boundaries/make_boundaries.py`` with :func:`derive_approximate_localities`; the
+official SCB polygons replace them through :func:`read_boundary_file` and
+:func:`store_boundaries` (``lagesbild boundaries import``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyogrio
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Connection
+
+from geo._validate import Problems
+from geo.cells import polygon_to_cells
+from geo.errors import BoundaryError
+from geo.store.tables import boundary as boundary_table
+
+#: Folder with the shipped (approximate) boundary files.
+DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "boundaries"
+LOCALITIES_FILE = "localities.geojson"
+KOMMUNER_FILE = "kommuner.geojson"
+
+BOUNDARY_COLUMNS = ["kommun", "level", "code", "name", "approximate", "primary", "population"]
+
+#: Projected CRS for metric work in Sweden (SWEREF 99 TM).
+SWEREF = "EPSG:3006"
+
+#: The tenants shipped with lagesbild: key -> (SCB kommun code, name, primary localities).
+DEFAULT_TENANTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "norrtalje": ("0188", "Norrtälje", ("0188TC109", "0188TB111", "0188TB106")),
+    "kungsor": ("1960", "Kungsör", ("1960TC101",)),
+    "solvesborg": ("1083", "Sölvesborg", ("1083TC109",)),
+}
+
+#: Overlap between two localities larger than this share of the smaller one is an error.
+OVERLAP_TOLERANCE = 0.001
+
+
+def slugify(name: str) -> str:
+    """ASCII key for a name: ``"Sölvesborg"`` -> ``"solvesborg"``."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def _empty_frame() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {c: pd.Series(dtype=object) for c in BOUNDARY_COLUMNS}, geometry=[], crs="EPSG:4326"
+    )
+
+
+def load_boundaries(level: str = "locality", kommun: str | None = None) -> gpd.GeoDataFrame:
+    """The shipped approximate boundaries (``data/boundaries/``) as a boundary frame."""
+    if level not in ("locality", "kommun"):
+        raise BoundaryError(f"level must be 'locality' or 'kommun', got {level!r}")
+    path = DATA_DIR / (LOCALITIES_FILE if level == "locality" else KOMMUNER_FILE)
+    frame = gpd.read_file(path)
+    frame["level"] = level
+    frame["population"] = frame["population"].astype("Int64")
+    frame["approximate"] = frame["approximate"].astype(bool)
+    frame["primary"] = frame["primary"].astype(bool)
+    if kommun is not None:
+        frame = frame[frame["kommun"] == kommun]
+    return frame[[*BOUNDARY_COLUMNS, "geometry"]].reset_index(drop=True)
+
+
+def read_boundaries(
+    conn: Connection, kommun: str | None = None, level: str = "locality"
+) -> gpd.GeoDataFrame:
+    """Boundaries stored in the database as a boundary frame."""
+    t = boundary_table
+    query = select(t).where(t.c.level == level).order_by(t.c.kommun, t.c.code)
+    if kommun is not None:
+        query = query.where(t.c.kommun == kommun)
+    rows = conn.execute(query).mappings().all()
+    if not rows:
+        return _empty_frame()
+    frame = pd.DataFrame([dict(r) for r in rows])
+    geoms = shapely.from_wkb(frame["geometry_wkb"].to_list())
+    frame["population"] = frame["population"].astype("Int64")
+    return gpd.GeoDataFrame(frame[BOUNDARY_COLUMNS], geometry=geoms, crs="EPSG:4326")
+
+
+def store_boundaries(
+    conn: Connection, frame: gpd.GeoDataFrame, source: str | None = None
+) -> int:
+    """Replace the stored boundaries of each (kommun, level) in ``frame``; return rows written."""
+    validate_boundaries(frame)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    frame = frame.to_crs("EPSG:4326")
+    for (kommun_key, level), _ in frame.groupby(["kommun", "level"]):
+        conn.execute(
+            delete(boundary_table).where(
+                (boundary_table.c.kommun == kommun_key) & (boundary_table.c.level == level)
+            )
+        )
+    rows = [
+        {
+            "kommun": r.kommun,
+            "level": r.level,
+            "code": str(r.code),
+            "name": str(r.name),
+            "geometry_wkb": shapely.to_wkb(r.geometry),
+            "approximate": bool(r.approximate),
+            "primary": bool(r.primary),
+            "source": source,
+            "population": None if pd.isna(r.population) else int(r.population),
+            "imported_at": now,
+        }
+        for r in frame.itertuples(index=False)
+    ]
+    if rows:
+        conn.execute(boundary_table.insert(), rows)
+    return len(rows)
+
+
+def validate_boundaries(frame: gpd.GeoDataFrame, context: str = "boundaries") -> None:
+    """Check a boundary frame: CRS, fields, polygon geometries, unique codes, no overlaps."""
+    problems = Problems(context, error=BoundaryError)
+    for col in ("kommun", "level", "code", "name"):
+        problems.check(col in frame.columns, f"field '{col}' is missing")
+    problems.check(frame.crs is not None, "the layer has no CRS")
+    problems.raise_if_any()
+    for i, row in enumerate(frame.itertuples(index=False)):
+        label = f"feature {i} ({row.name!r})"
+        geom = row.geometry
+        if geom is None or geom.is_empty:
+            problems.add(f"{label}: empty geometry")
+            continue
+        if geom.geom_type not in ("Polygon", "MultiPolygon"):
+            problems.add(f"{label}: geometry is {geom.geom_type}, expected Polygon/MultiPolygon")
+            continue
+        if not geom.is_valid:
+            problems.add(f"{label}: invalid geometry ({shapely.is_valid_reason(geom)})")
+        if not str(row.code).strip():
+            problems.add(f"{label}: field 'code' is empty")
+        if not str(row.name).strip():
+            problems.add(f"{label}: field 'name' is empty")
+    dup = frame.duplicated(["kommun", "level", "code"], keep=False)
+    for code in sorted(set(frame.loc[dup, "code"].astype(str))):
+        problems.add(f"code {code!r} occurs more than once")
+    problems.raise_if_any()
+    for (_k, level), part in frame.groupby(["kommun", "level"]):
+        if level == "locality":
+            _check_overlaps(part, problems)
+    problems.raise_if_any()
+
+
+def _check_overlaps(frame: gpd.GeoDataFrame, problems: Problems) -> None:
+    metric = frame.to_crs(SWEREF)
+    geoms = metric.geometry.to_numpy()
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    for i, j in zip(left, right, strict=True):
+        if i >= j:
+            continue
+        inter = shapely.intersection(geoms[i], geoms[j]).area
+        smaller = min(geoms[i].area, geoms[j].area)
+        if smaller > 0 and inter / smaller > OVERLAP_TOLERANCE:
+            a, b = frame.iloc[i], frame.iloc[j]
+            problems.add(
+                f"localities overlap: feature {i} ({a['name']!r}) and feature {j} "
+                f"({b['name']!r}) share {inter:,.0f} m² ({inter / smaller:.1%} of the smaller)"
+            )
+
+
+def read_boundary_file(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    name_field: str | None = None,
+    code_field: str | None = None,
+    kommun_field: str | None = None,
+    kommun_code: str | None = None,
+    level: str = "locality",
+) -> gpd.GeoDataFrame:
+    """Read official polygons (GeoPackage, GeoJSON, Shapefile; any CRS) as a raw frame.
+
+    Defaults follow the SCB tätort schema (``TATORT``, ``TATORTSKOD``, ``KOMMUN``). The
+    result has columns ``code``, ``name``, ``kommun_code`` (or None), ``population`` and
+    ``geometry`` in EPSG:4326. Every problem (missing layer, CRS, fields, bad geometries)
+    is reported in one :class:`~geo.errors.BoundaryError` naming the file and layer.
+    """
+    path = Path(path)
+    ctx = f"{path.name}" + (f", layer {layer!r}" if layer else "")
+    problems = Problems(ctx, error=BoundaryError)
+    if not path.exists() and not str(path).startswith(("zip://", "/vsizip/")):
+        raise BoundaryError(f"file not found: {path}")
+    try:
+        layers = [name for name, _ in pyogrio.list_layers(path)]
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise BoundaryError(f"cannot read {path.name}: {exc}") from exc
+    if layer is None:
+        scb = [name for name in layers if name.startswith("To20")]
+        layer = sorted(scb)[-1] if scb else layers[0]
+        ctx = f"{path.name}, layer {layer!r}"
+        problems.context = ctx
+    elif layer not in layers:
+        raise BoundaryError(f"layer {layer!r} not found; layers are {layers}", context=path.name)
+    raw = gpd.read_file(path, layer=layer)
+    fields = [c for c in raw.columns if c != "geometry"]
+    upper = {c.upper(): c for c in fields}
+
+    def pick(given: str | None, candidates: Sequence[str], what: str) -> str | None:
+        if given:
+            if given not in raw.columns:
+                problems.add(f"field {given!r} ({what}) is missing; fields are {fields}")
+                return None
+            return given
+        for cand in candidates:
+            if cand.upper() in upper:
+                return upper[cand.upper()]
+        problems.add(f"no {what} field found (tried {list(candidates)}); fields are {fields}")
+        return None
+
+    name_col = pick(name_field, ["TATORT", "name", "namn", "NAMN"], "name")
+    code_col = pick(code_field, ["TATORTSKOD", "code", "kod", "mapid", "id"], "code")
+    kommun_col = kommun_field or upper.get("KOMMUN")
+    if kommun_field and kommun_field not in raw.columns:
+        problems.add(f"field {kommun_field!r} (kommun) is missing; fields are {fields}")
+    if raw.crs is None:
+        problems.add("the layer has no CRS (.prj missing?); reproject or define it first")
+    problems.raise_if_any()
+    if raw.empty:
+        raise BoundaryError("the layer has no features", context=ctx)
+    assert name_col is not None and code_col is not None
+    pop_col = upper.get("BEF")
+    frame = gpd.GeoDataFrame(
+        {
+            "code": raw[code_col].astype(str).str.strip(),
+            "name": raw[name_col].astype(str).str.strip(),
+            "kommun_code": raw[kommun_col].astype(str) if kommun_col else None,
+            "population": pd.to_numeric(raw[pop_col], errors="coerce").astype("Int64")
+            if pop_col
+            else pd.array([None] * len(raw), dtype="Int64"),
+        },
+        geometry=raw.geometry.to_numpy(),
+        crs=raw.crs,
+    )
+    if kommun_code is not None and kommun_col:
+        frame = frame[frame["kommun_code"] == str(kommun_code)]
+        if frame.empty:
+            raise BoundaryError(f"no feature has {kommun_col} = {kommun_code!r}", context=ctx)
+    for i, row in enumerate(frame.itertuples(index=False)):
+        geom = row.geometry
+        label = f"feature {i} ({row.name!r}), field 'geometry'"
+        if geom is None or geom.is_empty:
+            problems.add(f"{label}: empty geometry")
+        elif geom.geom_type not in ("Polygon", "MultiPolygon"):
+            problems.add(f"{label}: {geom.geom_type}, expected Polygon or MultiPolygon")
+        elif not geom.is_valid:
+            problems.add(f"{label}: invalid geometry ({shapely.is_valid_reason(geom)})")
+    for col in ("code", "name"):
+        empty = frame[col].isin(["", "nan", "None"])
+        for i in np.flatnonzero(empty.to_numpy()):
+            problems.add(f"feature {int(i)}: field {col!r} is empty")
+    problems.raise_if_any()
+    frame["level"] = level
+    frame = frame.to_crs("EPSG:4326")
+    return frame
+
+
+def derive_approximate_localities(
+    tatorter: pd.DataFrame, kommuner: gpd.GeoDataFrame, tenants: dict[str, tuple[str, str, tuple[str, ...]]]
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Approximate tätort polygons from SCB representative points and land areas.
+
+    Each tätort of the tenants' kommuner becomes a disc around its SCB representative point
+    (EPSG:3006) with the tätort's land area (radius = sqrt(area_ha * 10,000 / pi)), clipped to
+    its kommun polygon. Where discs overlap, the more populous tätort keeps the overlap.
+    Returns ``(localities, kommuner)`` boundary frames in EPSG:4326.
+    """
+    codes = {code: key for key, (code, _n, _p) in tenants.items()}
+    primary = {loc for _c, _n, locs in tenants.values() for loc in locs}
+    kom = kommuner[kommuner["kommun_kod"].isin(codes)].to_crs(SWEREF)
+    tat = tatorter[tatorter["mun_code"].astype(str).str.zfill(4).isin(codes)].copy()
+    tat["mun_code"] = tat["mun_code"].astype(str).str.zfill(4)
+    tat = tat.sort_values(["population", "code"], ascending=[False, True])
+    taken: dict[str, BaseGeometry] = {}
+    rows = []
+    for r in tat.itertuples(index=False):
+        radius = float(np.sqrt(r.area_ha * 10_000 / np.pi))
+        disc = shapely.Point(r.x_sweref99tm, r.y_sweref99tm).buffer(radius, quad_segs=16)
+        kommun_poly = kom.loc[kom["kommun_kod"] == r.mun_code].geometry.iloc[0]
+        clipped = disc.intersection(kommun_poly)
+        if clipped.area < 0.5 * disc.area:
+            # representative point outside the (simplified) kommun polygon: keep the disc
+            clipped = disc
+        prior = taken.get(r.mun_code)
+        if prior is not None:
+            clipped = clipped.difference(prior)
+        if clipped.is_empty:
+            continue
+        clipped = shapely.make_valid(clipped)
+        if clipped.geom_type == "GeometryCollection":
+            clipped = shapely.union_all([g for g in clipped.geoms if g.area > 0])
+        taken[r.mun_code] = clipped if prior is None else prior.union(clipped)
+        rows.append(
+            {
+                "kommun": codes[r.mun_code],
+                "level": "locality",
+                "code": r.code,
+                "name": r.name,
+                "approximate": True,
+                "primary": r.code in primary,
+                "population": int(r.population),
+                "geometry": clipped,
+            }
+        )
+    localities = gpd.GeoDataFrame(rows, geometry="geometry", crs=SWEREF).to_crs("EPSG:4326")
+    kommun_rows = gpd.GeoDataFrame(
+        {
+            "kommun": [codes[c] for c in kom["kommun_kod"]],
+            "level": "kommun",
+            "code": kom["kommun_kod"].to_list(),
+            "name": kom["kommun"].to_list(),
+            "approximate": True,
+            "primary": True,
+            "population": pd.array([None] * len(kom), dtype="Int64"),
+        },
+        geometry=kom.geometry.to_numpy(),
+        crs=SWEREF,
+    ).to_crs("EPSG:4326")
+    return localities, kommun_rows
+
+
+def tenant_extent(
+    kommuner: gpd.GeoDataFrame, localities: gpd.GeoDataFrame, buffer_m: float = 2000.0
+) -> BaseGeometry | None:
+    """The area in which a tenant accepts positions (EPSG:4326).
+
+    The kommun polygon when there is one; otherwise the union of the localities buffered by
+    ``buffer_m`` metres (a foreign city imported as neighbourhoods has no kommun outline).
+    """
+    if len(kommuner):
+        return shapely.union_all(kommuner.geometry.to_numpy())
+    if not len(localities):
+        return None
+    metric = localities.to_crs(SWEREF if _in_sweden(localities) else localities.estimate_utm_crs())
+    hull = shapely.union_all(metric.geometry.to_numpy()).buffer(buffer_m)
+    return gpd.GeoSeries([hull], crs=metric.crs).to_crs("EPSG:4326").iloc[0]
+
+
+def _in_sweden(frame: gpd.GeoDataFrame) -> bool:
+    minx, miny, maxx, maxy = frame.total_bounds
+    return bool(10 <= minx and maxx <= 25 and 55 <= miny and maxy <= 70)
+
+
+def assign_points(
+    lat: npt.ArrayLike, lon: npt.ArrayLike, polygons: gpd.GeoDataFrame, column: str = "code"
+) -> npt.NDArray[np.object_]:
+    """Value of ``column`` of the polygon containing each point (None outside all).
+
+    Vectorized: one :func:`shapely.contains_xy` pass per polygon on the points inside its
+    bounding box (prepared geometries). Points on a shared border go to the first polygon.
+    """
+    lat = np.asarray(lat, dtype=np.float64)
+    lon = np.asarray(lon, dtype=np.float64)
+    out = np.full(lat.shape[0], None, dtype=object)
+    free = np.isfinite(lat) & np.isfinite(lon)
+    for value, geom in zip(polygons[column].to_numpy(), polygons.geometry.to_numpy(), strict=True):
+        if geom is None or geom.is_empty:
+            continue
+        minx, miny, maxx, maxy = geom.bounds
+        cand = np.flatnonzero(free & (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy))
+        if cand.size == 0:
+            continue
+        shapely.prepare(geom)
+        inside = shapely.contains_xy(geom, lon[cand], lat[cand])
+        hit = cand[inside]
+        out[hit] = value
+        free[hit] = False
+    return out
+
+
+def points_in_geometry(
+    lat: npt.ArrayLike, lon: npt.ArrayLike, geometry: BaseGeometry
+) -> npt.NDArray[np.bool_]:
+    """Whether each point lies inside ``geometry`` (EPSG:4326)."""
+    lat = np.asarray(lat, dtype=np.float64)
+    lon = np.asarray(lon, dtype=np.float64)
+    out = np.zeros(lat.shape[0], dtype=bool)
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    shapely.prepare(geometry)
+    out[ok] = shapely.contains_xy(geometry, lon[ok], lat[ok])
+    return out
+
+
+def localities_to_cells(localities: gpd.GeoDataFrame, res: int) -> pd.DataFrame:
+    """Every H3 cell at ``res`` whose centre lies inside a locality.
+
+    Returns a frame with columns ``cell`` (uint64) and ``locality`` (code), sorted by cell;
+    a cell belongs to at most one locality (the first in frame order).
+    """
+    parts = []
+    for code, geom in zip(localities["code"], localities.geometry, strict=True):
+        cells = polygon_to_cells(geom, res)
+        parts.append(pd.DataFrame({"cell": cells, "locality": code}))
+    if not parts:
+        return pd.DataFrame({"cell": np.zeros(0, np.uint64), "locality": pd.Series(dtype=object)})
+    frame = pd.concat(parts, ignore_index=True).drop_duplicates("cell")
+    frame["cell"] = frame["cell"].astype(np.uint64)
+    return frame.sort_values("cell", ignore_index=True)

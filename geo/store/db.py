@@ -1,0 +1,89 @@
+"""Engine creation, migrations and the per-kommun data version."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
+
+from geo.store.tables import data_version
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def utcnow() -> dt.datetime:
+    """Current time as naive UTC (the storage convention)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def connect(url: str, **kwargs: object) -> Engine:
+    """Create an engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout.
+
+    A relative SQLite path is resolved against the current directory and its parent
+    folder is created.
+    """
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, poolclass=NullPool, **kwargs)  # type: ignore[arg-type]
+    else:
+        engine = create_engine(url, **kwargs)  # type: ignore[arg-type]
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+    return engine
+
+
+def upgrade(engine: Engine, version_locations: Sequence[str | Path] = ()) -> None:
+    """Bring the schema to the newest revision of every branch (``alembic upgrade heads``).
+
+    Parameters
+    ----------
+    engine
+        Target database.
+    version_locations
+        Extra folders with revision files (other packages' branches), added to geo's own.
+    """
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    locations = [str(MIGRATIONS / "versions"), *(str(p) for p in version_locations)]
+    cfg.set_main_option("version_locations", " ".join(locations))
+    cfg.set_main_option("path_separator", "space")
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "heads")
+
+
+def current_version(conn: Connection, kommun: str) -> int:
+    """Data version of ``kommun`` (0 when nothing was stored yet)."""
+    value = conn.execute(
+        select(data_version.c.version).where(data_version.c.kommun == kommun)
+    ).scalar_one_or_none()
+    return int(value or 0)
+
+
+def bump_version(conn: Connection, kommun: str) -> int:
+    """Increase and return the data version of ``kommun`` (inside the caller's transaction)."""
+    now = utcnow()
+    res = conn.execute(
+        update(data_version)
+        .where(data_version.c.kommun == kommun)
+        .values(version=data_version.c.version + 1, updated_at=now)
+    )
+    if res.rowcount == 0:
+        conn.execute(data_version.insert().values(kommun=kommun, version=1, updated_at=now))
+    return current_version(conn, kommun)

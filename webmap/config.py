@@ -1,0 +1,81 @@
+"""Configuration of the web app and the command line.
+
+Settings come from a config class and can be overridden by environment variables with
+the ``LAGESBILD_`` prefix (e.g. ``LAGESBILD_DATABASE_URL``). Nothing is read from global
+mutable state: :func:`load_config` returns a plain dict handed to ``create_app``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+PREFIX = "LAGESBILD_"
+
+
+class Config:
+    """Defaults for a local installation (embedded SQLite under ``instance/``)."""
+
+    DATABASE_URL = f"sqlite:///{Path.cwd() / 'instance' / 'lagesbild.db'}"
+    SECRET_KEY: str | None = None  # generated and kept in instance/ when missing
+    INSTANCE_DIR = str(Path.cwd() / "instance")
+    #: Tile URL template; "" means no tiles (offline). Lantmäteriet's open WMTS is an option.
+    TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    TILES_ATTRIBUTION = "&copy; OpenStreetMap-bidragsgivare"
+    DEFAULT_KOMMUN = "norrtalje"
+    BABEL_DEFAULT_LOCALE = "sv"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # set True behind HTTPS (ProductionConfig)
+    WTF_CSRF_ENABLED = True
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    TESTING = False
+
+
+class ProductionConfig(Config):
+    """Behind HTTPS: secure cookies."""
+
+    SESSION_COOKIE_SECURE = True
+
+
+class TestConfig(Config):
+    """Used by the test-suite: no tiles, deterministic secret."""
+
+    TESTING = True
+    TILES = ""
+    SECRET_KEY = "test-secret-key-not-for-production"
+
+
+def _coerce(raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on", "ja"}
+    if isinstance(default, int) and not isinstance(default, bool):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    if isinstance(default, (list, dict)):
+        return json.loads(raw)
+    return raw
+
+
+def load_config(
+    base: type[Config] = Config, env: dict[str, str] | None = None, **overrides: Any
+) -> dict[str, Any]:
+    """Collect settings: class defaults, then ``LAGESBILD_*`` variables, then ``overrides``."""
+    env = dict(os.environ if env is None else env)
+    out: dict[str, Any] = {
+        k: getattr(base, k) for k in dir(base) if k.isupper() and not k.startswith("_")
+    }
+    for key, default in list(out.items()):
+        raw = env.get(PREFIX + key)
+        if raw is not None:
+            out[key] = _coerce(raw, default)
+    for key, raw in env.items():
+        if key.startswith(PREFIX) and key[len(PREFIX) :] not in out:
+            out[key[len(PREFIX) :]] = raw
+    out.update(overrides)
+    return out
