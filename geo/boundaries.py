@@ -26,8 +26,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -344,7 +345,8 @@ def derive_approximate_localities(
     tat = tat.sort_values(["population", "code"], ascending=[False, True])
     taken: dict[str, BaseGeometry] = {}
     rows = []
-    for r in tat.itertuples(index=False):
+    rows_in: Iterator[Any] = tat.itertuples(index=False)
+    for r in rows_in:
         radius = float(np.sqrt(r.area_ha * 10_000 / np.pi))
         disc = shapely.Point(r.x_sweref99tm, r.y_sweref99tm).buffer(radius, quad_segs=16)
         kommun_poly = kom.loc[kom["kommun_kod"] == r.mun_code].geometry.iloc[0]

@@ -10,16 +10,27 @@ Settings (JSON in ``kommun.settings``)::
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from geo.boundaries import DEFAULT_TENANTS, load_boundaries, slugify, store_boundaries
-from geo.errors import NotFoundError
+from geo.boundaries import (
+    DEFAULT_TENANTS,
+    load_boundaries,
+    read_boundaries,
+    read_boundary_file,
+    slugify,
+    store_boundaries,
+    validate_boundaries,
+)
+from geo.errors import BoundaryError, NotFoundError
 from geo.schema import DEFAULT_CATEGORIES, DEFAULT_TZ
-from geo.store.db import utcnow
+from geo.store.db import bump_version, utcnow
 from geo.store.tables import kommun as kommun_table
 
 
@@ -131,3 +142,149 @@ def seed_default_tenants(conn: Connection) -> list[str]:
         store_boundaries(conn, localities[localities["kommun"] == key], source="approx:SCB 2020")
         created.append(key)
     return created
+
+
+_SCB_KOMMUN_CODE = re.compile(r"^\d{4}$")
+
+
+def import_boundary_file(
+    conn: Connection,
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    name_field: str | None = None,
+    code_field: str | None = None,
+    kommun: str | None = None,
+    level: str = "locality",
+    timezone: str | None = None,
+) -> list[dict[str, Any]]:
+    """Import official polygons from a file and replace a tenant's stored boundaries.
+
+    Parameters
+    ----------
+    conn
+        Open connection (inside the caller's transaction: a failure stores nothing).
+    path, layer, name_field, code_field
+        Passed to :func:`geo.boundaries.read_boundary_file` (SCB's ``Tatorter_1980_2020.gpkg``
+        works with the defaults; any GeoJSON, GeoPackage or Shapefile in any CRS does
+        with ``name_field``/``code_field``).
+    kommun
+        Tenant key (``"norrtalje"``), SCB kommun code (``"0188"``) or a new key
+        (``"vancouver"``). A kommun that is not a tenant yet becomes one: key = slug of the
+        file's ``KOMMUNNAMN`` if present, else of ``kommun``. Without ``kommun`` the file's
+        ``KOMMUN`` field decides, for the kommuner that are tenants already.
+    level
+        ``"locality"`` or ``"kommun"``.
+    timezone
+        Time zone of a tenant created here (default Europe/Stockholm).
+
+    Returns
+    -------
+    list of dict
+        One summary per tenant: ``kommun``, ``name``, ``code``, ``created``, ``level``,
+        ``count``, ``replaced``, ``replaced_approximate``, ``file``, ``layer``.
+    """
+    if level not in ("locality", "kommun"):
+        raise BoundaryError(f"level must be 'locality' or 'kommun', got {level!r}")
+    frame = read_boundary_file(
+        path, layer=layer, name_field=name_field, code_field=code_field, level=level
+    )
+    ctx = str(frame.attrs.get("context", Path(path).name))
+    file_codes = frame["kommun_code"].dropna()
+    groups: list[tuple[str, Tenant | None, str | None, gpd.GeoDataFrame]] = []
+    if kommun is not None:
+        tenant = find_tenant(conn, kommun)
+        code = tenant.code if tenant else (kommun if _SCB_KOMMUN_CODE.match(kommun) else None)
+        part = frame
+        if code and len(file_codes) and level == "locality":
+            part = frame[frame["kommun_code"] == code]
+            if part.empty:
+                found = sorted(set(file_codes))[:20]
+                raise BoundaryError(
+                    f"no feature has KOMMUN = {code!r} (kommun {kommun!r}); "
+                    f"kommun codes in the file: {found}",
+                    context=ctx,
+                )
+        elif code and level == "kommun" and (frame["code"] == code).any():
+            part = frame[frame["code"] == code]
+        groups.append((kommun, tenant, code, part))
+    else:
+        if not len(file_codes):
+            raise BoundaryError(
+                "the file has no KOMMUN field: say which kommun the boundaries belong to "
+                "(--kommun CODE or --kommun KEY)",
+                context=ctx,
+            )
+        for code in sorted(set(file_codes)):
+            tenant = find_tenant(conn, code)
+            if tenant is not None:
+                groups.append((code, tenant, code, frame[frame["kommun_code"] == code]))
+        if not groups:
+            raise BoundaryError(
+                f"none of the file's kommuner is a tenant ({sorted(set(file_codes))[:20]}); "
+                "choose one with --kommun CODE (it becomes a new tenant)",
+                context=ctx,
+            )
+    summaries = []
+    for given, tenant, code, part in groups:
+        created = tenant is None
+        if tenant is None:
+            names = [str(v) for v in part["kommun_name"].dropna()] if "kommun_name" in part else []
+            name = names[0] if names else given
+            key = slugify(name)
+            if not key:
+                raise BoundaryError(f"cannot make a tenant key from {name!r}", context=ctx)
+            settings = {"timezone": timezone} if timezone else None
+            tenant = ensure_tenant(
+                conn,
+                key,
+                name=name if names else given.capitalize(),
+                code=code,
+                settings=settings,
+            )
+        previous = read_boundaries(conn, tenant.key, level)
+        prev_primary = dict(zip(previous["code"], previous["primary"], strict=True))
+        shipped = set(DEFAULT_TENANTS[tenant.key][2]) if tenant.key in DEFAULT_TENANTS else None
+        primary = [
+            bool(prev_primary[c])
+            if c in prev_primary
+            else (c in shipped if shipped is not None and level == "locality" else True)
+            for c in part["code"]
+        ]
+        out = gpd.GeoDataFrame(
+            {
+                "kommun": tenant.key,
+                "level": level,
+                "code": part["code"].to_numpy(),
+                "name": part["name"].to_numpy(),
+                "approximate": False,
+                "primary": primary,
+                "population": part["population"].to_numpy(),
+                "feature": part["feature"].to_numpy(),
+            },
+            geometry=part.geometry.to_numpy(),
+            crs=part.crs,
+        )
+        validate_boundaries(out, context=ctx)
+        source = f"import:{Path(path).name}" + (
+            f":{frame.attrs['layer']}" if frame.attrs.get("layer") else ""
+        )
+        count = store_boundaries(conn, out, source=source)
+        bump_version(conn, tenant.key)
+        summaries.append(
+            {
+                "kommun": tenant.key,
+                "name": tenant.name,
+                "code": tenant.code,
+                "created": created,
+                "level": level,
+                "count": count,
+                "replaced": int(len(previous)),
+                "replaced_approximate": int(previous["approximate"].astype(bool).sum())
+                if len(previous)
+                else 0,
+                "file": str(path),
+                "layer": frame.attrs.get("layer"),
+            }
+        )
+    return summaries

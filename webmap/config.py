@@ -25,6 +25,8 @@ class Config:
     TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     TILES_ATTRIBUTION = "&copy; OpenStreetMap-bidragsgivare"
     DEFAULT_KOMMUN = "norrtalje"
+    #: Create the shipped tenants (with approximate boundaries) in an empty database.
+    SEED_DEFAULT_TENANTS = True
     BABEL_DEFAULT_LOCALE = "sv"
     BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
     SESSION_COOKIE_HTTPONLY = True
@@ -34,6 +36,16 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     TESTING = False
+    #: Online geocoder for addresses the offline gazetteer does not know: "" (off, the
+    #: default), "nominatim" or "photon". Answers are cached in the database and calls are
+    #: spaced by GEOCODER_MIN_DELAY seconds.
+    GEOCODER = ""
+    GEOCODER_DOMAIN = ""
+    GEOCODER_SCHEME = "https"
+    GEOCODER_USER_AGENT = "lagesbild"
+    GEOCODER_MIN_DELAY = 1.0
+    GEOCODER_TIMEOUT = 10.0
+    GEOCODER_COUNTRY_CODES = "se"
 
 
 class ProductionConfig(Config):

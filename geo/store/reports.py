@@ -1,0 +1,254 @@
+"""Reading and writing stored reports (table ``report``).
+
+Reports come back as report frames (:mod:`geo.schema`): positions in EPSG:4326, timestamps
+tz-aware UTC, ``cell`` as ``uint64`` with ``0`` for reports without a cell. Storage keeps
+timestamps as naive UTC and cells as signed 64-bit integers (``NULL`` = no cell).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from geo._fingerprint import report_fingerprints
+from geo.schema import REPORT_COLUMNS, empty_reports
+from geo.store.db import utcnow
+from geo.store.tables import report as report_table
+
+#: Largest number of bound values in one ``IN (...)`` clause (portable across SQLite builds).
+IN_CHUNK = 900
+
+#: Columns written by :func:`insert_reports` besides ``id`` and ``created_at``.
+INSERT_COLUMNS = (
+    "kommun",
+    "source",
+    "external_id",
+    "fingerprint",
+    "occurred_at",
+    "reported_at",
+    "category",
+    "severity",
+    "description",
+    "reporter_org",
+    "location_text",
+    "lat",
+    "lon",
+    "precision",
+    "locality",
+    "cell",
+    "status",
+    "import_id",
+)
+
+
+def chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
+    """Consecutive slices of ``values`` with at most ``size`` items."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _to_utc(value: dt.datetime | pd.Timestamp | str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.to_pydatetime()
+
+
+def read_reports(
+    conn: Connection,
+    kommun: str | None = None,
+    *,
+    start: dt.datetime | pd.Timestamp | str | None = None,
+    end: dt.datetime | pd.Timestamp | str | None = None,
+    status: str | None = "approved",
+    sources: Iterable[str] | None = None,
+    categories: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Stored reports as a report frame.
+
+    Parameters
+    ----------
+    conn
+        Open connection.
+    kommun
+        Tenant key; all tenants when None.
+    start, end
+        Half-open interval ``start <= occurred_at < end`` (naive values mean UTC).
+    status
+        Only reports with this status (default ``"approved"``, the ones the analysis uses);
+        None for all.
+    sources, categories
+        Restrict to these source / category codes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns of :data:`geo.schema.REPORT_COLUMNS`, ordered by ``occurred_at`` and ``id``.
+    """
+    t = report_table
+    cols = [t.c[c] for c in REPORT_COLUMNS]
+    query = select(*cols).order_by(t.c.occurred_at, t.c.id)
+    if kommun is not None:
+        query = query.where(t.c.kommun == kommun)
+    if start is not None:
+        query = query.where(t.c.occurred_at >= _to_utc(start))
+    if end is not None:
+        query = query.where(t.c.occurred_at < _to_utc(end))
+    if status is not None:
+        query = query.where(t.c.status == status)
+    if sources is not None:
+        query = query.where(t.c.source.in_(list(sources)))
+    if categories is not None:
+        query = query.where(t.c.category.in_(list(categories)))
+    rows = conn.execute(query).all()
+    if not rows:
+        return empty_reports()
+    frame = pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
+    # keep H3 ids exact: with NULLs pandas would build a float64 column and round them
+    cell_pos = list(REPORT_COLUMNS).index("cell")
+    frame["cell"] = pd.Series([row[cell_pos] for row in rows], dtype=object)
+    return rows_to_reports(frame)
+
+
+def rows_to_reports(frame: pd.DataFrame) -> pd.DataFrame:
+    """Cast raw database rows (columns of :data:`REPORT_COLUMNS`) to a report frame."""
+    out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    for col, dtype in REPORT_COLUMNS.items():
+        values = frame[col].reset_index(drop=True)
+        if dtype.startswith("datetime64"):
+            out[col] = pd.to_datetime(values, utc=True).astype(pd.api.types.pandas_dtype(dtype))
+        elif col == "cell":
+            # exact integers: NULLs make pandas use float64, which would round H3 ids
+            cells = np.asarray(
+                [0 if v is None or pd.isna(v) else int(v) for v in values], dtype=np.int64
+            )
+            out[col] = cells.astype(np.uint64)
+        else:
+            out[col] = values.astype(pd.api.types.pandas_dtype(dtype))
+    return out
+
+
+def reports_to_rows(
+    frame: pd.DataFrame, import_id: int | None = None, created_at: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """Rows for ``INSERT INTO report`` from a report frame with a ``fingerprint`` column."""
+    n = len(frame)
+    data: dict[str, list[Any]] = {}
+    for col in INSERT_COLUMNS:
+        if col == "import_id":
+            data[col] = [import_id] * n
+        elif col in ("occurred_at", "reported_at"):
+            ts = pd.to_datetime(frame[col], utc=True).dt.tz_localize(None)
+            # datetime64[us] -> datetime.datetime objects, NaT -> None
+            data[col] = ts.to_numpy(dtype="datetime64[us]").astype(object).tolist()
+        elif col == "cell":
+            cells = frame[col].to_numpy(np.uint64).astype(np.int64)
+            data[col] = [int(c) if c != 0 else None for c in cells.tolist()]
+        elif col in ("lat", "lon", "severity"):
+            arr = frame[col].to_numpy(np.float64)
+            data[col] = [v if np.isfinite(v) else None for v in arr.tolist()]
+        else:
+            series = frame[col].astype(object)
+            data[col] = series.where(series.notna(), None).to_list()
+    now = created_at or utcnow()
+    data["created_at"] = [now] * n
+    keys = list(data)
+    return [dict(zip(keys, vals, strict=True)) for vals in zip(*data.values(), strict=True)]
+
+
+def with_fingerprints(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` plus a ``fingerprint`` column (see :mod:`geo._fingerprint`).
+
+    Without ``in_lat``/``in_lon`` the stored coordinates count as the input ones.
+    """
+    work = frame.copy()
+    for col in REPORT_COLUMNS:
+        if col not in work.columns:
+            work[col] = None
+    if "in_lat" not in work.columns:
+        work["in_lat"] = work["lat"]
+    if "in_lon" not in work.columns:
+        work["in_lon"] = work["lon"]
+    out = frame.copy()
+    out["fingerprint"] = report_fingerprints(work).to_numpy()
+    return out
+
+
+def insert_reports(
+    conn: Connection, frame: pd.DataFrame, import_id: int | None = None, return_ids: bool = True
+) -> np.ndarray:
+    """Insert a report frame; return the new ids in row order.
+
+    Rows need the report columns; a missing ``fingerprint`` is computed
+    (:func:`with_fingerprints`).
+
+    Uses one ``executemany`` (fast on every backend) and, with ``return_ids``, reads the
+    ids back by fingerprint (unique per kommun).
+    """
+    if len(frame) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if "fingerprint" not in frame.columns:
+        frame = with_fingerprints(frame)
+    rows = reports_to_rows(frame, import_id)
+    conn.execute(report_table.insert(), rows)
+    if not return_ids:
+        return np.zeros(0, dtype=np.int64)
+    ids = np.zeros(len(frame), dtype=np.int64)
+    kommuner = frame["kommun"].astype(str).to_numpy()
+    fps = frame["fingerprint"].astype(str).to_numpy()
+    for key in np.unique(kommuner):
+        sel = kommuner == key
+        found = existing_fingerprints(conn, str(key), fps[sel].tolist())
+        ids[sel] = [found[fp] for fp in fps[sel]]
+    return ids
+
+
+def existing_fingerprints(
+    conn: Connection, kommun: str, fingerprints: Sequence[str]
+) -> dict[str, int]:
+    """Fingerprint -> report id for those of ``fingerprints`` already stored for ``kommun``."""
+    t = report_table
+    found: dict[str, int] = {}
+    for part in chunks(list(fingerprints)):
+        res = conn.execute(
+            select(t.c.fingerprint, t.c.id).where(
+                (t.c.kommun == kommun) & t.c.fingerprint.in_(list(part))
+            )
+        )
+        found.update({str(fp): int(i) for fp, i in res})
+    return found
+
+
+def existing_external_ids(
+    conn: Connection, kommun: str, source: str, external_ids: Sequence[str]
+) -> dict[str, int]:
+    """External id -> report id for those already stored for ``kommun`` and ``source``."""
+    t = report_table
+    found: dict[str, int] = {}
+    for part in chunks(list(external_ids)):
+        res = conn.execute(
+            select(t.c.external_id, t.c.id).where(
+                (t.c.kommun == kommun) & (t.c.source == source) & t.c.external_id.in_(list(part))
+            )
+        )
+        found.update({str(e): int(i) for e, i in res})
+    return found
+
+
+__all__ = [
+    "existing_external_ids",
+    "existing_fingerprints",
+    "insert_reports",
+    "read_reports",
+    "reports_to_rows",
+    "rows_to_reports",
+    "with_fingerprints",
+]

@@ -1,0 +1,50 @@
+"""Shared fixtures of the geo tests: a real, migrated SQLite database in ``tmp_path``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from geo.store import connect, upgrade
+from geo.tenants import seed_default_tenants
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+REAL = SHARED / "data" / "real"
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """URL of an SQLite file in ``tmp_path`` (not yet created)."""
+    return f"sqlite:///{tmp_path / 'lagesbild.db'}"
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """Migrated database with the shipped tenants (Norrtälje, Kungsör, Sölvesborg) seeded."""
+    eng = connect(db_url)
+    upgrade(eng)
+    with eng.begin() as conn:
+        seed_default_tenants(conn)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def vancouver_engine(engine: Engine) -> Engine:
+    """``engine`` plus the tenant ``vancouver`` with the City of Vancouver neighbourhoods."""
+    from geo.tenants import import_boundary_file
+
+    with engine.begin() as conn:
+        import_boundary_file(
+            conn,
+            REAL / "vancouver-vpd-2020" / "vancouver_neighbourhoods.geojson",
+            name_field="name",
+            code_field="mapid",
+            kommun="vancouver",
+            timezone="America/Vancouver",
+        )
+    return engine

@@ -1,0 +1,160 @@
+"""``lagesbild demo``: generate and load the synthetic Norrtälje demo data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import Engine, func, inspect, select
+
+from geo.demo import (
+    DEFAULT_END,
+    DEFAULT_SEED,
+    DEFAULT_WEEKS,
+    DEMO_KOMMUN,
+    DemoData,
+    generate,
+    write,
+)
+from geo.store.db import utcnow
+from geo.store.tables import report
+from geo.tenants import seed_default_tenants
+from webmap.db import open_database
+
+
+@click.group("demo")
+def cli() -> None:
+    """Syntetiska demodata för Norrtälje (generera, ladda)."""
+
+
+def _end_option(value: str | None) -> dt.date:
+    if value is None:
+        return DEFAULT_END
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} är inget datum (ÅÅÅÅ-MM-DD)") from exc
+
+
+@cli.command("generate")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--seed", default=DEFAULT_SEED, show_default=True, type=int)
+@click.option("--weeks", default=DEFAULT_WEEKS, show_default=True, type=int)
+@click.option("--end", default=None, help=f"Sista rapporteringsdag (standard {DEFAULT_END}).")
+@click.option("--json", "as_json", is_flag=True, help="Skriv ett JSON-objekt på stdout.")
+def generate_cmd(out_dir: Path, seed: int, weeks: int, end: str | None, as_json: bool) -> None:
+    """Skriv ett syntetiskt datamaterial (reports.csv, truth.json, actions.json) i OUT_DIR."""
+    demo = generate(seed=seed, weeks=weeks, end=_end_option(end))
+    paths = write(demo, out_dir)
+    summary: dict[str, Any] = {
+        "out_dir": str(out_dir),
+        "files": {k: str(p) for k, p in paths.items()},
+        "reports": int(len(demo.reports)),
+        "hotspots": [
+            {"name": h["name"], "pattern": h["pattern"], "weeks_active": len(h["weeks_active"])}
+            for h in demo.truth["hotspots"]
+        ],
+        "actions": len(demo.actions),
+        "synthetic": True,
+    }
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+        return
+    click.echo(f"{summary['reports']} syntetiska rapporter skrivna till {out_dir}")
+    for h in summary["hotspots"]:
+        click.echo(f"  planterad hotspot: {h['name']} ({h['pattern']}, {h['weeks_active']} veckor)")
+
+
+def _store_actions(engine: Engine, demo: DemoData) -> tuple[int, str | None]:
+    """Insert the demo actions when the web app's ``actions`` table exists."""
+    if not inspect(engine).has_table("actions"):
+        return 0, "tabellen actions finns inte; åtgärderna laddades inte"
+    from webmap.tables import actions as table
+
+    names = set(table.c.keys())
+    now = utcnow()
+    stored = 0
+    with engine.begin() as conn:
+        existing = set(
+            conn.execute(
+                select(table.c.external_key).where(table.c.kommun == DEMO_KOMMUN)
+            ).scalars()
+        )
+        for item in demo.actions:
+            if item["external_key"] in existing:
+                continue
+            row: dict[str, Any] = {k: v for k, v in item.items() if k in names}
+            for key in ("planned_start", "planned_end"):
+                if isinstance(row.get(key), str):
+                    row[key] = dt.date.fromisoformat(row[key])
+            row.update({"created_by": "demo", "created_at": now, "updated_at": now})
+            conn.execute(table.insert().values(**row))
+            stored += 1
+    return stored, None
+
+
+@cli.command("load")
+@click.option("--seed", default=DEFAULT_SEED, show_default=True, type=int)
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Spara de genererade filerna i denna mapp.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Skriv ett JSON-objekt på stdout.")
+def load_cmd(seed: int, keep: Path | None, as_json: bool) -> None:
+    """Ladda demodata i en tom databas (gör inget om det redan finns rapporter)."""
+    engine = open_database()
+    with engine.connect() as conn:
+        existing = int(conn.execute(select(func.count()).select_from(report)).scalar_one())
+    if existing:
+        msg = f"databasen har redan {existing} rapporter; demodata laddas inte"
+        if as_json:
+            click.echo(json.dumps({"loaded": False, "reason": msg, "reports": existing}))
+        else:
+            click.echo(msg)
+        return
+    with engine.begin() as conn:
+        created = seed_default_tenants(conn)
+    today = dt.date.today()
+    end = min(DEFAULT_END, today - dt.timedelta(days=1))
+    demo = generate(seed=seed, end=end)
+    try:
+        from geo.ingest import ingest_file
+    except ImportError as exc:  # pragma: no cover - the ingest pipeline ships with geo
+        raise click.ClickException(f"importen (geo.ingest) saknas: {exc}") from exc
+    with tempfile.TemporaryDirectory(prefix="lagesbild-demo-") as tmp:
+        out = keep or Path(tmp)
+        paths = write(demo, out)
+        click.echo(f"importerar {len(demo.reports)} syntetiska rapporter …", err=True)
+        result = ingest_file(engine, paths["reports"], kommun=DEMO_KOMMUN)
+    actions, note = _store_actions(engine, demo)
+    summary = {
+        "loaded": True,
+        "synthetic": True,
+        "seed": seed,
+        "end": demo.truth["end"],
+        "tenants_created": created,
+        "read": int(result.read),
+        "stored": int(result.stored),
+        "duplicates": int(result.duplicates),
+        "quarantined": int(result.quarantined),
+        "reasons": dict(result.reasons),
+        "precision": dict(result.precision),
+        "actions": actions,
+        "note": note,
+        "files": str(keep) if keep else None,
+    }
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+        return
+    click.echo(
+        f"demodata laddade: {summary['stored']} rapporter, {summary['quarantined']} i karantän, "
+        f"{actions} åtgärder (syntetiska, seed {seed})"
+    )
+    if note:
+        click.echo(f"obs: {note}")
