@@ -29,6 +29,7 @@ run: install
 	$(BIN)/lagesbild db upgrade
 	$(BIN)/lagesbild demo load
 	$(BIN)/lagesbild user ensure-demo
+	$(BIN)/lagesbild analyse
 	$(BIN)/lagesbild serve --host $(HOST) --port $(PORT)
 
 # Browser tests need Debian's chromium. Installed when missing and running as root;
@@ -59,6 +60,11 @@ test: dev system-deps lint typecheck pytest
 bench: dev
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/analysis.py
+	$(BIN)/python benchmarks/forecast.py
+	$(BIN)/python benchmarks/patrol.py
+	$(BIN)/python benchmarks/gazetteer.py
+	$(BIN)/python benchmarks/web.py
+	$(BIN)/python benchmarks/load.py
 
 boundaries: install
 	$(BIN)/python data/boundaries/make_boundaries.py ../shared

@@ -47,7 +47,7 @@ WEEKDAYS_SV: tuple[str, ...] = (
 )
 
 Window = Literal["cube", "step"]
-ZoneSource = Literal["latest", "recurring", "both"]
+ZoneSource = Literal["latest", "recurring", "pattern", "all"]
 ZoneMethod = Literal["graph", "dbscan"]
 
 
@@ -81,7 +81,11 @@ class AnalysisConfig:
     ----------
     res
         H3 resolution of the analysis (8, 9 or 10); reports stored at res 10 are
-        aggregated to their parent cell.
+        aggregated to their parent cell. The default 10 with ``k=1`` gives Gi*
+        neighbourhoods of about 0.1 km2, the block scale (one res-9 cell). A small town
+        has only ~100 res-9 cells, and Gi* z-scores are capped near
+        ``sqrt(n_cells / neighbourhood)``, so res 9 finds only the strongest hotspots
+        there; use res 9 or 8 for large areas.
     step_weeks
         Length of one time step in weeks (1, 2 or 4). Longer steps suit sparse data in
         small towns: more reports per bin make patterns detectable.
@@ -107,8 +111,9 @@ class AnalysisConfig:
         ``(from_hour, to_hour)`` local hours of day, half-open; wraps midnight when
         ``from_hour > to_hour``: ``(18, 2)`` keeps 18:00-01:59.
     weights
-        Severity weight per category code; categories not listed weigh
-        ``default_weight``. Defaults from :data:`geo.schema.DEFAULT_CATEGORIES`.
+        Severity weight per category code, merged over the defaults from
+        :data:`geo.schema.DEFAULT_CATEGORIES` (give only the ones to change; 0 drops a
+        category from the weighted values). Unknown categories weigh ``default_weight``.
     serious_categories
         Categories that count as serious in grading (violence, threats, arson).
     k
@@ -133,24 +138,33 @@ class AnalysisConfig:
         ``min_steps_with_reports`` steps.
     min_step_count
         A significant step only counts as *hot* when the k-ring holds at least this
-        many reports in that step (a single report never makes a hotspot).
+        many reports in that step. In a mostly empty town two reports in one block are
+        already "significant"; requiring three kept false zones near zero on the demo data
+        (see ``tests/analysis/test_hotspots.py``).
     recurring_m, recurring_n
         A cell is *recurring* when it was hot in at least ``m`` of the last ``n`` steps.
     zone_source
         Which cells form zones: significant hot in the final step (``"latest"``),
-        recurring (``"recurring"``) or either (``"both"``).
+        recurring (``"recurring"``), a hot pattern with at least ``zone_min_hot_steps``
+        hot steps (``"pattern"``) or any of these (``"all"``).
+    zone_min_hot_steps
+        Hot steps a cell needs to join a zone through its pattern alone.
     zone_method
         ``"graph"`` (connected components of the k=1 ring graph) or ``"dbscan"``
         (scikit-learn DBSCAN on EPSG:3006 centroids); see :mod:`analysis.zones`.
     min_zone_jaccard
         Smallest member-cell Jaccard overlap that keeps a previous zone's id.
+    zone_link_k, zone_saddle_ratio
+        Hot cells this many rings apart form one area; areas are split at valleys of the
+        smoothed counts unless the pass is at least this share of the lower peak
+        (``None``: no splitting). See :mod:`analysis.zones`.
     zone_window_steps
         Steps (from the end) whose reports describe a zone (categories, sources).
     grading
         Thresholds of the suggested 5-grade scale (:class:`analysis.grading.GradingRules`).
     """
 
-    res: int = 9
+    res: int = 10
     step_weeks: int = 1
     period_weekday: int = 1
     period_hour: int = 13
@@ -178,25 +192,24 @@ class AnalysisConfig:
     hot_share: float = 0.9
     min_total: int = 5
     min_steps_with_reports: int = 2
-    min_step_count: int = 2
+    min_step_count: int = 3
     recurring_m: int = 2
     recurring_n: int = 8
-    zone_source: ZoneSource = "both"
+    zone_source: ZoneSource = "all"
+    zone_min_hot_steps: int = 2
     zone_method: ZoneMethod = "graph"
     min_zone_jaccard: float = 0.1
+    zone_link_k: int = 2
+    zone_saddle_ratio: float | None = 0.5
     zone_window_steps: int = 4
     grading: GradingRules = field(default_factory=GradingRules)
 
     def __post_init__(self) -> None:
         # normalise convenient input types (dicts, lists, strings) to hashable ones
-        if isinstance(self.weights, Mapping):
-            object.__setattr__(
-                self, "weights", tuple((str(k), float(v)) for k, v in self.weights.items())
-            )
-        else:
-            object.__setattr__(
-                self, "weights", tuple((str(k), float(v)) for k, v in self.weights)
-            )
+        given = self.weights.items() if isinstance(self.weights, Mapping) else self.weights
+        merged = dict(default_weights())
+        merged.update((str(k), float(v)) for k, v in given)
+        object.__setattr__(self, "weights", tuple(merged.items()))
         for name in ("localities", "sources", "categories"):
             object.__setattr__(self, name, _as_tuple(getattr(self, name)))
         object.__setattr__(
@@ -264,11 +277,17 @@ class AnalysisConfig:
             "recurring needs 1 <= recurring_m <= recurring_n",
         )
         p.check(
-            self.zone_source in ("latest", "recurring", "both"),
-            "zone_source must be latest, recurring or both",
+            self.zone_source in ("latest", "recurring", "pattern", "all"),
+            "zone_source must be latest, recurring, pattern or all",
         )
+        p.check(self.zone_min_hot_steps >= 1, "zone_min_hot_steps must be >= 1")
         p.check(self.zone_method in ("graph", "dbscan"), "zone_method must be graph or dbscan")
         p.check(0 <= self.min_zone_jaccard <= 1, "min_zone_jaccard must be in [0, 1]")
+        p.check(1 <= self.zone_link_k <= 3, "zone_link_k must be 1..3")
+        p.check(
+            self.zone_saddle_ratio is None or 0 <= self.zone_saddle_ratio <= 1,
+            "zone_saddle_ratio must be in [0, 1] or None",
+        )
         p.check(self.zone_window_steps >= 1, "zone_window_steps must be >= 1")
         p.raise_if_any()
 
@@ -312,9 +331,7 @@ class AnalysisConfig:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if isinstance(v, pd.Timestamp):
-                v = v.isoformat()
-            elif isinstance(v, dt.date):
+            if isinstance(v, dt.date):  # also pd.Timestamp
                 v = v.isoformat()
             elif f.name == "weights":
                 v = dict(v)

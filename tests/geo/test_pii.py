@@ -129,3 +129,9 @@ def test_redact_replaces_every_finding_and_keeps_the_rest() -> None:
     assert out == "[namn] ([personnummer]) ringde [telefonnummer] om [registreringsnummer]"
     assert redact("Inget personligt här") == "Inget personligt här"
     assert detect(None) == [] and detect("") == []
+
+
+def test_adjacent_numbers_are_separate_findings() -> None:
+    text = "ring 0701234567 0701234568 nu"
+    found = detect(text)
+    assert [text[f.start : f.end] for f in found] == ["0701234567", "0701234568"]

@@ -18,6 +18,18 @@ from geo.errors import LagesbildError
 COMMAND_MODULES: tuple[str, ...] = (
     "db",
     "serve",
+    "users",
+    "analyse",
+    "report",
+    "evaluate",
+    "patrol",
+    "boundaries",
+    "demo",
+    "retention",
+    "apikeys",
+    "ingest",
+    "quarantine",
+    "hotspots",
 )
 
 

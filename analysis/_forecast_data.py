@@ -1,0 +1,328 @@
+"""Event series: the counts (and event positions) forecasts are fitted on.
+
+An :class:`EventSeries` is a zero-filled cells x steps count matrix over a fixed cell
+universe, plus the events themselves (cell, step, position) for methods that need
+points (KDE). Windows of a series share one cache of neighbour matrices, distances and
+projected coordinates, so a rolling-origin backtest builds them once.
+
+:func:`as_series` accepts an :class:`EventSeries`, a space-time cube (anything with
+``cells``, ``counts``/``values`` and ``edges``, such as :class:`analysis.cube.SpaceTimeCube`)
+or an event frame (columns ``cell`` and ``time``/``occurred_at``, optionally ``lat``/``lon``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.sparse as sp
+from pyproj import Transformer
+
+from geo.cells import cells_to_neighbour_pairs, cells_to_points
+from geo.errors import ValidationError
+from geo.schema import Status
+
+CellArray = npt.NDArray[np.uint64]
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+WEEK = pd.Timedelta(days=7)
+
+
+def parse_step(step: str | pd.Timedelta) -> pd.Timedelta:
+    """Step length from ``"1w"``, ``"2w"``, ``"7d"``, ``"1d"`` or a Timedelta."""
+    try:
+        value = pd.Timedelta(step)
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(
+            f"step {step!r} is not a duration (use e.g. '1w', '2w', '1d')"
+        ) from exc
+    if value <= pd.Timedelta(0):
+        raise ValidationError(f"step must be positive, got {step!r}")
+    return value
+
+
+def _empty_int() -> IntArray:
+    return np.zeros(0, np.int64)
+
+
+def _empty_float() -> FloatArray:
+    return np.zeros(0, np.float64)
+
+
+@dataclass(eq=False)
+class EventSeries:
+    """Counts per cell and step with the events behind them.
+
+    Attributes
+    ----------
+    cells : uint64 (n,)
+        Sorted unique cells of the universe.
+    counts : float64 (n, T)
+        Events per cell and step (zero-filled).
+    edges : DatetimeIndex (T + 1,)
+        Step boundaries; step ``t`` holds ``edges[t] <= time < edges[t + 1]``.
+    event_index, event_step : int64 (m,)
+        Row in ``cells`` and step of each event inside the universe and the steps.
+    event_lat, event_lon : float64 (m,)
+        Event positions (NaN when unknown; then cell centres stand in).
+    """
+
+    cells: CellArray
+    counts: FloatArray
+    edges: pd.DatetimeIndex
+    event_index: IntArray = field(default_factory=_empty_int)
+    event_step: IntArray = field(default_factory=_empty_int)
+    event_lat: FloatArray = field(default_factory=_empty_float)
+    event_lon: FloatArray = field(default_factory=_empty_float)
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.cells = np.asarray(self.cells, dtype=np.uint64)
+        self.counts = np.asarray(self.counts, dtype=np.float64)
+        if self.counts.ndim != 2 or self.counts.shape[0] != self.cells.shape[0]:
+            raise ValidationError(
+                f"counts must have shape (n_cells={self.cells.shape[0]}, n_steps), "
+                f"got {self.counts.shape}"
+            )
+        if len(self.edges) != self.counts.shape[1] + 1:
+            raise ValidationError("edges must have n_steps + 1 entries")
+
+    # ------------------------------------------------------------------ shape
+    @property
+    def n_cells(self) -> int:
+        return int(self.cells.shape[0])
+
+    @property
+    def n_steps(self) -> int:
+        return int(self.counts.shape[1])
+
+    @property
+    def step(self) -> pd.Timedelta:
+        """Length of one step (one week when the series has no step)."""
+        if len(self.edges) < 2:
+            return WEEK
+        return pd.Timedelta(self.edges[1] - self.edges[0])
+
+    @property
+    def step_weeks(self) -> float:
+        return float(self.step / WEEK)
+
+    @property
+    def values(self) -> FloatArray:
+        """Alias of ``counts`` (the cube interface Gi* expects)."""
+        return self.counts
+
+    def window(self, start: int, stop: int) -> EventSeries:
+        """Steps ``start <= t < stop`` as a series sharing this one's cache."""
+        if not 0 <= start < stop <= self.n_steps:
+            raise ValidationError(f"window {start}:{stop} outside 0:{self.n_steps}")
+        keep = (self.event_step >= start) & (self.event_step < stop)
+        return EventSeries(
+            cells=self.cells,
+            counts=self.counts[:, start:stop],
+            edges=self.edges[start : stop + 1],
+            event_index=self.event_index[keep],
+            event_step=self.event_step[keep] - start,
+            event_lat=self.event_lat[keep],
+            event_lon=self.event_lon[keep],
+            cache=self.cache,
+        )
+
+    # ------------------------------------------------------------------ geometry (cached)
+    def weights(self, k: int = 1, include_self: bool = True) -> sp.csr_matrix:
+        """Binary k-ring weights between universe cells (n x n CSR)."""
+        key = ("ring", int(k), bool(include_self))
+        if key not in self.cache:
+            i, j = cells_to_neighbour_pairs(self.cells, k=int(k), include_self=include_self)
+            w = sp.csr_matrix((np.ones(i.shape[0]), (i, j)), shape=(self.n_cells, self.n_cells))
+            w.sum_duplicates()
+            w.data[:] = 1.0
+            self.cache[key] = w
+        return self.cache[key]
+
+    def transformer(self) -> Transformer:
+        """WGS84 -> local azimuthal equidistant metres centred on the universe."""
+        if "proj" not in self.cache:
+            lat, lon = cells_to_points(self.cells) if self.n_cells else (np.zeros(1), np.zeros(1))
+            lat0 = float(np.nanmean(lat)) if self.n_cells else 0.0
+            lon0 = float(np.nanmean(lon)) if self.n_cells else 0.0
+            self.cache["proj"] = Transformer.from_crs(
+                "EPSG:4326",
+                f"+proj=aeqd +lat_0={lat0:.6f} +lon_0={lon0:.6f} +datum=WGS84 +units=m",
+                always_xy=True,
+            )
+        return self.cache["proj"]
+
+    def centres_xy(self) -> FloatArray:
+        """Cell centres in local metres, shape (n, 2)."""
+        if "xy" not in self.cache:
+            lat, lon = cells_to_points(self.cells)
+            x, y = self.transformer().transform(lon, lat)
+            self.cache["xy"] = np.column_stack([x, y]).astype(np.float64)
+        return self.cache["xy"]
+
+    def events_xy(self) -> FloatArray:
+        """Event positions in local metres (cell centre where the position is unknown)."""
+        x, y = self.transformer().transform(self.event_lon, self.event_lat)
+        xy = np.column_stack([x, y]).astype(np.float64)
+        bad = ~np.isfinite(xy).all(axis=1)
+        if bad.any():
+            xy[bad] = self.centres_xy()[self.event_index[bad]]
+        return xy
+
+    def pairs_within(self, radius_m: float, k: int) -> tuple[IntArray, IntArray, FloatArray]:
+        """Cell index pairs (self included) within ``radius_m`` metres, with distances.
+
+        ``k`` is the ring size searched; it must reach ``radius_m``.
+        """
+        key = ("within", float(radius_m), int(k))
+        if key not in self.cache:
+            i, j = cells_to_neighbour_pairs(self.cells, k=int(k), include_self=True)
+            xy = self.centres_xy()
+            d = np.hypot(*(xy[i] - xy[j]).T)
+            keep = d <= radius_m
+            self.cache[key] = (i[keep], j[keep], d[keep])
+        return self.cache[key]
+
+
+# ---------------------------------------------------------------------- construction
+def events_to_series(
+    cells: npt.ArrayLike,
+    times: pd.Series | pd.DatetimeIndex,
+    step: str | pd.Timedelta = "1w",
+    *,
+    universe: npt.ArrayLike | None = None,
+    start: pd.Timestamp | None = None,
+    n_steps: int | None = None,
+    lat: npt.ArrayLike | None = None,
+    lon: npt.ArrayLike | None = None,
+    complete_only: bool = True,
+) -> EventSeries:
+    """Bin events into a zero-filled :class:`EventSeries`.
+
+    Parameters
+    ----------
+    cells
+        Cell of each event (``0`` = no cell; such events are left out).
+    times
+        Time of each event (naive or tz-aware; steps follow the given clock).
+    step
+        Step length.
+    universe
+        Cells of the study region; default: every cell with an event.
+    start
+        First step start; default: midnight before the first event.
+    n_steps
+        Number of steps; default: every step up to the last event, only complete steps
+        when ``complete_only`` (the day of the last event counts as complete).
+    lat, lon
+        Event positions (for KDE).
+    """
+    step_td = parse_step(step)
+    cell_arr = np.asarray(cells, dtype=np.uint64)
+    t = pd.DatetimeIndex(pd.to_datetime(times))
+    if cell_arr.shape[0] != len(t):
+        raise ValidationError("cells and times must have the same length")
+    ok_time = ~np.asarray(t.isna(), dtype=bool)
+    if not ok_time.any() and start is None:
+        raise ValidationError("no event has a valid time")
+    t0 = pd.Timestamp(start) if start is not None else t[ok_time].min().floor("D")
+    if n_steps is None:
+        last = t[ok_time].max()
+        if complete_only:
+            end = (last + pd.Timedelta(microseconds=1)).ceil("D")
+            n_steps = int((end - t0) // step_td)
+        else:
+            n_steps = int((last - t0) // step_td) + 1
+    n_steps = max(int(n_steps), 0)
+    edges = pd.DatetimeIndex([t0 + i * step_td for i in range(n_steps + 1)])
+    step_idx = np.full(len(t), -1, dtype=np.int64)
+    if ok_time.any():
+        delta = (t[ok_time] - t0) // step_td
+        step_idx[ok_time] = np.asarray(delta, dtype=np.int64)
+    uni = (
+        np.unique(cell_arr[cell_arr != 0])
+        if universe is None
+        else np.unique(np.asarray(universe, dtype=np.uint64))
+    )
+    uni = uni[uni != 0]
+    pos = np.searchsorted(uni, cell_arr)
+    pos = np.minimum(pos, max(uni.shape[0] - 1, 0))
+    inside = (uni[pos] == cell_arr) & (cell_arr != 0) if uni.size else np.zeros(len(t), bool)
+    keep = inside & (step_idx >= 0) & (step_idx < n_steps)
+    n = uni.shape[0]
+    counts = np.bincount(pos[keep] * n_steps + step_idx[keep], minlength=n * n_steps).reshape(
+        n, n_steps
+    )
+    lat_arr = np.full(len(t), np.nan) if lat is None else np.asarray(lat, dtype=np.float64)
+    lon_arr = np.full(len(t), np.nan) if lon is None else np.asarray(lon, dtype=np.float64)
+    return EventSeries(
+        cells=uni,
+        counts=counts.astype(np.float64),
+        edges=edges,
+        event_index=pos[keep].astype(np.int64),
+        event_step=step_idx[keep],
+        event_lat=lat_arr[keep],
+        event_lon=lon_arr[keep],
+    )
+
+
+def frame_to_series(frame: pd.DataFrame, step: str | pd.Timedelta = "1w") -> EventSeries:
+    """An event frame (``cell`` + ``time`` or a report frame) as an end-anchored series.
+
+    Report frames (with ``occurred_at`` and ``status``) keep only approved reports with a
+    cell, so locality-precision reports never enter a forecast.
+    """
+    problems = []
+    time_col = "time" if "time" in frame.columns else "occurred_at"
+    if time_col not in frame.columns:
+        problems.append("event frame: column 'time' (or 'occurred_at') is missing")
+    if "cell" not in frame.columns:
+        problems.append("event frame: column 'cell' is missing")
+    if problems:
+        raise ValidationError(problems)
+    data = frame
+    if "status" in data.columns:
+        data = data[(data["status"].astype("string") == Status.APPROVED.value).fillna(False)]
+    cells = np.asarray(data["cell"].fillna(0).to_numpy(), dtype=np.uint64)
+    lat = data["lat"].to_numpy(float) if "lat" in data.columns else None
+    lon = data["lon"].to_numpy(float) if "lon" in data.columns else None
+    times = pd.DatetimeIndex(pd.to_datetime(data[time_col]))
+    with_cell = times[(cells != 0) & ~np.asarray(times.isna(), dtype=bool)]
+    if len(with_cell) == 0:
+        raise ValidationError("event frame: no event with a cell and a time")
+    # anchored at the end: the last step ends at midnight after the latest event
+    step_td = parse_step(step)
+    end = (with_cell.max() + pd.Timedelta(microseconds=1)).ceil("D")
+    n_steps = max(1, int(np.ceil((end - with_cell.min().floor("D")) / step_td)))
+    return events_to_series(
+        cells, times, step_td, start=end - n_steps * step_td, n_steps=n_steps, lat=lat, lon=lon
+    )
+
+
+def as_series(data: Any) -> EventSeries:
+    """Coerce an :class:`EventSeries`, a cube or an event frame to an :class:`EventSeries`."""
+    if isinstance(data, EventSeries):
+        return data
+    if isinstance(data, pd.DataFrame):
+        return frame_to_series(data)
+    if hasattr(data, "cells") and hasattr(data, "edges"):
+        counts = getattr(data, "counts", None)
+        if counts is None:
+            counts = data.values
+        return EventSeries(
+            cells=np.asarray(data.cells, dtype=np.uint64),
+            counts=np.asarray(counts, dtype=np.float64),
+            edges=pd.DatetimeIndex(data.edges),
+        )
+    raise ValidationError(
+        f"cannot fit a forecast on {type(data).__name__}: give an event frame, "
+        "a space-time cube or an EventSeries"
+    )
+
+
+__all__ = ["EventSeries", "as_series", "events_to_series", "frame_to_series", "parse_step"]

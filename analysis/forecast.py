@@ -1,0 +1,400 @@
+"""Risk forecast for the next period: where will the next incidents happen?
+
+Every forecaster is a small estimator: parameters in ``__init__``, ``fit(data)`` returns
+``self``, results end in ``_`` (``cells_``, ``risk_``), ``predict()`` returns the risk as a
+Series indexed by cell. ``data`` is an event frame (``cell`` + ``time``, or a report
+frame), a space-time cube (:class:`analysis.cube.SpaceTimeCube`) or an
+:class:`~analysis._forecast_data.EventSeries`; every step of it is training history and
+the forecast is for the step right after the last one.
+
+The product's method, :class:`RiskForecast` (``"lagesbild"``)
+----------------------------------------------------------------
+Expected events per cell in the next step, from three principled parts:
+
+1. **Recency-weighted counts.** Step ``s`` weighs ``0.5 ** (age_weeks / half_life)``
+   (default half-life 13 weeks: a quarter of a year), giving a weighted count ``e_i``
+   per cell and an exposure ``E = sum(weights)`` in steps. Hotspots are persistent, so
+   the memory is long; recent steps count somewhat more.
+2. **Local prior.** The neighbourhood rate ``m_i`` is the weighted count of the
+   cell's k-ring (cell included; ``k=1``, about 400 m across at res 10) per cell and
+   step; cells outside the universe count as zero.
+3. **Empirical-Bayes shrinkage** (Poisson-Gamma, Marshall 1991). With a Gamma prior of
+   mean ``m_i`` and shape ``kappa`` the posterior mean rate is::
+
+       risk_i = (e_i + kappa) / (E + kappa / m_i)
+
+   ``kappa`` is estimated from the data by the method of moments
+   (``kappa = mean(m^2) / (mean((e/E - m)^2) - mean(m / E))`` over cells with
+   ``m > 0``), so sparse cells and short histories are pooled with their
+   neighbourhood while data-rich cells keep their own rate. Nothing is tuned per city.
+
+Baselines (same interface)
+--------------------------
+* :class:`LastKForecast` (``"last_k"``): events in the last ``k`` steps (default 8 weeks,
+  the same memory as prospective mapping).
+* :class:`KDEForecast` (``"kde"``): scikit-learn Gaussian ``KernelDensity`` of the
+  training events in local metres (fixed bandwidth 250 m), evaluated at cell centres.
+* :class:`ProspectiveForecast` (``"prospective"``): Bowers, Johnson & Pease (2004):
+  every event within 400 m and 8 weeks adds ``1 / (1 + d) * 1 / (1 + w)``, ``d`` the
+  distance in cell widths (centre spacing), ``w`` the age in whole weeks.
+* :class:`GiStarForecast` (``"gistar"``): the Gi* z-score of the latest step
+  (:class:`analysis.getis_ord.GetisOrdGiStar`, k=1 ring, cube window).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.neighbors import KernelDensity
+
+from analysis._forecast_data import EventSeries, as_series
+from analysis.getis_ord import GetisOrdGiStar
+from geo.cells import average_edge_m, cells_resolution
+from geo.errors import ValidationError
+
+FloatArray = npt.NDArray[np.float64]
+CellArray = npt.NDArray[np.uint64]
+
+
+class Forecaster(Protocol):
+    """What :mod:`analysis.evaluate` needs from a forecaster."""
+
+    cells_: CellArray
+    risk_: FloatArray
+
+    def fit(self, data: Any) -> Forecaster: ...
+
+    def predict(self) -> pd.Series: ...
+
+
+class _Forecast:
+    """Shared plumbing: validation, fitted attributes and ``predict``."""
+
+    name = "forecast"
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor parameters (scikit-learn style)."""
+        return {k: v for k, v in vars(self).items() if not k.endswith("_")}
+
+    def _series(self, data: Any) -> EventSeries:
+        series = as_series(data)
+        problems = []
+        if series.n_cells == 0:
+            problems.append("no cells to forecast")
+        if series.n_steps == 0:
+            problems.append("no time steps to learn from")
+        if problems:
+            raise ValidationError(problems, context=type(self).__name__)
+        return series
+
+    def _done(self, series: EventSeries, risk: FloatArray) -> None:
+        risk = np.asarray(risk, dtype=np.float64)
+        self.cells_ = series.cells
+        self.risk_ = np.where(np.isfinite(risk), risk, -np.inf)
+        start = series.edges[-1]
+        self.period_ = (start, start + series.step)
+
+    def predict(self) -> pd.Series:
+        """Risk per cell for the next step (higher = more likely)."""
+        if not hasattr(self, "risk_"):
+            raise ValidationError(f"{type(self).__name__} is not fitted; call fit() first")
+        return pd.Series(self.risk_, index=pd.Index(self.cells_, name="cell"), name="risk")
+
+    def fit(self, data: Any) -> _Forecast:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+def _ages_weeks(series: EventSeries) -> FloatArray:
+    """Age of each step in weeks (0 for the latest step)."""
+    ages = (series.n_steps - 1 - np.arange(series.n_steps)) * series.step_weeks
+    return np.asarray(ages, dtype=np.float64)
+
+
+def _ring_size(k: int) -> int:
+    return 1 + 3 * k * (k + 1)
+
+
+def estimate_kappa(e: FloatArray, exposure: float, m: FloatArray) -> float:
+    """Method-of-moments shape of the Gamma prior (large = pool fully with the prior).
+
+    Under ``y_i ~ Poisson(E * r_i)``, ``r_i ~ Gamma(mean m_i, shape kappa)``:
+    ``E[(y_i/E - m_i)^2] = m_i / E + m_i^2 / kappa``.
+    """
+    ok = m > 0
+    if not ok.any():
+        return 1.0
+    r = e[ok] / exposure
+    excess = float(np.mean((r - m[ok]) ** 2) - np.mean(m[ok] / exposure))
+    second = float(np.mean(m[ok] ** 2))
+    if excess <= 0 or second <= 0:
+        return 1e6  # no variation beyond Poisson noise: the neighbourhood says it all
+    return float(np.clip(second / excess, 1e-3, 1e6))
+
+
+class RiskForecast(_Forecast):
+    """The product's forecast: recency-weighted counts with local empirical-Bayes pooling.
+
+    Parameters
+    ----------
+    half_life_weeks
+        Half-life of the recency weights in weeks.
+    k
+        Ring size of the local prior (1 = the cell and its six neighbours).
+    shrinkage
+        ``"auto"`` estimates the prior shape ``kappa`` from the data; a number fixes it.
+
+    Attributes
+    ----------
+    cells_ : uint64 (n,)
+    risk_ : float (n,)
+        Expected events per cell in the next step.
+    rate_ : float (n,)
+        The cell's own recency-weighted rate per step (``e / E``).
+    prior_ : float (n,)
+        Neighbourhood rate per cell and step.
+    kappa_ : float
+        Shape of the Gamma prior used.
+    exposure_ : float
+        Sum of the step weights (effective number of steps).
+    """
+
+    name = "lagesbild"
+
+    def __init__(
+        self, half_life_weeks: float = 13.0, k: int = 1, shrinkage: float | str = "auto"
+    ) -> None:
+        self.half_life_weeks = half_life_weeks
+        self.k = k
+        self.shrinkage = shrinkage
+
+    def fit(self, data: Any) -> RiskForecast:
+        problems = []
+        if not self.half_life_weeks > 0:
+            problems.append("half_life_weeks must be > 0")
+        if int(self.k) < 0:
+            problems.append("k must be >= 0")
+        if self.shrinkage != "auto" and not (
+            isinstance(self.shrinkage, (int, float)) and self.shrinkage > 0
+        ):
+            problems.append("shrinkage must be 'auto' or a positive number")
+        if problems:
+            raise ValidationError(problems, context="RiskForecast")
+        series = self._series(data)
+        w = 0.5 ** (_ages_weeks(series) / float(self.half_life_weeks))
+        e = series.counts @ w
+        exposure = float(w.sum())
+        if int(self.k) > 0:
+            W = series.weights(int(self.k), include_self=True)
+            m = np.asarray(W @ e).ravel() / (_ring_size(int(self.k)) * exposure)
+        else:
+            m = np.full(series.n_cells, e.sum() / (series.n_cells * exposure))
+        kappa = (
+            estimate_kappa(e, exposure, m) if self.shrinkage == "auto" else float(self.shrinkage)  # type: ignore[arg-type]
+        )
+        risk = (e + kappa) * m / (exposure * m + kappa)
+        self.rate_ = e / exposure
+        self.prior_ = m
+        self.kappa_ = kappa
+        self.exposure_ = exposure
+        self._done(series, risk)
+        return self
+
+
+class LastKForecast(_Forecast):
+    """Events in the last ``k`` steps (a naive hotspot map).
+
+    Parameters
+    ----------
+    k
+        Number of most recent steps counted (all when the history is shorter).
+    """
+
+    name = "last_k"
+
+    def __init__(self, k: int = 8) -> None:
+        self.k = k
+
+    def fit(self, data: Any) -> LastKForecast:
+        if int(self.k) < 1:
+            raise ValidationError("k must be >= 1", context="LastKForecast")
+        series = self._series(data)
+        self._done(series, series.counts[:, -int(self.k) :].sum(axis=1))
+        return self
+
+
+class KDEForecast(_Forecast):
+    """Gaussian kernel density of the training events, evaluated at cell centres.
+
+    Parameters
+    ----------
+    bandwidth_m
+        Fixed bandwidth in metres.
+    max_points
+        Training events above this number are sampled (seeded) to bound the cost.
+    seed
+        Seed of that sample.
+    rtol
+        Relative tolerance of scikit-learn's tree evaluation.
+    """
+
+    name = "kde"
+
+    def __init__(
+        self,
+        bandwidth_m: float = 250.0,
+        max_points: int = 20_000,
+        seed: int = 0,
+        rtol: float = 1e-4,
+    ) -> None:
+        self.bandwidth_m = bandwidth_m
+        self.max_points = max_points
+        self.seed = seed
+        self.rtol = rtol
+
+    def fit(self, data: Any) -> KDEForecast:
+        if not self.bandwidth_m > 0:
+            raise ValidationError("bandwidth_m must be > 0", context="KDEForecast")
+        series = self._series(data)
+        grid = series.centres_xy()
+        if series.event_index.size == 0:
+            # a cube without event positions: the counts sit at their cell centres
+            total = series.counts.sum(axis=1)
+            has = total > 0
+            log_sum = self._log_kernel_sum(grid[has], grid, total[has])
+        else:
+            # A Gaussian KDE is a sum over events, so the window's density is the sum of
+            # per-step densities; those are cached by step start and shared by the
+            # overlapping windows of a backtest (the result equals one fit on all points).
+            xy = series.events_xy()
+            parts = []
+            for t in range(series.n_steps):
+                key = ("kde", float(self.bandwidth_m), float(self.rtol), series.edges[t])
+                if key not in series.cache:
+                    pts = xy[series.event_step == t]
+                    series.cache[key] = self._log_kernel_sum(pts, grid)
+                parts.append(series.cache[key])
+            log_sum = np.logaddexp.reduce(np.vstack(parts), axis=0)
+        self._done(series, log_sum)  # log of the summed kernels: same ranking as density
+        return self
+
+    def _log_kernel_sum(
+        self, points: FloatArray, grid: FloatArray, weights: FloatArray | None = None
+    ) -> FloatArray:
+        """``log(sum_j w_j K(x - p_j))`` at every grid point (``-inf`` without points)."""
+        if points.shape[0] == 0:
+            return np.full(grid.shape[0], -np.inf)
+        total = float(points.shape[0] if weights is None else np.sum(weights))
+        if weights is None and points.shape[0] > int(self.max_points):
+            rng = np.random.default_rng(self.seed)
+            points = points[rng.choice(points.shape[0], int(self.max_points), replace=False)]
+        kde = KernelDensity(
+            bandwidth=float(self.bandwidth_m), kernel="gaussian", rtol=float(self.rtol)
+        )
+        kde.fit(points, sample_weight=weights)
+        return kde.score_samples(grid) + np.log(total)
+
+
+class ProspectiveForecast(_Forecast):
+    """Prospective hotspotting (Bowers, Johnson & Pease 2004).
+
+    Parameters
+    ----------
+    radius_m
+        Spatial bandwidth: events farther than this from a cell centre add nothing.
+    weeks
+        Temporal bandwidth: only events younger than this many weeks count.
+    cell_width_m
+        Distance unit of the ``1 / (1 + d)`` decay; default the centre spacing of
+        neighbouring cells at the series' resolution (``sqrt(3)`` x average edge).
+    """
+
+    name = "prospective"
+
+    def __init__(
+        self, radius_m: float = 400.0, weeks: float = 8.0, cell_width_m: float | None = None
+    ) -> None:
+        self.radius_m = radius_m
+        self.weeks = weeks
+        self.cell_width_m = cell_width_m
+
+    def fit(self, data: Any) -> ProspectiveForecast:
+        if not (self.radius_m > 0 and self.weeks > 0):
+            raise ValidationError("radius_m and weeks must be > 0", context="ProspectiveForecast")
+        series = self._series(data)
+        edge = average_edge_m(cells_resolution(series.cells))
+        width = float(self.cell_width_m or math.sqrt(3.0) * edge)
+        # the k-ring must reach radius_m in every direction (spacing varies ~ +-20 %)
+        k = max(1, math.ceil(float(self.radius_m) / (0.8 * math.sqrt(3.0) / 2 * width)))
+        key = ("prospective", float(self.radius_m), width)
+        if key not in series.cache:
+            i, j, d = series.pairs_within(float(self.radius_m), k)
+            series.cache[key] = sp.csr_matrix(
+                (1.0 / (1.0 + d / width), (i, j)), shape=(series.n_cells, series.n_cells)
+            )
+        W = series.cache[key]
+        age = np.floor(_ages_weeks(series) + 1e-9)
+        tw = np.where(age < float(self.weeks), 1.0 / (1.0 + age), 0.0)
+        self._done(series, np.asarray(W @ (series.counts @ tw)).ravel())
+        return self
+
+
+class GiStarForecast(_Forecast):
+    """Rank cells by the Gi* z-score of the latest step.
+
+    Parameters
+    ----------
+    k
+        Ring size of the Gi* neighbourhood.
+    window
+        Gi* reference window (``"cube"``: all cells and steps, as in the emerging
+        hotspot analysis).
+    """
+
+    name = "gistar"
+
+    def __init__(self, k: int = 1, window: str = "cube") -> None:
+        self.k = k
+        self.window = window
+
+    def fit(self, data: Any) -> GiStarForecast:
+        series = self._series(data)
+        gi = GetisOrdGiStar(k=int(self.k), window=self.window).fit(series)  # type: ignore[arg-type]
+        self._done(series, gi.z_[:, -1])
+        return self
+
+
+#: Method name -> forecaster class (names used by ``lagesbild evaluate``).
+FORECASTERS: dict[str, type[_Forecast]] = {
+    RiskForecast.name: RiskForecast,
+    LastKForecast.name: LastKForecast,
+    KDEForecast.name: KDEForecast,
+    ProspectiveForecast.name: ProspectiveForecast,
+    GiStarForecast.name: GiStarForecast,
+}
+
+
+def make_forecaster(method: str, **params: Any) -> _Forecast:
+    """A forecaster by method name (see :data:`FORECASTERS`)."""
+    if method not in FORECASTERS:
+        raise ValidationError(
+            f"unknown forecast method {method!r}; choose from {sorted(FORECASTERS)}"
+        )
+    return FORECASTERS[method](**params)
+
+
+__all__ = [
+    "FORECASTERS",
+    "Forecaster",
+    "GiStarForecast",
+    "KDEForecast",
+    "LastKForecast",
+    "ProspectiveForecast",
+    "RiskForecast",
+    "estimate_kappa",
+    "make_forecaster",
+]

@@ -1,0 +1,744 @@
+"""Hotspot zones: adjacent hot cells merged into named places with stable ids.
+
+Which cells
+-----------
+Cells that are significant hot in the final step (``zone_source="latest"``),
+*recurring* (hot in at least ``m`` of the last ``n`` steps, ``"recurring"``), that have
+one of the eight hot patterns with at least ``min_hot_steps`` hot steps (``"pattern"``;
+this keeps a sporadic or historical hotspot on the list between its bursts), or any of
+these (``"all"``, default); never ``too_few_reports`` cells.
+
+Zone pattern
+------------
+A zone is classified like a cell (:func:`analysis.emerging.classify_patterns`) from its
+own series. The zone is taken as one neighbourhood of ``n_cells`` cells: its summed
+weighted counts per step are standardized with the same global window as the cells (a
+Gi*-style z). A step is hot when that z is significant (two-sided normal ``p <= alpha``,
+one test per zone and step), positive and the zone holds at least ``min_step_count``
+reports; cold when significant and negative. The trend is Mann-Kendall on the zone z.
+(Rules over member cells are worse: "any member hot" tests many cells at once and makes
+large zones look hot in random weeks; a single core cell is too noisy when a hotspot
+spreads over many cells.) Areas whose own series has no pattern are dropped
+(``drop_no_pattern``): their cells were hot one at a time, not together. The
+``trend`` column is Mann-Kendall on the zone's weighted report counts.
+Evidence (``count_window``, ``serious_window``, ``reporters_window``, categories,
+sources, the zone series) counts the reports in the zone's cells.
+``serious_hot`` tells whether serious reports *alone* (violence/threats, arson) form a
+significant Gi* hotspot (same settings, at least ``serious_min_count`` serious reports in
+the k-ring) in a member cell during the zone window: serious incidents clustering.
+
+How they merge
+--------------
+First, hot cells at most ``link_k`` rings apart (default 2: one quiet cell inside a
+hotspot does not cut it) are linked. ``method="graph"`` (default): connected components
+of the k-ring graph (:func:`scipy.sparse.csgraph.connected_components` on the cube's
+neighbour matrix). ``method="dbscan"``: scikit-learn ``DBSCAN(min_samples=1)`` on the cell
+centres projected to SWEREF 99 TM (EPSG:3006) with ``eps = (link_k + 0.5) x`` the
+distance between neighbouring centres. Both give the same areas on an H3 grid (that
+``eps`` links exactly the ring neighbours); the graph is exact by construction, needs
+no projection and is many times faster (``benchmarks/analysis.py`` measures both: 0.3 ms
+against 8 ms for ~450 hot cells), so it is the default.
+
+Then each area is split at valleys of the k-ring-smoothed report counts
+(:func:`split_at_saddles`): in a busy town two hotspots a few hundred metres apart are
+often joined by a chain of hot cells, and one zone spanning both would get one name,
+one pattern and one trend.
+
+Stable ids
+----------
+``fit(cube, previous_zones=...)`` matches each new zone to the zones of earlier weeks by
+the Jaccard overlap of their member cells (compared at the coarser of the two
+resolutions). All pairs with overlap ``>= min_jaccard`` are taken greedily, best overlap
+first; ties go to the older previous zone (earlier ``first_seen``), then the smaller id.
+Each previous id is used at most once; a zone that splits keeps its id in the part with
+the larger overlap, and of two zones that merge, the better-overlapping (then older) id
+survives. Unmatched zones get new ids ``Z0001``, ``Z0002``, ... continuing after the
+largest previous number. Passing the zones of several earlier weeks lets a zone that
+paused for a week get its id back.
+
+Names
+-----
+The nearest place of a ``places`` table (``DataFrame[name, lat, lon]``, e.g. a
+gazetteer) within ``name_max_m`` of the zone centre; otherwise ``"<locality> zon <id>"``.
+
+Event-level clustering of many points (:func:`cluster_events`) never runs DBSCAN on raw
+points: points are aggregated to fine H3 cells first and the weighted cells are
+clustered (``sample_weight`` = events per cell).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import SimpleNamespace
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from pyproj import Transformer
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+from scipy.special import ndtr
+from sklearn.cluster import DBSCAN
+
+from analysis._mannkendall import mann_kendall
+from analysis.emerging import (
+    PATTERN_CODE,
+    PATTERN_LABELS_SV,
+    PATTERNS,
+    EmergingHotspots,
+    classify_patterns,
+)
+from analysis.getis_ord import GetisOrdGiStar
+from geo.cells import (
+    average_edge_m,
+    cells_resolution,
+    cells_to_parent,
+    cells_to_points,
+    cells_to_polygons,
+    cells_to_strings,
+    points_to_cells,
+    strings_to_cells,
+)
+from geo.errors import ValidationError
+
+SWEREF = "EPSG:3006"
+
+#: The eight hot patterns.
+HOT_PATTERNS: tuple[str, ...] = tuple(p for p in PATTERNS if p.endswith("_hot"))
+_TO_SWEREF = Transformer.from_crs("EPSG:4326", SWEREF, always_xy=True)
+
+#: Columns of the zones GeoDataFrame (plus ``geometry``, EPSG:4326).
+ZONE_COLUMNS: tuple[str, ...] = (
+    "id",
+    "name",
+    "locality",
+    "n_cells",
+    "cells",
+    "lat",
+    "lon",
+    "pattern",
+    "pattern_sv",
+    "trend",
+    "trend_tau",
+    "trend_p",
+    "z_max",
+    "hot_now",
+    "hot_cells_now",
+    "steps_hot",
+    "count_window",
+    "weighted_window",
+    "serious_window",
+    "serious_hot",
+    "reporters_window",
+    "count_total",
+    "window_weeks",
+    "top_categories",
+    "top_sources",
+    "first_seen",
+    "last_seen",
+    "matched",
+    "jaccard",
+)
+
+
+def lonlat_to_sweref(
+    lon: npt.ArrayLike, lat: npt.ArrayLike
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """WGS84 lon/lat to SWEREF 99 TM metres (x east, y north)."""
+    x, y = _TO_SWEREF.transform(np.asarray(lon, float), np.asarray(lat, float))
+    return np.asarray(x, float), np.asarray(y, float)
+
+
+def cells_to_components(W: sp.spmatrix, members: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Component label (0..) of each of ``members`` in the graph ``W`` restricted to them."""
+    if members.size == 0:
+        return np.zeros(0, np.int64)
+    sub = sp.csr_matrix(W)[members][:, members]
+    _, labels = connected_components(sub, directed=False)
+    return labels.astype(np.int64)
+
+
+def cells_to_dbscan(cells: npt.ArrayLike, k: int = 1) -> npt.NDArray[np.int64]:
+    """DBSCAN labels of cells with ``eps`` linking their ring-``k`` neighbours (EPSG:3006)."""
+    arr = np.asarray(cells, dtype=np.uint64)
+    if arr.size == 0:
+        return np.zeros(0, np.int64)
+    lat, lon = cells_to_points(arr)
+    x, y = lonlat_to_sweref(lon, lat)
+    spacing = np.sqrt(3.0) * average_edge_m(cells_resolution(arr))
+    eps = spacing * (k + 0.5)
+    labels = DBSCAN(eps=eps, min_samples=1).fit_predict(np.c_[x, y])
+    return labels.astype(np.int64)
+
+
+def split_at_saddles(
+    W: sp.spmatrix,
+    members: npt.NDArray[np.int64],
+    labels: npt.NDArray[np.int64],
+    score: npt.NDArray[np.float64],
+    saddle_ratio: float = 0.5,
+) -> npt.NDArray[np.int64]:
+    """Split connected groups of cells at valleys of ``score`` (a graph watershed).
+
+    Each member climbs to its highest neighbour (within the same group, k-ring ``W``)
+    until it reaches a peak; cells that reach the same peak form a basin. Two touching
+    basins of one group merge again when the pass between them (the highest
+    ``min(score_i, score_j)`` over touching cells ``i``, ``j``) is at least ``saddle_ratio``
+    times the lower of their peaks, so only real valleys split a group: two hotspots
+    700 m apart joined by a busy street stay two zones, a plateau with noise stays one.
+
+    Returns new labels ``0..`` for ``members``.
+    """
+    m = members.shape[0]
+    if m == 0:
+        return labels
+    sub = sp.csr_matrix(W)[members][:, members].tocoo()
+    same = labels[sub.row] == labels[sub.col]
+    rows, cols = sub.row[same], sub.col[same]
+    sc = score[members] + np.arange(m) * 1e-12  # strict order: no ties between cells
+    # best neighbour (self included) of each member
+    order = np.lexsort((sc[cols], rows))
+    rows_o, cols_o = rows[order], cols[order]
+    last = np.r_[rows_o[1:] != rows_o[:-1], True]
+    best = np.arange(m)
+    best[rows_o[last]] = cols_o[last]
+    best = np.where(sc[best] >= sc, best, np.arange(m))
+    peak = best.copy()
+    while True:  # pointer jumping to the peak
+        nxt = peak[peak]
+        if np.array_equal(nxt, peak):
+            break
+        peak = nxt
+    # merge basins over high passes (union-find on peaks)
+    parent = np.arange(m)
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    cross = peak[rows] != peak[cols]
+    if cross.any():
+        pa, pb = peak[rows[cross]], peak[cols[cross]]
+        height = np.minimum(sc[rows[cross]], sc[cols[cross]])
+        for k in np.argsort(-height, kind="stable"):
+            a, b = find(int(pa[k])), find(int(pb[k]))
+            if a == b:
+                continue
+            low = min(sc[a], sc[b])
+            if height[k] >= saddle_ratio * low:
+                hi, lo = (a, b) if sc[a] >= sc[b] else (b, a)
+                parent[lo] = hi
+    roots = np.asarray([find(int(p)) for p in peak])
+    _, new = np.unique(roots, return_inverse=True)
+    return new.astype(np.int64)
+
+
+def cluster_events(
+    lat: npt.ArrayLike,
+    lon: npt.ArrayLike,
+    *,
+    eps_m: float = 150.0,
+    min_events: int = 10,
+    res: int = 11,
+    weights: npt.ArrayLike | None = None,
+) -> npt.NDArray[np.int64]:
+    """DBSCAN cluster label of each event (``-1`` = noise), via weighted H3 cells.
+
+    Points are binned to H3 cells at ``res`` (res 11: edge ~25 m); each occupied cell is
+    one DBSCAN sample at its centre (EPSG:3006) with ``sample_weight`` = its events, so
+    ``min_events`` counts events, not cells. A million points cluster in seconds because
+    DBSCAN sees only the occupied cells.
+    """
+    la = np.asarray(lat, float)
+    lo = np.asarray(lon, float)
+    cells = points_to_cells(la, lo, res)
+    ok = cells != 0
+    labels = np.full(la.shape[0], -1, dtype=np.int64)
+    if not ok.any():
+        return labels
+    uniq, inv = np.unique(cells[ok], return_inverse=True)
+    w = np.ones(int(ok.sum())) if weights is None else np.asarray(weights, float)[ok]
+    cell_w = np.bincount(inv, weights=w, minlength=uniq.shape[0])
+    clat, clon = cells_to_points(uniq)
+    x, y = lonlat_to_sweref(clon, clat)
+    cell_labels = DBSCAN(eps=eps_m, min_samples=min_events).fit_predict(
+        np.c_[x, y], sample_weight=cell_w
+    )
+    labels[ok] = cell_labels[inv]
+    return labels
+
+
+def _as_cell_set(value: Any) -> npt.NDArray[np.uint64]:
+    if value is None:
+        return np.zeros(0, np.uint64)
+    items = list(value) if not isinstance(value, str) else value.split(",")
+    if not items:
+        return np.zeros(0, np.uint64)
+    if isinstance(items[0], str):
+        return np.unique(strings_to_cells([s.strip() for s in items]))
+    return np.unique(np.asarray(items, dtype=np.uint64))
+
+
+def _id_number(zone_id: str) -> int:
+    m = re.search(r"(\d+)$", str(zone_id))
+    return int(m.group(1)) if m else 0
+
+
+def match_zones(
+    new_cells: list[npt.NDArray[np.uint64]],
+    previous: pd.DataFrame | None,
+    min_jaccard: float = 0.1,
+    id_prefix: str = "Z",
+    order: npt.ArrayLike | None = None,
+) -> tuple[list[str], list[float], list[pd.Timestamp | None]]:
+    """Ids for new zones given earlier zones (see the module docstring for the rule).
+
+    Returns the id, the Jaccard overlap with the matched previous zone (0 for new) and
+    the previous ``first_seen`` (``None`` for new) of each new zone.
+    """
+    n_new = len(new_cells)
+    ids: list[str | None] = [None] * n_new
+    jac = [0.0] * n_new
+    first: list[pd.Timestamp | None] = [None] * n_new
+    next_no = 1
+    if previous is not None and len(previous):
+        prev = previous.reset_index(drop=True)
+        prev_ids = prev["id"].astype(str).tolist()
+        next_no = max((_id_number(i) for i in prev_ids), default=0) + 1
+        prev_first = (
+            pd.to_datetime(prev["first_seen"], utc=True)
+            if "first_seen" in prev.columns
+            else pd.Series([pd.NaT] * len(prev))
+        )
+        prev_sets = [_as_cell_set(c) for c in prev["cells"]]
+        pairs: list[tuple[float, int, str, int, int]] = []
+        for a, cells_a in enumerate(new_cells):
+            if cells_a.size == 0:
+                continue
+            for b, cells_b in enumerate(prev_sets):
+                if cells_b.size == 0:
+                    continue
+                ra, rb = cells_resolution(cells_a), cells_resolution(cells_b)
+                r = min(ra, rb)
+                sa = np.unique(cells_to_parent(cells_a, r)) if ra != r else cells_a
+                sb = np.unique(cells_to_parent(cells_b, r)) if rb != r else cells_b
+                inter = np.intersect1d(sa, sb, assume_unique=True).size
+                if inter == 0:
+                    continue
+                j = inter / (sa.size + sb.size - inter)
+                if j >= min_jaccard:
+                    ts = prev_first.iloc[b]
+                    age = int(ts.value) if pd.notna(ts) else np.iinfo(np.int64).max
+                    pairs.append((-j, age, prev_ids[b], a, b))
+        pairs.sort(key=lambda t: (t[0], t[1], _id_number(t[2]), t[2]))
+        used_prev: set[str] = set()
+        for negj, _age, pid, a, b in pairs:
+            if ids[a] is not None or pid in used_prev:
+                continue
+            ids[a] = pid
+            jac[a] = -negj
+            ts = prev_first.iloc[b]
+            first[a] = ts if pd.notna(ts) else None
+            used_prev.add(pid)
+    seq = np.arange(n_new) if order is None else np.asarray(order)
+    for ai in seq:
+        if ids[int(ai)] is None:
+            ids[int(ai)] = f"{id_prefix}{next_no:04d}"
+            next_no += 1
+    return [str(i) for i in ids], jac, first
+
+
+def _top(frame: pd.DataFrame, column: str, n: int = 3) -> list[dict[str, Any]]:
+    if frame.empty:
+        return []
+    s = frame.groupby(column, dropna=True)["count"].sum().sort_values(ascending=False)
+    return [{"code": str(k), "count": int(v)} for k, v in s.head(n).items()]
+
+
+class HotspotZones:
+    """Merge hot cells into zones with names, polygons, evidence and stable ids.
+
+    Parameters
+    ----------
+    source
+        ``"latest"``, ``"recurring"``, ``"pattern"`` or ``"all"`` (see module docstring).
+    method
+        ``"graph"`` or ``"dbscan"``.
+    min_jaccard
+        Smallest overlap that keeps a previous id.
+    window_steps
+        Steps from the end whose reports describe the zone (counts, categories).
+    places
+        Optional ``DataFrame[name, lat, lon]`` to name zones after.
+    locality_names
+        Optional mapping locality code -> name (fallback names, ``locality`` column).
+    name_max_m
+        Farthest distance of a place used as a name.
+    simplify_m
+        Simplification tolerance of the dissolved polygons (metres, approximately).
+    id_prefix
+        Prefix of new ids.
+    emerging
+        Parameters for an internal :class:`EmergingHotspots` when ``fit`` gets none.
+    min_hot_steps
+        Hot steps a cell with a hot pattern needs to join a zone through its pattern.
+    serious_min_count
+        Serious reports a k-ring needs in a step for ``serious_hot``.
+    link_k
+        Hot cells at most this many rings apart belong to one area (2 bridges a single
+        quiet cell inside a hotspot).
+    saddle_ratio
+        Areas are split at valleys of the smoothed report counts
+        (:func:`split_at_saddles`); ``None`` keeps whole connected areas.
+    drop_no_pattern
+        Drop areas whose own series shows no pattern: cells that were hot one by one
+        but are no hotspot together (multiple testing over many cells).
+
+    Attributes
+    ----------
+    zones_ : geopandas.GeoDataFrame (EPSG:4326)
+        One row per zone, columns :data:`ZONE_COLUMNS` + ``geometry``; sorted by
+        ``weighted_window`` descending.
+    labels_ : int ndarray (n_cells,)
+        Row of ``zones_`` of each cube cell, ``-1`` outside zones.
+    zone_ids_ : object ndarray (n_cells,)
+        Zone id of each cube cell (``None`` outside zones).
+    """
+
+    def __init__(
+        self,
+        source: Literal["latest", "recurring", "pattern", "all"] = "all",
+        method: Literal["graph", "dbscan"] = "graph",
+        min_jaccard: float = 0.1,
+        window_steps: int = 4,
+        places: pd.DataFrame | None = None,
+        locality_names: Mapping[str, str] | None = None,
+        name_max_m: float = 600.0,
+        simplify_m: float = 3.0,
+        id_prefix: str = "Z",
+        emerging: Mapping[str, Any] | None = None,
+        min_hot_steps: int = 2,
+        serious_min_count: int = 2,
+        link_k: int = 2,
+        saddle_ratio: float | None = 0.5,
+        drop_no_pattern: bool = True,
+    ) -> None:
+        self.drop_no_pattern = drop_no_pattern
+        self.link_k = link_k
+        self.saddle_ratio = saddle_ratio
+        self.min_hot_steps = min_hot_steps
+        self.serious_min_count = serious_min_count
+        self.source = source
+        self.method = method
+        self.min_jaccard = min_jaccard
+        self.window_steps = window_steps
+        self.places = places
+        self.locality_names = locality_names
+        self.name_max_m = name_max_m
+        self.simplify_m = simplify_m
+        self.id_prefix = id_prefix
+        self.emerging = emerging
+
+    @classmethod
+    def from_config(cls, config: Any, **kwargs: Any) -> HotspotZones:
+        """Build from an :class:`analysis.config.AnalysisConfig` (+ ``places`` etc.)."""
+        return cls(
+            source=config.zone_source,
+            method=config.zone_method,
+            min_jaccard=config.min_zone_jaccard,
+            window_steps=config.zone_window_steps,
+            min_hot_steps=config.zone_min_hot_steps,
+            link_k=config.zone_link_k,
+            saddle_ratio=config.zone_saddle_ratio,
+            **kwargs,
+        )
+
+    def _check(self) -> None:
+        problems = []
+        if self.source not in ("latest", "recurring", "pattern", "all"):
+            problems.append("source must be latest, recurring, pattern or all")
+        if self.method not in ("graph", "dbscan"):
+            problems.append("method must be graph or dbscan")
+        if not 0 <= self.min_jaccard <= 1:
+            problems.append("min_jaccard must be in [0, 1]")
+        if self.window_steps < 1:
+            problems.append("window_steps must be >= 1")
+        if self.places is not None:
+            missing = {"name", "lat", "lon"} - set(self.places.columns)
+            if missing:
+                problems.append(f"places needs columns {sorted(missing)}")
+        if problems:
+            raise ValidationError(problems, context="HotspotZones")
+
+    def candidates(self, emerging: EmergingHotspots) -> npt.NDArray[np.bool_]:
+        """Cells that form zones (see the module docstring)."""
+        latest = emerging.hot_[:, -1]
+        recurring = emerging.recurring_
+        hot_pattern = np.isin(emerging.pattern_, HOT_PATTERNS) & (
+            emerging.hot_.sum(axis=1) >= self.min_hot_steps
+        )
+        if self.source == "latest":
+            cand = latest.copy()
+        elif self.source == "recurring":
+            cand = recurring.copy()
+        elif self.source == "pattern":
+            cand = hot_pattern
+        else:
+            cand = latest | recurring | hot_pattern
+        return cand & ~emerging.too_few_
+
+    def fit(
+        self,
+        cube: Any,
+        previous_zones: pd.DataFrame | None = None,
+        emerging: EmergingHotspots | None = None,
+    ) -> HotspotZones:
+        """Find the zones of ``cube``; keep ids of matching ``previous_zones``.
+
+        Parameters
+        ----------
+        cube
+            :class:`analysis.cube.SpaceTimeCube`.
+        previous_zones
+            Zones of earlier weeks: a frame with ``id``, ``cells`` (list of cell hex
+            strings or integers) and optionally ``first_seen`` (e.g. an earlier
+            ``zones_``).
+        emerging
+            A fitted :class:`EmergingHotspots` of ``cube`` (fitted here when missing).
+        """
+        self._check()
+        if emerging is None:
+            emerging = EmergingHotspots(**dict(self.emerging or {})).fit(cube)
+        n, T = cube.values.shape
+        cand = self.candidates(emerging)
+        members = np.flatnonzero(cand).astype(np.int64)
+        if self.method == "graph":
+            comp = cells_to_components(cube.weights(self.link_k), members)
+        else:
+            comp = cells_to_dbscan(cube.cells[members], k=self.link_k)
+        if self.saddle_ratio is not None and members.size:
+            totals_all = np.asarray(cube.values).sum(axis=1)
+            score = np.asarray(cube.weights(1) @ totals_all).ravel()
+            comp = split_at_saddles(cube.weights(1), members, comp, score, self.saddle_ratio)
+        n_zones = int(comp.max()) + 1 if comp.size else 0
+        groups = [members[comp == z] for z in range(n_zones)]
+
+        # each zone's own series, z, hot/cold steps, trend and pattern, over its cells.
+        # (Over the cells plus their k-ring, the "footprint", tested worse: more
+        # background made random weeks significant and diluted steady hotspots.)
+        values = np.asarray(cube.values)
+        counts = np.asarray(cube.counts)
+        alpha = getattr(emerging, "alpha", 0.05)
+        feet = list(groups)
+        series = np.asarray([values[f].sum(axis=0) for f in feet]).reshape(n_zones, T)
+        zcounts = np.asarray([counts[f].sum(axis=0) for f in feet]).reshape(n_zones, T)
+        sizes = np.asarray([f.size for f in feet], dtype=np.int64)
+        zone_z = self._zone_z(series, sizes, emerging)
+        if zone_z is not None:
+            pz = 2.0 * ndtr(-np.abs(zone_z))
+            min_count = getattr(emerging, "min_step_count", 3)
+            zone_hot = (pz <= alpha) & (zone_z > 0) & (zcounts >= min_count)
+            zone_cold = (pz <= alpha) & (zone_z < 0)
+            trend_input = zone_z
+        else:  # no window statistics (a bare stand-in): any member hot / all cold
+            zone_hot = np.asarray([emerging.hot_[g].any(axis=0) for g in groups]).reshape(
+                n_zones, T
+            )
+            zone_cold = np.asarray([emerging.cold_[g].all(axis=0) for g in groups]).reshape(
+                n_zones, T
+            )
+            trend_input = series
+        zone_trend = (
+            mann_kendall(trend_input, alpha=alpha).trend if n_zones else np.zeros(0, np.int8)
+        )
+        zone_codes = classify_patterns(
+            zone_hot, zone_cold, zone_trend, getattr(emerging, "hot_share", 0.9)
+        )
+        keep = np.ones(n_zones, dtype=bool)
+        if self.drop_no_pattern and zone_z is not None:
+            keep = zone_codes != PATTERN_CODE["no_pattern"]
+        groups = [g for g, k in zip(groups, keep, strict=True) if k]
+        feet = [f for f, k in zip(feet, keep, strict=True) if k]
+        series, zcounts, zone_hot = series[keep], zcounts[keep], zone_hot[keep]
+        zone_codes = zone_codes[keep]
+        n_zones = len(groups)
+        self.dropped_ = int((~keep).sum())
+
+        w0 = max(0, T - self.window_steps)
+        totals = values.sum(axis=1)
+        window_w = values[:, w0:].sum(axis=1)
+        # order zones by recent weighted reports so new ids are deterministic
+        order = np.argsort([-window_w[f].sum() for f in feet], kind="stable")
+        groups = [groups[i] for i in order]
+        feet = [feet[i] for i in order]
+        series, zone_hot, zone_codes = series[order], zone_hot[order], zone_codes[order]
+        ids, jac, prev_first = match_zones(
+            [cube.cells[g] for g in groups],
+            previous_zones,
+            self.min_jaccard,
+            self.id_prefix,
+        )
+
+        detail = cube.detail
+        det_window = detail[detail["step"] >= w0] if len(detail) else detail
+        det_cells = det_window["cell_index"].to_numpy() if len(det_window) else np.zeros(0, int)
+
+        starts = cube.step_starts
+        rows: list[dict[str, Any]] = []
+        geoms = []
+        hot = emerging.hot_
+        mk = mann_kendall(series, alpha=alpha) if n_zones else None
+        serious_hot = self._serious_hot(cube, emerging)
+        step_weeks = getattr(cube, "step_weeks", 1)
+        for zi, g in enumerate(groups):
+            cells = cube.cells[g]
+            lat, lon = cells_to_points(cells)
+            wts = totals[g] + 1e-9
+            clat = float(np.average(lat, weights=wts))
+            clon = float(np.average(lon, weights=wts))
+            pattern = PATTERNS[int(zone_codes[zi])]
+            hot_steps = np.flatnonzero(zone_hot[zi])
+            first_seen = starts[hot_steps[0]] if hot_steps.size else starts[-1]
+            last_seen = starts[hot_steps[-1]] if hot_steps.size else starts[-1]
+            if prev_first[zi] is not None and prev_first[zi] < first_seen:
+                first_seen = prev_first[zi]
+            locs = pd.Series(cube.locality[g]).dropna()
+            locality = None
+            if len(locs):
+                locality = str(pd.Series(locs.to_numpy(), dtype=object).value_counts().index[0])
+            f = feet[zi]
+            dz = det_window[np.isin(det_cells, f)] if len(det_window) else det_window
+            trend = 0 if mk is None else int(mk.trend[zi])
+            rows.append(
+                {
+                    "id": ids[zi],
+                    "name": None,
+                    "locality": locality,
+                    "n_cells": int(g.size),
+                    "cells": [str(s) for s in cells_to_strings(cells)],
+                    "lat": clat,
+                    "lon": clon,
+                    "pattern": pattern,
+                    "pattern_sv": PATTERN_LABELS_SV[pattern],
+                    "trend": {1: "increasing", -1: "decreasing"}.get(trend, "none"),
+                    "trend_tau": float(mk.tau[zi]) if mk is not None else 0.0,
+                    "trend_p": float(mk.p[zi]) if mk is not None else 1.0,
+                    "z_max": float(emerging.z_[g, -1].max()),
+                    "hot_now": bool(zone_hot[zi, -1]) if T else False,
+                    "hot_cells_now": int(hot[g, -1].sum()),
+                    "steps_hot": int(zone_hot[zi].sum()),
+                    "count_window": int(counts[f, w0:].sum()),
+                    "weighted_window": float(window_w[f].sum()),
+                    "serious_window": int(np.asarray(cube.serious)[f, w0:].sum()),
+                    "serious_hot": bool(serious_hot[g, w0:].any()),
+                    "reporters_window": int(dz["reporter_org"].dropna().nunique())
+                    if len(dz)
+                    else 0,
+                    "count_total": int(counts[f].sum()),
+                    "window_weeks": int((T - w0) * step_weeks),
+                    "top_categories": _top(dz, "category"),
+                    "top_sources": _top(dz, "source"),
+                    "first_seen": first_seen,
+                    "last_seen": last_seen,
+                    "matched": jac[zi] > 0,
+                    "jaccard": float(jac[zi]),
+                }
+            )
+            poly = shapely.union_all(cells_to_polygons(cells))
+            tol = self.simplify_m / 111_320.0
+            geoms.append(poly.simplify(tol, preserve_topology=True))
+        zones = gpd.GeoDataFrame(
+            pd.DataFrame(rows, columns=list(ZONE_COLUMNS)), geometry=geoms, crs="EPSG:4326"
+        )
+        if n_zones:
+            zones["name"] = self._names(zones)
+        zones = zones.sort_values(
+            ["weighted_window", "id"], ascending=[False, True], ignore_index=True
+        )
+        self.zones_ = zones
+        row_of_id = {zid: r for r, zid in enumerate(zones["id"])}
+        labels = np.full(n, -1, dtype=np.int64)
+        zone_ids = np.full(n, None, dtype=object)
+        for zi, g in enumerate(groups):
+            labels[g] = row_of_id[ids[zi]]
+            zone_ids[g] = ids[zi]
+        self.labels_ = labels
+        self.zone_ids_ = zone_ids
+        self.series_ = pd.DataFrame(series, index=ids, columns=starts)
+        return self
+
+    @staticmethod
+    def _zone_z(
+        series: npt.NDArray[np.float64], sizes: npt.NDArray[np.int64], emerging: Any
+    ) -> npt.NDArray[np.float64] | None:
+        """Gi*-style z of each zone taken as one neighbourhood (same global window).
+
+        ``None`` when ``emerging`` carries no fitted Gi* (no window statistics).
+        """
+        gi = getattr(emerging, "gistar_", None)
+        if gi is None:
+            return None
+        T = series.shape[1]
+        mean = np.broadcast_to(np.asarray(gi.mean_, dtype=float), (T,))
+        std = np.broadcast_to(np.asarray(gi.std_, dtype=float), (T,))
+        N = float(gi.n_window_)
+        c = sizes.astype(float)[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = (series - c * mean[None, :]) / (std[None, :] * np.sqrt(c * (N - c) / (N - 1)))
+        return np.where(np.isfinite(z), z, 0.0)
+
+    def _serious_hot(self, cube: Any, emerging: EmergingHotspots) -> npt.NDArray[np.bool_]:
+        """Cells x steps where serious reports alone form a significant Gi* hotspot."""
+        serious = np.asarray(cube.serious, dtype=np.float64)
+        if not serious.any():
+            return np.zeros(serious.shape, dtype=bool)
+        gi = emerging.gistar_
+        k = getattr(emerging, "k", 1)
+        W = cube.weights(k)
+        sgi = GetisOrdGiStar(
+            k=k, window=gi.window, time_lag=gi.time_lag, fdr=gi.fdr, alpha=gi.alpha
+        ).fit(SimpleNamespace(values=serious), weights=W)  # type: ignore[arg-type]
+        ring = np.asarray(W @ serious)
+        return sgi.significant_ & (sgi.z_ > 0) & (ring >= self.serious_min_count)
+
+    def _names(self, zones: pd.DataFrame) -> list[str]:
+        names: list[str | None] = [None] * len(zones)
+        if self.places is not None and len(self.places):
+            px, py = lonlat_to_sweref(self.places["lon"], self.places["lat"])
+            tree = cKDTree(np.c_[px, py])
+            zx, zy = lonlat_to_sweref(zones["lon"], zones["lat"])
+            dist, idx = tree.query(np.c_[zx, zy])
+            place_names = self.places["name"].astype(str).to_numpy()
+            for r, (d, i) in enumerate(zip(dist, idx, strict=True)):
+                if d <= self.name_max_m:
+                    names[r] = str(place_names[i])
+        out: list[str] = []
+        loc_names = dict(self.locality_names or {})
+        for r, nm in enumerate(names):
+            if nm is None:
+                loc = zones["locality"].iloc[r]
+                base = loc_names.get(loc, loc) if loc is not None else None
+                nm = f"{base} zon {zones['id'].iloc[r]}" if base else f"zon {zones['id'].iloc[r]}"
+            if nm in out:  # two zones near the same place
+                nm = f"{nm} ({zones['id'].iloc[r]})"
+            out.append(nm)
+        return out
+
+
+__all__ = [
+    "ZONE_COLUMNS",
+    "HotspotZones",
+    "cells_to_components",
+    "cells_to_dbscan",
+    "cluster_events",
+    "split_at_saddles",
+    "lonlat_to_sweref",
+    "match_zones",
+]

@@ -1,0 +1,158 @@
+"""Benchmark: forecast accuracy on Vancouver 2020 (speed, the default table, sensitivity).
+
+1. ``evaluate_s``: the whole ``lagesbild evaluate`` pipeline (read the .csv.gz, drop
+   unlocated rows, bin, 26 rolling origins x 5 methods x 3 coverages) and its table of
+   median hit rate, PAI and PEI* (res 10, weekly steps, 26 training weeks, 26 origins).
+2. Sensitivity: the same backtest for other parameters of every method (``last_k`` with
+   k = 1 ... 26, KDE bandwidths, the product's half-life and ring), with the median PEI*
+   and the mean paired difference to the product's default (per origin, with its
+   standard error), so no conclusion rests on one parameter choice.
+3. A reference that is *not* a forecast (it peeks at the future): each cell's count over
+   all 51 other weeks of the year. It shows how close to the attainable ceiling the
+   count-based methods get at this scale.
+
+Prints one JSON object::
+
+    python benchmarks/forecast.py [--boundary]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+# benchmarks/analysis.py is named like the package: keep this folder off the import path
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from analysis.evaluate import (  # noqa: E402
+    DEFAULT_METHODS,
+    backtest,
+    evaluate_events,
+    prepare_series,
+    rank_cells,
+    read_events,
+    score_flags,
+)
+from geo.cells import cells_area_m2  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "real" / "vancouver-vpd-2020"
+CSV = DATA / "crimedata_csv_AllNeighbourhoods_2020.csv.gz"
+HOODS = DATA / "vancouver_neighbourhoods.geojson"
+COVERAGES = (0.005, 0.01, 0.05)
+
+VARIANTS: list[tuple[str, dict[str, Any]]] = [
+    ("last_k", {"k": 1}),
+    ("last_k", {"k": 4}),
+    ("last_k", {"k": 13}),
+    ("last_k", {"k": 26}),
+    ("kde", {"bandwidth_m": 100.0}),
+    ("kde", {"bandwidth_m": 150.0}),
+    ("kde", {"bandwidth_m": 400.0}),
+    ("prospective", {"radius_m": 200.0, "weeks": 4.0}),
+    ("gistar", {"k": 1, "window": "step"}),
+    ("lagesbild", {"half_life_weeks": 6.5}),
+    ("lagesbild", {"half_life_weeks": 26.0}),
+    ("lagesbild", {"k": 0}),
+    ("lagesbild", {"k": 2}),
+]
+
+
+def _load(boundary: bool) -> tuple[pd.DataFrame, dict[str, int], Any]:
+    raw = pd.read_csv(CSV, low_memory=False)
+    events, summary = read_events(
+        raw,
+        time_parts=["YEAR", "MONTH", "DAY", "HOUR", "MINUTE"],
+        x_col="X",
+        y_col="Y",
+        crs="EPSG:32610",
+    )
+    region = None
+    if boundary:
+        import geopandas as gpd
+
+        region = gpd.read_file(HOODS).to_crs(4326).geometry.make_valid().union_all()
+    return events, summary, region
+
+
+def _pei(scores: pd.DataFrame) -> pd.DataFrame:
+    return scores.pivot_table(index="origin", columns="coverage", values="pei_star")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--boundary", action="store_true", help="A = the 22 neighbourhoods")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    events, summary, region = _load(args.boundary)
+    result = evaluate_events(events, boundary=region, read_summary=summary)
+    evaluate_s = time.perf_counter() - started
+
+    series, info = prepare_series(events, res=10, step="1w", n_steps=52, boundary=region)
+    A = info["area_m2"]
+    base = backtest(series, methods={"lagesbild": DEFAULT_METHODS["lagesbild"]}, total_area_m2=A)
+    base_pei = _pei(base)
+    sensitivity = []
+    for method, params in [(m, p) for m, p in DEFAULT_METHODS.items()] + VARIANTS:
+        merged = {**DEFAULT_METHODS[method], **params}
+        scores = backtest(series, methods={method: merged}, total_area_m2=A)
+        pei = _pei(scores)
+        diff = pei - base_pei
+        sensitivity.append(
+            {
+                "method": method,
+                "params": merged,
+                "pei_star_median": {str(c): round(float(pei[c].median()), 4) for c in COVERAGES},
+                "pai_median": {
+                    str(c): round(float(v), 2)
+                    for c, v in scores.groupby("coverage")["pai"].median().items()
+                },
+                "pei_star_minus_lagesbild_mean": {
+                    str(c): [
+                        round(float(diff[c].mean()), 4),
+                        round(float(diff[c].std(ddof=1) / np.sqrt(len(diff))), 4),
+                    ]
+                    for c in COVERAGES
+                },
+            }
+        )
+
+    # reference (peeks at the future): counts of every other week of the year
+    area = cells_area_m2(series.cells)
+    total = series.counts.sum(axis=1)
+    ref: dict[float, list[float]] = {c: [] for c in COVERAGES}
+    for t in range(26, 52):
+        y = series.counts[:, t]
+        order = rank_cells(total - y, series.cells)
+        cum = np.cumsum(area[order])
+        for c in COVERAGES:
+            m = int(np.searchsorted(cum, c * A * (1 - 1e-12))) + 1
+            ref[c].append(score_flags(order[:m], y, area, A)["pei_star"])
+    out = {
+        "benchmark": "forecast",
+        "data": "Vancouver VPD 2020",
+        "evaluate_s": round(evaluate_s, 2),
+        "evaluate": result,
+        "sensitivity": sensitivity,
+        "reference_not_a_forecast": {
+            "what": "each cell's count in the 51 other weeks (uses future data)",
+            "pei_star_median": {str(c): round(float(np.median(v)), 4) for c, v in ref.items()},
+        },
+        "python": platform.python_version(),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    print(json.dumps(out, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+"""Risk forecasts: the product's estimator and the baselines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.neighbors import KernelDensity
+
+from analysis._forecast_data import EventSeries, events_to_series
+from analysis.cube import SpaceTimeCube
+from analysis.forecast import (
+    GiStarForecast,
+    KDEForecast,
+    LastKForecast,
+    ProspectiveForecast,
+    RiskForecast,
+    estimate_kappa,
+    make_forecaster,
+)
+from analysis.getis_ord import GetisOrdGiStar
+from geo.cells import average_edge_m, cells_to_disks, points_to_cells
+from geo.errors import ValidationError
+
+LAT, LON = 59.7580, 18.7050  # Norrtälje centre
+START = pd.Timestamp("2024-01-01")
+
+
+def _disk(k: int = 2) -> np.ndarray:
+    """A centre cell at res 10 and its k-ring, sorted (centre is found by _centre)."""
+    centre = points_to_cells([LAT], [LON], 10)
+    _, disk = cells_to_disks(centre, k)
+    return np.unique(disk)
+
+
+def _centre() -> int:
+    return int(points_to_cells([LAT], [LON], 10)[0])
+
+
+def _series(counts: np.ndarray, cells: np.ndarray, step_days: int = 7) -> EventSeries:
+    T = counts.shape[1]
+    edges = pd.DatetimeIndex([START + pd.Timedelta(days=step_days * i) for i in range(T + 1)])
+    return EventSeries(cells=cells, counts=counts.astype(float), edges=edges)
+
+
+def test_risk_forecast_equals_hand_computed_posterior_mean() -> None:
+    cells = _disk(1)  # the centre and its six neighbours
+    c = int(np.flatnonzero(cells == _centre())[0])
+    counts = np.zeros((7, 2))
+    counts[c] = [2, 4]
+    f = RiskForecast(half_life_weeks=1.0, k=1, shrinkage=2.0).fit(_series(counts, cells))
+    w = np.array([0.5, 1.0])  # age 1 week and 0 weeks, half-life 1 week
+    e = counts[c] @ w  # 5
+    E = w.sum()  # 1.5
+    m = e / (7 * E)  # the centre's 1-ring holds all 7 cells
+    expected = (e + 2.0) / (E + 2.0 / m)
+    assert f.risk_[c] == pytest.approx(expected)
+    assert f.exposure_ == pytest.approx(1.5)
+    # a neighbour without events borrows from the centre (its ring holds the centre)
+    other = (c + 1) % 7
+    assert 0 < f.risk_[other] < f.risk_[c]
+    series = f.predict()
+    assert series.index.name == "cell" and series.loc[np.uint64(cells[c])] == f.risk_[c]
+
+
+def test_risk_forecast_prefers_recent_and_persistent_cells() -> None:
+    cells = _disk(3)
+    rng = np.random.default_rng(1)
+    counts = rng.poisson(0.05, size=(cells.size, 20)).astype(float)
+    old, recent = 0, cells.size - 1
+    counts[old] = 0
+    counts[recent] = 0
+    counts[old, :4] = 5  # 20 events long ago
+    counts[recent, -4:] = 5  # 20 events in the last month
+    f = RiskForecast().fit(_series(counts, cells))
+    assert f.risk_[recent] > f.risk_[old]
+    assert np.argmax(f.risk_) == recent
+
+
+def test_empirical_bayes_shrinks_single_events_more_than_rich_cells() -> None:
+    cells = _disk(4)
+    rng = np.random.default_rng(2)
+    counts = rng.poisson(0.02, size=(cells.size, 26)).astype(float)
+    lonely, rich = 3, 40
+    counts[lonely] = 0
+    counts[lonely, -1] = 1  # one event, neighbourhood almost empty
+    counts[rich] = 2  # two events every week
+    f = RiskForecast().fit(_series(counts, cells))
+    raw = f.rate_
+    assert f.risk_[lonely] < 0.8 * raw[lonely]  # pulled towards the quiet neighbourhood
+    assert f.risk_[rich] == pytest.approx(raw[rich], rel=0.25)  # keeps its own rate
+    assert 0 < f.kappa_ < 1e6
+
+
+def test_estimate_kappa_is_large_without_extra_poisson_variation() -> None:
+    m = np.full(100, 0.5)
+    e = m * 10  # rates exactly at the prior
+    assert estimate_kappa(e, 10.0, m) == 1e6
+    spread = np.r_[np.zeros(50), np.full(50, 10.0)]
+    assert estimate_kappa(spread, 10.0, m) < 10
+
+
+def test_last_k_counts_the_last_k_steps() -> None:
+    cells = _disk(1)
+    counts = np.zeros((7, 5))
+    counts[0] = [9, 0, 0, 1, 1]
+    counts[1] = [0, 0, 0, 0, 3]
+    f = LastKForecast(k=2).fit(_series(counts, cells))
+    assert f.risk_[0] == 2 and f.risk_[1] == 3
+    assert LastKForecast(k=50).fit(_series(counts, cells)).risk_[0] == 11
+
+
+def test_kde_window_sum_equals_one_fit_on_all_points() -> None:
+    rng = np.random.default_rng(3)
+    n = 300
+    lat = LAT + rng.normal(0, 0.002, n)
+    lon = LON + rng.normal(0, 0.004, n)
+    times = START + pd.to_timedelta(rng.uniform(0, 28, n), unit="D")
+    series = events_to_series(points_to_cells(lat, lon, 10), times, "1w", lat=lat, lon=lon)
+    f = KDEForecast(bandwidth_m=200.0, rtol=1e-8).fit(series)
+    kde = KernelDensity(bandwidth=200.0).fit(series.events_xy())
+    expected = kde.score_samples(series.centres_xy()) + np.log(series.event_index.size)
+    np.testing.assert_allclose(f.risk_, expected, rtol=1e-6)
+    # the densest cell is near the centre of the cloud
+    top = series.centres_xy()[np.argmax(f.risk_)]
+    assert np.hypot(*top) < 300
+
+
+def test_risk_forecast_fits_a_space_time_cube_like_its_counts() -> None:
+    cells = _disk(2)
+    rng = np.random.default_rng(6)
+    counts = rng.poisson(0.8, size=(cells.size, 10)).astype(float)
+    cube = SpaceTimeCube.from_arrays(cells, counts * 1.5, counts=counts)  # weighted values
+    from_cube = RiskForecast().fit(cube)
+    from_series = RiskForecast().fit(_series(counts, cells))
+    np.testing.assert_allclose(from_cube.risk_, from_series.risk_)  # counts, not weights
+    assert list(from_cube.cells_) == list(cells)
+
+
+def test_kde_on_a_cube_uses_cell_centres() -> None:
+    cells = _disk(3)
+    c = int(np.flatnonzero(cells == _centre())[0])
+    values = np.zeros((cells.size, 3))
+    values[c] = 4
+    cube = SpaceTimeCube.from_arrays(cells, values)
+    f = KDEForecast().fit(cube)
+    assert np.argmax(f.risk_) == c
+
+
+def test_prospective_weights_by_distance_and_age() -> None:
+    cells = _disk(5)
+    c = int(np.flatnonzero(cells == _centre())[0])
+    counts = np.zeros((cells.size, 10))
+    counts[c, -1] = 1  # this week
+    f = ProspectiveForecast().fit(_series(counts, cells))
+    assert f.risk_[c] == pytest.approx(1.0)
+    width = np.sqrt(3) * average_edge_m(10)
+    d = np.hypot(*(_series(counts, cells).centres_xy() - _series(counts, cells).centres_xy()[c]).T)
+    ring1 = (d > 0) & (d < 1.2 * width)
+    assert np.allclose(f.risk_[ring1], 1 / (1 + d[ring1] / width))
+    assert (f.risk_[d > 400] == 0).all()
+    assert (f.risk_[(d <= 400)] > 0).all()
+    counts2 = np.zeros_like(counts)
+    counts2[c, -3] = 1  # two weeks older
+    assert ProspectiveForecast().fit(_series(counts2, cells)).risk_[c] == pytest.approx(1 / 3)
+    counts3 = np.zeros_like(counts)
+    counts3[c, 0] = 1  # 9 weeks old: outside the 8-week bandwidth
+    assert ProspectiveForecast().fit(_series(counts3, cells)).risk_.max() == 0
+
+
+def test_gistar_forecast_is_the_latest_gi_z() -> None:
+    cells = _disk(3)
+    rng = np.random.default_rng(4)
+    counts = rng.poisson(1.0, size=(cells.size, 6)).astype(float)
+    series = _series(counts, cells)
+    f = GiStarForecast().fit(series)
+    gi = GetisOrdGiStar(k=1).fit(SpaceTimeCube.from_arrays(cells, counts))
+    np.testing.assert_allclose(f.risk_, gi.z_[:, -1])
+
+
+def test_fit_accepts_event_frames_and_report_frames() -> None:
+    cell = _centre()
+    frame = pd.DataFrame(
+        {
+            "cell": np.array([cell, cell, 0, cell], dtype=np.uint64),
+            "occurred_at": pd.to_datetime(
+                ["2024-01-01", "2024-01-09", "2024-01-10", "2024-01-12"], utc=True
+            ),
+            "status": ["approved", "approved", "approved", "pending"],
+        }
+    )
+    f = LastKForecast(k=5).fit(frame)
+    assert list(f.cells_) == [cell]
+    assert f.risk_[0] == 2  # the cell-less and the pending report are left out
+
+
+def test_errors_are_clear() -> None:
+    with pytest.raises(ValidationError, match="not fitted"):
+        RiskForecast().predict()
+    with pytest.raises(ValidationError, match="half_life_weeks"):
+        RiskForecast(half_life_weeks=0).fit(_series(np.ones((7, 2)), _disk(1)))
+    with pytest.raises(ValidationError, match="unknown forecast method"):
+        make_forecaster("oracle")
+    with pytest.raises(ValidationError, match="column 'cell'"):
+        RiskForecast().fit(pd.DataFrame({"time": [START]}))

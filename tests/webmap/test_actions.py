@@ -1,0 +1,117 @@
+"""Actions: validation, demo loading (idempotent), follow-ups and the effect estimate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo.cells import points_to_cells, polygon_to_cells
+from geo.errors import ValidationError
+from webmap.actions import (
+    action_effect,
+    add_followup,
+    create_action,
+    get_action,
+    list_actions,
+    load_demo_actions,
+)
+from webmap.state import EXTENSION_KEY
+
+DEMO = [
+    {
+        "external_key": "demo:ombyggnad-busstationen",
+        "title": "Ombyggnad av busstationen",
+        "kind": "ombyggnad",
+        "status": "pågår",
+        "responsible": "Norrtälje kommun",
+        "planned_start": "2026-03-01",
+        "planned_end": "2027-06-30",
+        "locality": "0188TC109",
+        "place": "Busstorget",
+        "lat": 59.7577,
+        "lon": 18.6990,
+        "cells": ["89088664c8bffff"],
+        "followups": [{"date": "2026-11-11", "note": "Arbetet pågår enligt plan"}],
+    }
+]
+
+
+def test_validation_collects_every_problem(app: Any) -> None:
+    with (
+        app.extensions[EXTENSION_KEY].engine.begin() as conn,
+        pytest.raises(ValidationError) as info,
+    ):
+        create_action(
+            conn,
+            "norrtalje",
+            {
+                "title": "",
+                "kind": "raket",
+                "status": "klar",
+                "planned_start": "2026-05-01",
+                "planned_end": "2026-04-01",
+            },
+        )
+    text = str(info.value)
+    assert "titel saknas" in text and "okänd typ" in text and "okänd status" in text
+    assert "slutdatum" in text and "plats" in text
+
+
+def test_demo_actions_load_idempotently(app: Any) -> None:
+    engine = app.extensions[EXTENSION_KEY].engine
+    with engine.begin() as conn:
+        assert load_demo_actions(conn, DEMO, kommun="norrtalje") == 1
+        assert load_demo_actions(conn, DEMO, kommun="norrtalje") == 1
+        rows = list_actions(conn, "norrtalje")
+    assert [r["title"] for r in rows] == ["Ombyggnad av busstationen"]
+    assert rows[0]["status_sv"] == "Pågår" and rows[0]["last_followup"]["note"]
+
+
+def test_demo_action_is_shown_on_the_map_layer(
+    app: Any, client: Any, make_user: Any, login: Any
+) -> None:
+    with app.extensions[EXTENSION_KEY].engine.begin() as conn:
+        load_demo_actions(conn, DEMO, kommun="norrtalje")
+    creds = make_user("reader")
+    login(client, creds.username, creds.password)
+    fc = client.get("/api/karta/norrtalje/atgarder").get_json()
+    titles = [f["properties"]["title"] for f in fc["features"]]
+    assert titles == ["Ombyggnad av busstationen"]
+    assert fc["features"][0]["properties"]["icon"] == "◐"
+
+
+def test_followup_sets_status(app: Any) -> None:
+    engine = app.extensions[EXTENSION_KEY].engine
+    with engine.begin() as conn:
+        aid = create_action(
+            conn, "norrtalje", {"title": "Belysning", "kind": "belysning", "locality": "0188TC109"}
+        )
+        add_followup(conn, aid, dt.date(2026, 11, 18), "Klar", status="genomförd", author="x")
+        action = get_action(conn, aid)
+    assert action["status"] == "genomförd"
+    assert action["followups"][0]["note"] == "Klar"
+
+
+def test_effect_is_difference_in_differences() -> None:
+    area = np.unique(points_to_cells([59.7577], [18.6990], 10))
+    rest_cell = points_to_cells([59.7600], [18.7100], 10)[0]
+    start = pd.Timestamp("2026-06-01", tz="Europe/Stockholm")
+    rows = []
+    for week in range(-4, 4):
+        t = start + pd.Timedelta(weeks=week, days=2)
+        n_area = 4 if week < 0 else 1  # the area improves after the start
+        rows += [{"cell": area[0], "occurred_at": t, "category": "skadegorelse"}] * n_area
+        rows += [{"cell": rest_cell, "occurred_at": t, "category": "skadegorelse"}] * 2
+    reports = pd.DataFrame(rows)
+    reports["cell"] = reports["cell"].astype(np.uint64)
+    loc_cells = np.concatenate([area, [rest_cell]]).astype(np.uint64)
+    eff = action_effect(reports, area, loc_cells, start.date(), {"skadegorelse": 1.0}, weeks=4)
+    assert eff.area_before == 4 and eff.area_after == 1
+    assert eff.rest_before == eff.rest_after == 2
+    assert eff.did == -3
+    assert "minskade" in eff.summary_sv()
+    assert len(polygon_to_cells.__doc__ or "x") > 0

@@ -1,0 +1,86 @@
+"""The app factory: database, extensions, headers, static assets, secret key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import inspect
+
+from webmap.app import content_security_policy, create_app, tile_origin
+from webmap.config import ProductionConfig, TestConfig, load_config
+from webmap.state import EXTENSION_KEY
+
+
+def test_engine_is_kept_in_extensions_and_migrations_ran(app: Any) -> None:
+    state = app.extensions[EXTENSION_KEY]
+    names = set(inspect(state.engine).get_table_names())
+    assert {"users", "report", "kommun", "actions", "action_followups"} <= names
+
+
+def test_security_headers_and_strict_csp(client: Any) -> None:
+    resp = client.get("/")
+    csp = resp.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "script-src 'self' 'nonce-" in csp
+    assert "http" not in csp  # no tile host and no third-party host when TILES=""
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["X-Frame-Options"] == "DENY"
+
+
+def test_csp_allows_the_configured_tile_host_only() -> None:
+    assert tile_origin("https://{s}.tile.example.org/{z}/{x}/{y}.png") == (
+        "https://*.tile.example.org"
+    )
+    csp = content_security_policy("abc", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    assert "img-src 'self' data: https://tile.openstreetmap.org" in csp
+    assert "script-src 'self' 'nonce-abc'" in csp
+
+
+def test_leaflet_is_served_by_the_app(client: Any) -> None:
+    js = client.get("/static/vendor/leaflet/leaflet.js")
+    assert js.status_code == 200 and b"Leaflet" in js.data[:2000]
+    css = client.get("/static/vendor/leaflet/leaflet.css")
+    assert css.status_code == 200 and b".leaflet-" in css.data
+    assert client.get("/static/vendor/h3-js/h3-js.umd.js").status_code == 200
+
+
+def test_secret_key_is_generated_once_into_instance(tmp_path: Path) -> None:
+    cfg = load_config(
+        TestConfig,
+        env={},
+        DATABASE_URL=f"sqlite:///{tmp_path / 'a.db'}",
+        INSTANCE_DIR=str(tmp_path / "inst"),
+        SECRET_KEY=None,
+    )
+    first = create_app(dict(cfg))
+    key_file = tmp_path / "inst" / "secret_key"
+    assert key_file.exists()
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    second = create_app(dict(cfg))
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert len(first.config["SECRET_KEY"]) >= 32
+
+
+def test_production_config_has_secure_cookies(tmp_path: Path) -> None:
+    cfg = load_config(
+        ProductionConfig,
+        env={},
+        DATABASE_URL=f"sqlite:///{tmp_path / 'p.db'}",
+        INSTANCE_DIR=str(tmp_path / "inst"),
+    )
+    app = create_app(cfg)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    resp = app.test_client().get("/")
+    assert "Strict-Transport-Security" in resp.headers
+
+
+def test_english_is_available_and_swedish_is_default(client: Any) -> None:
+    assert "Logga in" in client.get("/logga-in").get_data(as_text=True)
+    client.get("/sprak/en")
+    page = client.get("/logga-in").get_data(as_text=True)
+    assert "Log in" in page and "Username" in page
+    client.get("/sprak/sv")
+    assert "Logga in" in client.get("/logga-in").get_data(as_text=True)

@@ -1,0 +1,190 @@
+"""Public JSON API under ``/api`` (citizen reports, categories, place search, OpenAPI).
+
+Described by the OpenAPI 3 document at ``/api/openapi.json`` (:mod:`webmap.openapi`);
+a test keeps every JSON route of ``/api`` and ``/open311`` documented and the responses
+valid against it.
+
+Errors are ``{"error": "<Swedish message>"}`` plus, for invalid submissions,
+``"errors": [{"field", "code", "message"}, …]`` listing every problem (HTTP 400).
+
+``POST /api/reports`` needs no login and no CSRF token: it never reads the session (no
+ambient authority a forged request could borrow) and only accepts
+``Content-Type: application/json``, which a cross-site form cannot send and a cross-site
+script cannot send without a CORS preflight that this app never grants. It is rate
+limited per client (salted hash) and idempotent with the ``Idempotency-Key`` header.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from analysis.public import category_to_group
+from geo.errors import NotFoundError
+from webmap.state import get_engine
+from webmap.submissions import (
+    MAX_KEY,
+    NEXT_STEPS_SV,
+    STATUS_TEXT_SV,
+    TIME_OF_DAY,
+    KommunGeo,
+    SubmissionError,
+    find_receipt,
+    runtime,
+    validate_submission,
+)
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+PUBLIC_ENDPOINTS = (
+    "api.openapi",
+    "api.categories",
+    "api.places",
+    "api.create_report",
+    "api.report_status",
+)
+CSRF_EXEMPT = ("api.create_report",)
+
+
+def _submit_limit() -> str:
+    from webmap.citizen import submit_limit
+
+    return submit_limit()
+
+
+def _read_limit() -> str:
+    return str(current_app.config.get("API_READ_RATE_LIMIT") or "120/minute")
+
+
+RATE_LIMITS = {
+    "api.create_report": (_submit_limit, ["POST"]),
+    "api.report_status": (_read_limit, ["GET"]),
+    "api.places": (_read_limit, ["GET"]),
+}
+
+SUBMISSION_FIELDS = ("category", "lat", "lon", "place", "description", "date", "time_of_day")
+
+
+def error(message: str, status: int, errors: list[dict[str, str]] | None = None) -> Any:
+    """JSON error response."""
+    body: dict[str, Any] = {"error": message}
+    if errors is not None:
+        body["errors"] = errors
+    return jsonify(body), status
+
+
+def _geo(kommun: str | None) -> KommunGeo | None:
+    key = kommun or str(current_app.config.get("DEFAULT_KOMMUN") or "norrtalje")
+    try:
+        return runtime().geo.get(get_engine(), key)
+    except NotFoundError:
+        return None
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    """The OpenAPI 3 document of this API."""
+    from webmap.openapi import openapi_document
+
+    return jsonify(openapi_document())
+
+
+@bp.get("/categories")
+def categories() -> Any:
+    """Categories of a kommun (``otrygg_plats`` first) and the time-of-day choices."""
+    from webmap.citizen import ordered_categories
+
+    geo = _geo(request.args.get("kommun"))
+    if geo is None:
+        return error("Kommunen finns inte.", 404)
+    cats = ordered_categories(geo)
+    groups = category_to_group([c for c, _l in cats])
+    return jsonify(
+        {
+            "kommun": geo.tenant.key,
+            "categories": [
+                {"code": code, "label": label, "group": str(g)}
+                for (code, label), g in zip(cats, groups, strict=True)
+            ],
+            "time_of_day": [{"code": c, "label": v[0]} for c, v in TIME_OF_DAY.items()],
+        }
+    )
+
+
+@bp.get("/places")
+def places() -> Any:
+    """Place search in the offline gazetteer (``q``: at least 2 characters)."""
+    q = (request.args.get("q") or "").strip()
+    if not 2 <= len(q) <= 100:
+        return error("Sökningen ska vara 2–100 tecken.", 400)
+    geo = _geo(request.args.get("kommun"))
+    if geo is None:
+        return error("Kommunen finns inte.", 404)
+    return jsonify({"kommun": geo.tenant.key, "places": runtime().search(q, geo.tenant.key)})
+
+
+@bp.post("/reports")
+def create_report() -> Any:
+    """Submit a citizen report (stored as pending, moderated before use)."""
+    if not request.is_json:
+        return error("Skicka JSON (Content-Type: application/json).", 415)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return error("Ogiltig JSON: ett objekt förväntas.", 400)
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= MAX_KEY:
+        return error(f"Idempotency-Key ska vara 1–{MAX_KEY} tecken.", 400)
+    kommun = data.get("kommun")
+    if kommun is not None and not isinstance(kommun, str):
+        return error("kommun ska vara en text.", 400)
+    geo = _geo(kommun)
+    if geo is None:
+        return error("Kommunen finns inte.", 404)
+    unknown = sorted(set(data) - set(SUBMISSION_FIELDS) - {"kommun"})
+    if unknown:
+        return error(f"Okända fält: {', '.join(unknown[:10])}.", 400)
+    bad_types = [
+        f
+        for f in ("category", "place", "description", "date", "time_of_day")
+        if data.get(f) is not None and not isinstance(data[f], str)
+    ] + [
+        f
+        for f in ("lat", "lon")
+        if data.get(f) is not None
+        and (isinstance(data[f], bool) or not isinstance(data[f], (int, float)))
+    ]
+    if bad_types:
+        return error(f"Fel typ på fält: {', '.join(bad_types)}.", 400)
+    rt = runtime()
+    try:
+        sub = validate_submission(
+            {f: data.get(f) for f in SUBMISSION_FIELDS}, geo, channel="api", geocode=rt.geocode
+        )
+    except SubmissionError as exc:
+        return error("Rapporten kunde inte tas emot.", 400, [e.to_dict() for e in exc.errors])
+    sub.idempotency_key = key
+    receipt = rt.store(get_engine(), sub)
+    return jsonify(receipt.to_dict()), (201 if receipt.created else 200)
+
+
+@bp.get("/reports/<receipt>")
+def report_status(receipt: str) -> Any:
+    """Status of a report by its receipt number (no text, no position)."""
+    if len(receipt) > 40:
+        return error("Kvittot finns inte.", 404)
+    with get_engine().connect() as conn:
+        found = find_receipt(conn, receipt)
+    if found is None:
+        return error("Kvittot finns inte.", 404)
+    return jsonify(
+        {
+            "receipt": found["receipt"],
+            "status": found["status"],
+            "status_text": STATUS_TEXT_SV.get(found["status"], found["status"]),
+            "kommun": found["kommun"],
+            "category": found["category"],
+            "submitted": found["submitted_at"].date().isoformat(),
+            "next_steps": list(NEXT_STEPS_SV),
+        }
+    )

@@ -1,0 +1,219 @@
+"""Citizen reporting ``/rapportera`` (no login): form, submission and receipt.
+
+Mobile first and usable without a mouse: the position can be set by tapping the map, with
+"Använd min position", by searching a place (offline gazetteer), by moving the marker with
+the arrow keys, or – without JavaScript – by typing the place, which the server looks up.
+
+Abuse protection on ``POST /rapportera``:
+
+* CSRF token (Flask-WTF, app-wide) and a **one-time form token** (signed, 24 h): it is the
+  idempotency key, so submitting the same form twice (double click, reload, retry) gives
+  the first receipt and stores nothing new;
+* a honeypot field (``webbplats``) hidden from people and assistive technology;
+* a per-client rate limit keyed by :func:`webmap.privacy.client_key` (a salted, daily
+  rotating hash; the address is never stored or logged);
+* validation of every field with all problems shown at once (:mod:`webmap.submissions`);
+  nothing is stored unless everything is valid, and then in one transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from geo.errors import NotFoundError
+from webmap.state import get_engine
+from webmap.submissions import (
+    MAX_DESCRIPTION,
+    MAX_PLACE,
+    NEXT_STEPS_SV,
+    STATUS_TEXT_SV,
+    TIME_OF_DAY,
+    FieldError,
+    KommunGeo,
+    SubmissionError,
+    find_receipt,
+    runtime,
+    tenant_choices,
+    validate_submission,
+)
+
+bp = Blueprint("citizen", __name__)
+
+PUBLIC_ENDPOINTS = ("citizen.form", "citizen.submit", "citizen.receipt")
+
+#: Default per-client limits (override with ``CITIZEN_RATE_LIMIT`` / ``RECEIPT_RATE_LIMIT``).
+DEFAULT_RATE_LIMIT = "10/minute;60/hour"
+DEFAULT_RECEIPT_RATE_LIMIT = "30/minute"
+
+
+def submit_limit() -> str:
+    """Per-client limit of submissions (config ``CITIZEN_RATE_LIMIT``)."""
+    return str(current_app.config.get("CITIZEN_RATE_LIMIT") or DEFAULT_RATE_LIMIT)
+
+
+def receipt_limit() -> str:
+    """Per-client limit of receipt look-ups (config ``RECEIPT_RATE_LIMIT``)."""
+    return str(current_app.config.get("RECEIPT_RATE_LIMIT") or DEFAULT_RECEIPT_RATE_LIMIT)
+
+
+RATE_LIMITS = {
+    "citizen.submit": (submit_limit, ["POST"]),
+    "citizen.receipt": (receipt_limit, ["GET"]),
+}
+
+#: Name of the honeypot field (must stay empty).
+HONEYPOT = "webbplats"
+#: Lifetime of a one-time form token (seconds).
+FORM_TOKEN_MAX_AGE = 24 * 3600
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(str(current_app.secret_key), salt="lagesbild-citizen-form")
+
+
+def new_form_token() -> str:
+    """A signed one-time token identifying one filled-in form (the idempotency key)."""
+    return _serializer().dumps(secrets.token_urlsafe(16))
+
+
+def read_form_token(token: str | None) -> str | None:
+    """The nonce of a valid token, None when missing, forged or expired."""
+    if not token:
+        return None
+    try:
+        nonce = _serializer().loads(token, max_age=FORM_TOKEN_MAX_AGE)
+    except (BadSignature, SignatureExpired):
+        return None
+    return str(nonce)
+
+
+def kommun_key() -> str:
+    """Tenant of the request (``?kommun=`` or the configured default)."""
+    return str(
+        request.values.get("kommun") or current_app.config.get("DEFAULT_KOMMUN") or "norrtalje"
+    )
+
+
+def kommun_geo(key: str) -> KommunGeo:
+    """The tenant's geography, 404 when the tenant does not exist."""
+    try:
+        return runtime().geo.get(get_engine(), key)
+    except NotFoundError:
+        abort(404)
+
+
+def ordered_categories(geo: KommunGeo) -> list[tuple[str, str]]:
+    """``(code, label)`` with ``otrygg_plats`` first, ``annat`` last."""
+    cats = [(code, str(v.get("label", code))) for code, v in geo.tenant.categories.items()]
+    first = [c for c in cats if c[0] == "otrygg_plats"]
+    last = [c for c in cats if c[0] == "annat"]
+    middle = [c for c in cats if c[0] not in ("otrygg_plats", "annat")]
+    return first + middle + last
+
+
+def map_config(geo: KommunGeo) -> dict[str, Any]:
+    """Settings of the report map for the browser (no personal data)."""
+    return {
+        "kommun": geo.tenant.key,
+        "centre": geo.centre,
+        "bounds": geo.bounds,
+        "outline": geo.outline_geojson,
+        "tiles": str(current_app.config.get("TILES") or ""),
+        "attribution": str(current_app.config.get("TILES_ATTRIBUTION") or ""),
+        "placesUrl": url_for("api.places"),
+    }
+
+
+def _render_form(
+    geo: KommunGeo,
+    values: dict[str, Any] | None = None,
+    errors: list[FieldError] | None = None,
+    status: int = 200,
+    token: str | None = None,
+) -> Any:
+    html = render_template(
+        "citizen/report.html",
+        geo=geo,
+        categories=ordered_categories(geo),
+        times=TIME_OF_DAY,
+        values=values or {},
+        errors=errors or [],
+        error_fields={e.field for e in errors or []},
+        form_token=token or new_form_token(),
+        honeypot=HONEYPOT,
+        max_description=MAX_DESCRIPTION,
+        max_place=MAX_PLACE,
+        map_config=map_config(geo),
+        kommuner=tenant_choices(get_engine()),
+        retention_days=int(geo.tenant.settings.get("citizen_text_retention_days", 180)),
+    )
+    return html, status
+
+
+@bp.get("/rapportera")
+def form() -> Any:
+    """The report form."""
+    return _render_form(kommun_geo(kommun_key()))
+
+
+@bp.post("/rapportera")
+def submit() -> Any:
+    """Validate and store a report; redirect to its receipt (303)."""
+    geo = kommun_geo(kommun_key())
+    values = {
+        k: request.form.get(k, "")
+        for k in ("category", "lat", "lon", "place", "description", "date", "time_of_day")
+    }
+    if request.form.get(HONEYPOT):
+        # filled by a robot: store nothing, say little
+        return render_template(
+            "error.html", code=400, message="Rapporten kunde inte tas emot."
+        ), 400
+    token = request.form.get("form_token")
+    nonce = read_form_token(token)
+    if nonce is None:
+        err = FieldError(
+            "form", "expired", "Formuläret har gått ut. Kontrollera uppgifterna och skicka igen."
+        )
+        return _render_form(geo, values, [err], status=400)
+    rt = runtime()
+    try:
+        sub = validate_submission(values, geo, channel="web", geocode=rt.geocode)
+    except SubmissionError as exc:
+        return _render_form(geo, values, exc.errors, status=400, token=token)
+    sub.idempotency_key = nonce
+    receipt = rt.store(get_engine(), sub)
+    return redirect(url_for("citizen.receipt", nr=receipt.receipt, ny=1), code=303)
+
+
+@bp.get("/rapportera/kvitto/<nr>")
+def receipt(nr: str) -> Any:
+    """Receipt: number, status and what happens next (no text, no position)."""
+    with get_engine().connect() as conn:
+        found = find_receipt(conn, nr)
+    if found is None:
+        abort(404)
+    geo = kommun_geo(found["kommun"])
+    labels = dict(ordered_categories(geo))
+    return render_template(
+        "citizen/receipt.html",
+        r=found,
+        fresh=request.args.get("ny") == "1",
+        category_label=labels.get(found["category"], found["category"]),
+        status_text=STATUS_TEXT_SV.get(found["status"], found["status"]),
+        next_steps=NEXT_STEPS_SV,
+        tenant=geo.tenant,
+        time_label=TIME_OF_DAY.get(found["time_of_day"] or "", ("", 0))[0],
+    )

@@ -1,0 +1,58 @@
+"""``lagesbild analyse``: compute and cache analysis results ahead of requests."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+
+from geo.tenants import list_tenants
+from webmap.config import load_config
+from webmap.db import open_database
+from webmap.results import ResultStore
+from webmap.weeks import shift_week
+
+
+@click.command("analyse")
+@click.option("--kommun", "kommuner", multiple=True, help="Kommun (kan upprepas; standard: alla).")
+@click.option("--week", default=None, help="Vecka ÅÅÅÅ-Wvv (standard: senaste).")
+@click.option(
+    "--weeks",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Antal veckor bakåt från --week att räkna fram.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Skriv resultatet som JSON.")
+def cli(kommuner: tuple[str, ...], week: str | None, weeks: int, as_json: bool) -> None:
+    """Räkna fram hotspotanalysen och spara den i cachen (instance/cache/analysis)."""
+    cfg = load_config()
+    engine = open_database(cfg)
+    store = ResultStore(engine, Path(cfg["INSTANCE_DIR"]) / "cache" / "analysis")
+    with engine.connect() as conn:
+        keys = list(kommuner) or [t.key for t in list_tenants(conn)]
+    out = []
+    for key in keys:
+        last = week or store.latest_week(key)
+        for i in range(max(1, weeks)):
+            w = shift_week(last, -i)
+            t0 = time.perf_counter()
+            res = store.get(key, w)
+            assert res is not None
+            item = {
+                "kommun": key,
+                "week": w,
+                "version": res.version,
+                "cells": int(len(res.cells)),
+                "zones": len(res.zones),
+                "seconds": round(time.perf_counter() - t0, 3),
+            }
+            out.append(item)
+            click.echo(
+                f"{key} {w}: {item['zones']} zoner, {item['cells']} celler ({item['seconds']} s)",
+                err=True,
+            )
+    if as_json:
+        click.echo(json.dumps({"results": out}, ensure_ascii=False))

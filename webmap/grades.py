@@ -1,0 +1,120 @@
+"""Grades set by the weekly meeting (audit trail: every decision is kept)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from geo.errors import ValidationError
+from geo.store.db import utcnow
+from webmap.tables import grade_decisions, publications
+
+
+def set_grade(
+    conn: Connection,
+    kommun: str,
+    period: str,
+    locality: str,
+    grade: int,
+    comment: str | None,
+    decided_by: str,
+    suggested_grade: int | None = None,
+    suggested_explanation: str | None = None,
+) -> int:
+    """Record the meeting's grade for a locality and week (never overwrites)."""
+    try:
+        g = int(grade)
+    except (TypeError, ValueError):
+        g = 0
+    problems = []
+    if not 1 <= g <= 5:
+        problems.append("bedömningen måste vara 1–5")
+    if comment is not None and len(comment) > 4000:
+        problems.append("kommentaren får vara högst 4000 tecken")
+    if problems:
+        raise ValidationError(problems, context="bedömning")
+    res = conn.execute(
+        grade_decisions.insert().values(
+            kommun=kommun,
+            period=period,
+            locality=locality,
+            suggested_grade=suggested_grade,
+            suggested_explanation=suggested_explanation,
+            grade=g,
+            comment=(comment or "").strip() or None,
+            decided_by=decided_by,
+            decided_at=utcnow(),
+        )
+    )
+    return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+
+def latest_decisions(conn: Connection, kommun: str, period: str) -> dict[str, dict[str, Any]]:
+    """Latest decision per locality code for ``kommun`` and ``period``."""
+    t = grade_decisions
+    rows = conn.execute(
+        select(t).where((t.c.kommun == kommun) & (t.c.period == period)).order_by(t.c.id)
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        out[r.locality] = dict(r._mapping)
+    return out
+
+
+def decision_history(conn: Connection, kommun: str, period: str) -> list[dict[str, Any]]:
+    """Every decision of the week, oldest first (the audit trail)."""
+    t = grade_decisions
+    rows = conn.execute(
+        select(t).where((t.c.kommun == kommun) & (t.c.period == period)).order_by(t.c.id)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def grades_over_weeks(
+    conn: Connection, kommun: str, periods: list[str]
+) -> dict[str, dict[str, int]]:
+    """period -> locality -> latest set grade, for the given periods."""
+    t = grade_decisions
+    rows = conn.execute(
+        select(t.c.period, t.c.locality, t.c.grade)
+        .where((t.c.kommun == kommun) & t.c.period.in_(periods))
+        .order_by(t.c.id)
+    )
+    out: dict[str, dict[str, int]] = {}
+    for period, locality, grade in rows:
+        out.setdefault(period, {})[locality] = int(grade)
+    return out
+
+
+def latest_publication(conn: Connection, kommun: str, period: str) -> dict[str, Any] | None:
+    """The newest published version of a week (with ``html`` and ``pdf``)."""
+    t = publications
+    row = conn.execute(
+        select(t).where((t.c.kommun == kommun) & (t.c.period == period)).order_by(t.c.id.desc())
+    ).first()
+    return None if row is None else dict(row._mapping)
+
+
+def store_publication(
+    conn: Connection,
+    kommun: str,
+    period: str,
+    published_by: str,
+    data_version: int,
+    html: str,
+    pdf: bytes,
+) -> int:
+    res = conn.execute(
+        publications.insert().values(
+            kommun=kommun,
+            period=period,
+            published_by=published_by,
+            published_at=utcnow(),
+            data_version=data_version,
+            html=html,
+            pdf=pdf,
+        )
+    )
+    return int(res.inserted_primary_key[0])  # type: ignore[index]

@@ -1,0 +1,95 @@
+"""Public start page ``/``: localities and aggregated report counts (privacy-safe).
+
+Only k-suppressed counts per H3 cell (res 9) are published, computed by
+:func:`webmap.layers.public_cells_payload` (the same :mod:`analysis.public` aggregation
+as the citizen map ``/karta/publik``) and cached per data version. No report text, no
+individual position and no area totals reach this page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
+
+from geo.errors import NotFoundError
+from geo.store import current_version
+from geo.store.reports import read_reports
+from geo.tenants import get_tenant, list_tenants
+from webmap.layers import localities_geojson, public_cells_payload
+from webmap.maps import build_public_map, map_parts
+from webmap.state import current_state
+from webmap.web import bounds_of, json_bytes, json_response, localities_of
+
+PUBLIC_ENDPOINTS = ("public.index", "public.localities", "public.cells")
+#: The public APIs are cheap (cached) but still rate-limited per client key.
+RATE_LIMITS = {"public.cells": "120/minute", "public.localities": "120/minute"}
+
+bp = Blueprint("public", __name__)
+
+PUBLIC_RES = 9
+
+
+def _tenant(key: str | None) -> Any:
+    key = key or current_app.config.get("DEFAULT_KOMMUN") or "norrtalje"
+    try:
+        with current_state().engine.connect() as conn:
+            return get_tenant(conn, key)
+    except NotFoundError:
+        abort(404)
+
+
+@bp.get("/")
+def index() -> Any:
+    """Start page: a map of the localities and public counts per area, and a login link."""
+    tenant = _tenant(request.args.get("kommun"))
+    with current_state().engine.connect() as conn:
+        tenants = list_tenants(conn)
+    localities = localities_of(tenant.key)
+    primary = localities[localities["primary"].astype(bool)] if len(localities) else localities
+    k = int(tenant.settings.get("public_min_count", 3))
+    m = build_public_map(
+        url_for("public.localities", kommun=tenant.key).rsplit("/", 1)[0],
+        k=k,
+        bounds=bounds_of(primary if len(primary) else localities),
+        tiles=str(current_app.config.get("TILES") or ""),
+        tiles_attribution=str(current_app.config.get("TILES_ATTRIBUTION") or ""),
+        options={"kommun": tenant.key},
+    )
+    parts = map_parts(m, nonce=getattr(g, "csp_nonce", ""))
+    return render_template("public/index.html", parts=parts, tenant=tenant, tenants=tenants, k=k)
+
+
+@bp.get("/api/publik/<kommun>/tatorter")
+def localities(kommun: str) -> Response:
+    """Locality outlines (names only)."""
+    tenant = _tenant(kommun)
+    cache = current_state().extras.setdefault("public_localities", {})
+    body = cache.get(tenant.key)
+    if body is None:
+        fc = localities_geojson(localities_of(tenant.key))
+        for f in fc["features"]:
+            f["properties"] = {"code": f["properties"]["code"], "name": f["properties"]["name"]}
+        body = json_bytes(fc)
+        cache[tenant.key] = body
+    return json_response(body, max_age=300)
+
+
+@bp.get("/api/publik/<kommun>/celler")
+def cells(kommun: str) -> Response:
+    """Approved reports of the last 12 months per res-9 cell; cells below k suppressed."""
+    tenant = _tenant(kommun)
+    k = int(tenant.settings.get("public_min_count", 3))
+    state = current_state()
+    with state.engine.connect() as conn:
+        version = current_version(conn, tenant.key)
+    cache = state.extras.setdefault("public_cells", {})
+    key = (tenant.key, version, k)
+    body = cache.get(key)
+    if body is None:
+        with state.engine.connect() as conn:
+            reports = read_reports(conn, tenant.key, status="approved")
+        body = json_bytes(public_cells_payload(reports, k=k, res=PUBLIC_RES))
+        cache.clear()
+        cache[key] = body
+    return json_response(body, max_age=300)

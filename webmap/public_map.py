@@ -1,0 +1,429 @@
+"""The public citizen map ``/karta/publik`` and its JSON layers (no login).
+
+What the public sees:
+
+* aggregated H3 cells with counts, **k-suppressed across every filter combination**
+  (:mod:`analysis.public`; k = tenant setting ``public_min_count``, default 3) – never a
+  single report, never a pin, never a kommun or locality total (a total minus the shown
+  cells would reveal the suppressed rest);
+* each primary locality's **published** grade (the meeting's decision for the period of
+  the latest publication, when the meeting tables exist and something was published);
+* actions marked public (title, kind, status, expected completion, locality);
+* no free text written by citizens.
+
+Tenant settings used: ``public_min_count`` (k), ``public_res`` (H3 resolution 7-9,
+default 9), ``public_snapshot`` (``week`` | ``day`` | ``live``, default ``week``; the app
+setting ``PUBLIC_SNAPSHOT`` is the fallback) and ``public_sources`` (default citizen,
+actor and patrol reports; police events are context only and never shown).
+:func:`public_table_for` is the one place other public views should take numbers from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from sqlalchemy import Engine, and_, func, inspect, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from analysis.grading import GRADE_LABELS
+from analysis.public import (
+    ALL,
+    GROUP_CODES,
+    LONG,
+    PERIODS,
+    PUBLIC_RES,
+    PublicTable,
+    group_labels,
+    period_labels,
+    public_table,
+    snapshot_time,
+)
+from geo.boundaries import assign_points
+from geo.cells import cells_to_polygons
+from geo.errors import NotFoundError, ValidationError
+from geo.schema import Source, Status
+from geo.store.db import current_version
+from geo.store.tables import report as report_table
+from webmap.citizen_tables import citizen_report
+from webmap.state import get_engine
+from webmap.submissions import KommunGeo, runtime, tenant_choices
+
+bp = Blueprint("public_map", __name__)
+
+PUBLIC_ENDPOINTS = ("public_map.map", "public_map.cells", "public_map.summary")
+
+
+def _read_limit() -> str:
+    return str(current_app.config.get("API_READ_RATE_LIMIT") or "120/minute")
+
+
+RATE_LIMITS = {
+    "public_map.cells": (_read_limit, ["GET"]),
+    "public_map.summary": (_read_limit, ["GET"]),
+}
+
+DEFAULT_SOURCES: tuple[str, ...] = (
+    Source.CITIZEN.value,
+    Source.ACTOR.value,
+    Source.PATROL.value,
+)
+
+#: Colour classes of the public map (lower bound of count -> fill colour).
+COLOUR_CLASSES: tuple[tuple[int, str], ...] = (
+    (0, "#fde0c5"),
+    (5, "#f9b27c"),
+    (10, "#f1803f"),
+    (20, "#d4571c"),
+    (40, "#9c3208"),
+)
+
+
+# -- settings and data ------------------------------------------------------------------
+
+
+def public_settings(geo: KommunGeo) -> dict[str, Any]:
+    """k, resolution, snapshot mode and sources of a tenant (validated)."""
+    s = geo.tenant.settings
+    k = int(s.get("public_min_count", 3))
+    res = int(s.get("public_res", 9))
+    if res not in PUBLIC_RES:
+        res = 9
+    snapshot = str(s.get("public_snapshot") or current_app.config.get("PUBLIC_SNAPSHOT") or "week")
+    sources = tuple(s.get("public_sources") or DEFAULT_SOURCES)
+    sources = tuple(x for x in sources if x != Source.POLICE.value)
+    return {"k": max(k, 1), "res": res, "snapshot": snapshot, "sources": sources}
+
+
+def read_public_reports(
+    conn: Connection, kommun: str, start: dt.datetime, sources: tuple[str, ...]
+) -> pd.DataFrame:
+    """Approved reports with a cell since ``start`` and the instant each became public."""
+    r, c = report_table, citizen_report
+    published = func.coalesce(c.c.moderated_at, r.c.created_at)
+    rows = conn.execute(
+        select(r.c.cell, r.c.category, r.c.occurred_at, published.label("published_at"))
+        .select_from(r.outerjoin(c, c.c.report_id == r.c.id))
+        .where(
+            and_(
+                r.c.kommun == kommun,
+                r.c.status == Status.APPROVED.value,
+                r.c.cell.is_not(None),
+                r.c.occurred_at >= start,
+                r.c.source.in_(list(sources)),
+            )
+        )
+    ).all()
+    frame = pd.DataFrame(rows, columns=["cell", "category", "occurred_at", "published_at"])
+    frame["cell"] = pd.to_numeric(frame["cell"]).fillna(0).to_numpy(np.int64).astype(np.uint64)
+    frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
+    frame["published_at"] = pd.to_datetime(frame["published_at"], utc=True)
+    return frame
+
+
+class PublicCache:
+    """Public tables per (kommun, data version, snapshot, k, res, sources)."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._items: dict[tuple[Any, ...], PublicTable] = {}
+
+    def get(self, engine: Engine, geo: KommunGeo, now: dt.datetime | None = None) -> PublicTable:
+        cfg = public_settings(geo)
+        snap = snapshot_time(
+            now or pd.Timestamp.now(tz="UTC"), cfg["snapshot"], geo.tenant.timezone
+        )
+        with engine.connect() as conn:
+            version = current_version(conn, geo.tenant.key)
+            key = (geo.tenant.key, version, snap.isoformat(), cfg["k"], cfg["res"], cfg["sources"])
+            with self._lock:
+                hit = self._items.get(key)
+            if hit is not None and cfg["snapshot"] != "live":
+                return hit
+            start = (snap - pd.Timedelta(weeks=PERIODS[LONG][1])).tz_localize(None)
+            frame = read_public_reports(conn, geo.tenant.key, start.to_pydatetime(), cfg["sources"])
+        table = public_table(frame, k=cfg["k"], res=cfg["res"], as_of=snap)
+        with self._lock:
+            if len(self._items) >= self.size:
+                self._items.clear()
+            self._items[key] = table
+        return table
+
+
+def public_cache() -> PublicCache:
+    """The current app's :class:`PublicCache`."""
+    from webmap.state import current_state
+
+    extras = current_state().extras
+    cache = extras.get("public_map_cache")
+    if cache is None:
+        cache = extras.setdefault("public_map_cache", PublicCache())
+    return cache  # type: ignore[no-any-return]
+
+
+def public_table_for(geo: KommunGeo) -> PublicTable:
+    """The current public table of a kommun (cached per data version and snapshot)."""
+    return public_cache().get(get_engine(), geo)
+
+
+def _default_kommun() -> str:
+    return str(current_app.config.get("DEFAULT_KOMMUN") or "norrtalje")
+
+
+def _geo(key: str | None) -> KommunGeo | None:
+    try:
+        return runtime().geo.get(get_engine(), key or _default_kommun())
+    except NotFoundError:
+        return None
+
+
+def colour_for(count: int) -> str:
+    """Fill colour of a count."""
+    colour = COLOUR_CLASSES[0][1]
+    for lower, c in COLOUR_CLASSES:
+        if count >= lower:
+            colour = c
+    return colour
+
+
+def cells_geojson(table: PublicTable, geo: KommunGeo, group: str, period: str) -> dict[str, Any]:
+    """GeoJSON FeatureCollection of the published cells of one view."""
+    view = table.view(group, period)
+    polys = cells_to_polygons(view["cell"].to_numpy(np.uint64))
+    names = {
+        str(c): str(n) for c, n in zip(geo.localities["code"], geo.localities["name"], strict=True)
+    }
+    codes = (
+        assign_points(view["lat"].to_numpy(), view["lon"].to_numpy(), geo.localities)
+        if len(view) and len(geo.localities)
+        else np.full(len(view), None, dtype=object)
+    )
+    ids = view["cell_id"].astype(str).tolist()
+    counts = [int(v) for v in view["count"]]
+    features = []
+    for i, (cell_id, count) in enumerate(zip(ids, counts, strict=True)):
+        geom = shapely.set_precision(polys[i], 1e-6)
+        features.append(
+            {
+                "type": "Feature",
+                "id": cell_id,
+                "geometry": shapely.geometry.mapping(geom),
+                "properties": {
+                    "cell": cell_id,
+                    "count": count,
+                    "locality": names.get(str(codes[i])) if codes[i] is not None else None,
+                    "colour": colour_for(count),
+                },
+            }
+        )
+    return {
+        "type": "FeatureCollection",
+        "kommun": geo.tenant.key,
+        "group": group,
+        "period": period,
+        "k": table.k,
+        "res": table.res,
+        "as_of": table.as_of.isoformat().replace("+00:00", "Z"),
+        "cells": len(features),
+        "features": features,
+    }
+
+
+def _has_table(conn: Connection, name: str) -> bool:
+    try:
+        return bool(inspect(conn).has_table(name))
+    except SQLAlchemyError:
+        return False
+
+
+def published_grades(conn: Connection, kommun: str) -> tuple[str | None, dict[str, int]]:
+    """``(period, {locality code: grade})`` of the latest publication (empty when none).
+
+    Tolerates a database without the meeting tables.
+    """
+    if not (_has_table(conn, "publications") and _has_table(conn, "grade_decisions")):
+        return None, {}
+    from webmap.tables import grade_decisions, publications
+
+    try:
+        period = conn.execute(
+            select(publications.c.period)
+            .where(publications.c.kommun == kommun)
+            .order_by(publications.c.published_at.desc(), publications.c.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if period is None:
+            return None, {}
+        rows = conn.execute(
+            select(grade_decisions.c.locality, grade_decisions.c.grade)
+            .where((grade_decisions.c.kommun == kommun) & (grade_decisions.c.period == period))
+            .order_by(grade_decisions.c.decided_at, grade_decisions.c.id)
+        ).all()
+    except SQLAlchemyError:
+        return None, {}
+    grades: dict[str, int] = {}
+    for loc, grade in rows:  # the latest decision per locality wins
+        grades[str(loc)] = int(grade)
+    return str(period), grades
+
+
+def public_actions(conn: Connection, kommun: str) -> list[dict[str, Any]]:
+    """Actions marked public (not cancelled), tolerating a database without them."""
+    if not _has_table(conn, "actions"):
+        return []
+    from webmap.tables import actions
+
+    try:
+        rows = conn.execute(
+            select(
+                actions.c.title,
+                actions.c.kind,
+                actions.c.status,
+                actions.c.planned_end,
+                actions.c.locality,
+                actions.c.description,
+            )
+            .where(
+                (actions.c.kommun == kommun)
+                & actions.c.public.is_(True)
+                & (actions.c.status != "avbruten")
+            )
+            .order_by(actions.c.planned_end.is_(None), actions.c.planned_end, actions.c.id)
+        ).all()
+    except SQLAlchemyError:
+        return []
+    out = []
+    for r in rows:
+        end = r.planned_end
+        if end is not None and r.status != "genomförd":
+            expected = f"klart {end.year}"
+        elif end is not None:
+            expected = f"genomförd {end.year}"
+        else:
+            expected = None
+        out.append(
+            {
+                "title": r.title,
+                "kind": r.kind,
+                "status": r.status,
+                "expected": expected,
+                "planned_end": end.isoformat() if end is not None else None,
+                "locality": r.locality,
+                "description": r.description,
+            }
+        )
+    return out
+
+
+def summary_payload(geo: KommunGeo) -> dict[str, Any]:
+    """Published grades of the primary localities and the public actions."""
+    with get_engine().connect() as conn:
+        period, grades = published_grades(conn, geo.tenant.key)
+        acts = public_actions(conn, geo.tenant.key)
+    names = {
+        str(c): str(n) for c, n in zip(geo.localities["code"], geo.localities["name"], strict=True)
+    }
+    localities = []
+    if len(geo.localities):
+        primary = geo.localities[geo.localities["primary"].astype(bool)]
+        for code, name in zip(
+            primary["code"].astype(str), primary["name"].astype(str), strict=True
+        ):
+            grade = grades.get(code)
+            localities.append(
+                {
+                    "code": code,
+                    "name": name,
+                    "grade": grade,
+                    "label": GRADE_LABELS.get(grade) if grade else None,
+                }
+            )
+    for a in acts:
+        a["locality_name"] = names.get(str(a["locality"])) if a["locality"] else None
+    return {
+        "kommun": geo.tenant.key,
+        "name": geo.tenant.name,
+        "period": period,
+        "localities": localities,
+        "actions": acts,
+    }
+
+
+# -- views --------------------------------------------------------------------------------
+
+
+@bp.get("/karta/publik", endpoint="map")
+def public_map() -> Any:
+    """The public map: k-suppressed cells, published grades and public actions."""
+    geo = _geo(request.args.get("kommun"))
+    if geo is None:
+        abort(404)
+    table = public_table_for(geo)
+    cfg = public_settings(geo)
+    group = request.args.get("group", ALL)
+    period = request.args.get("period", LONG)
+    if group not in GROUP_CODES or period not in PERIODS:
+        group, period = ALL, LONG
+    first = cells_geojson(table, geo, group, period)
+    map_config = {
+        "kommun": geo.tenant.key,
+        "centre": geo.centre,
+        "bounds": geo.bounds,
+        "outline": geo.outline_geojson,
+        "tiles": str(current_app.config.get("TILES") or ""),
+        "attribution": str(current_app.config.get("TILES_ATTRIBUTION") or ""),
+        "cellsUrl": url_for("public_map.cells"),
+        "k": table.k,
+    }
+    return render_template(
+        "public/map.html",
+        geo=geo,
+        k=table.k,
+        snapshot=cfg["snapshot"],
+        as_of=table.as_of.tz_convert(geo.tenant.timezone),
+        groups=group_labels(),
+        periods=period_labels(),
+        group=group,
+        period=period,
+        summary=summary_payload(geo),
+        first=first,
+        top=sorted(first["features"], key=lambda f: -f["properties"]["count"])[:10],
+        map_config=map_config,
+        colour_classes=COLOUR_CLASSES,
+        kommuner=tenant_choices(get_engine()),
+    )
+
+
+@bp.get("/api/public/cells", endpoint="cells")
+def cells() -> Any:
+    """Published cells of one view (GeoJSON); only the fixed filters are accepted."""
+    group = request.args.get("group", ALL)
+    period = request.args.get("period", LONG)
+    if group not in GROUP_CODES or period not in PERIODS:
+        return jsonify(
+            {"error": f"Välj grupp bland {list(GROUP_CODES)} och period bland {list(PERIODS)}."}
+        ), 400
+    geo = _geo(request.args.get("kommun"))
+    if geo is None:
+        return jsonify({"error": "Kommunen finns inte."}), 404
+    try:
+        table = public_table_for(geo)
+    except ValidationError as exc:
+        return jsonify({"error": str(exc)}), 400
+    return jsonify(cells_geojson(table, geo, group, period))
+
+
+@bp.get("/api/public/summary", endpoint="summary")
+def summary() -> Any:
+    """Published grades per locality and public actions of a kommun."""
+    geo = _geo(request.args.get("kommun"))
+    if geo is None:
+        return jsonify({"error": "Kommunen finns inte."}), 404
+    return jsonify(summary_payload(geo))

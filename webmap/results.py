@@ -1,0 +1,435 @@
+"""Cached analysis results: heavy work happens once per data version, not per request.
+
+:class:`ResultStore` runs :func:`analysis.hotspots.analyse` for one kommun, one meeting
+week and one set of filters, and keeps the result on disk under
+``<instance>/cache/analysis/<kommun>/v<data version>/<parameter hash>/``:
+
+=====================  ==============================================================
+``meta.json``          period, steps, resolution, parameters, data version
+``cells.parquet``      one row per cell: id, locality, pattern, final z, counts, zone
+``steps.npz``          ``z`` and ``weighted`` (cells x steps, float32) for the week slider
+``zones.json``         zones with grade, explanation, trend series and geometry
+``localities.json``    suggested grade per locality with explanation and trend series
+=====================  ==============================================================
+
+The key includes the data version (:func:`geo.store.current_version`), so new reports
+make new results; old versions are pruned. Results are computed lazily on first use
+under a per-key lock (concurrent requests wait for one computation) or ahead of time by
+``lagesbild analyse``. Loaded results are kept in a small in-memory LRU.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Engine, func, select
+
+from analysis.config import AnalysisConfig
+from analysis.hotspots import HotspotResult, analyse
+from geo.boundaries import read_boundaries
+from geo.cells import strings_to_cells
+from geo.errors import ValidationError
+from geo.store import current_version
+from geo.store.reports import read_reports
+from geo.store.tables import report as report_table
+from geo.tenants import Tenant, get_tenant
+from webmap.weeks import TIME_OF_DAY, deadline, parse_week, week_of
+
+CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Filters:
+    """User-selectable filters of the planner map (part of the cache key)."""
+
+    categories: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    time_of_day: str = "alla"
+
+    def __post_init__(self) -> None:
+        if self.time_of_day not in TIME_OF_DAY:
+            raise ValidationError(
+                f"okänd tid på dygnet {self.time_of_day!r}; giltiga: {', '.join(TIME_OF_DAY)}"
+            )
+        object.__setattr__(self, "categories", tuple(sorted(set(self.categories))))
+        object.__setattr__(self, "sources", tuple(sorted(set(self.sources))))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "categories": list(self.categories),
+            "sources": list(self.sources),
+            "time_of_day": self.time_of_day,
+        }
+
+
+@dataclass
+class CachedResult:
+    """An analysis result as the web app uses it (small, JSON-friendly parts)."""
+
+    kommun: str
+    week: str
+    version: int
+    meta: dict[str, Any]
+    cells: pd.DataFrame
+    z: np.ndarray
+    weighted: np.ndarray
+    zones: list[dict[str, Any]]
+    localities: list[dict[str, Any]]
+    payload_cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def step_starts(self) -> list[str]:
+        return list(self.meta["step_starts"])
+
+
+def analysis_config(tenant: Tenant, week: str, filters: Filters) -> AnalysisConfig:
+    """The analysis parameters of ``tenant`` for meeting ``week`` with ``filters``."""
+    base = dict(tenant.settings.get("analysis") or {})
+    base.setdefault("weights", tenant.weights)
+    base["kommun"] = tenant.key
+    base["timezone"] = base.get("timezone", tenant.timezone)
+    cfg = AnalysisConfig.from_mapping(base)
+    end = deadline(
+        week, cfg.period_weekday, cfg.period_hour, cfg.period_minute, cfg.timezone
+    ) - pd.Timedelta(seconds=1)
+    return cfg.replace(
+        end=end,
+        categories=filters.categories or None,
+        sources=filters.sources or None,
+        hours=TIME_OF_DAY[filters.time_of_day][1],
+    )
+
+
+def config_hash(cfg: AnalysisConfig) -> str:
+    """Stable short hash of every analysis parameter."""
+    text = json.dumps(cfg.to_dict(), sort_keys=True, default=str)
+    return hashlib.sha256(f"{CACHE_FORMAT}:{text}".encode()).hexdigest()[:16]
+
+
+def _f(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return round(v, 4) if np.isfinite(v) else None
+
+
+def _iso(ts: Any) -> str | None:
+    if ts is None or (not isinstance(ts, str) and pd.isna(ts)):
+        return None
+    return pd.Timestamp(ts).isoformat()
+
+
+def result_to_cached(result: HotspotResult, kommun: str, week: str, version: int) -> CachedResult:
+    """Reduce a :class:`HotspotResult` to what the web app needs."""
+    cube = result.cube
+    cells = result.cells.copy()
+    cells["cell_id"] = cells["cell"].astype(str)
+    cells = cells.drop(columns=["cell"])
+    keep = [
+        "cell_id",
+        "locality",
+        "pattern",
+        "pattern_sv",
+        "z",
+        "p",
+        "hot",
+        "trend",
+        "hot_steps",
+        "count",
+        "weighted",
+        "zone",
+    ]
+    cells = cells[[c for c in keep if c in cells.columns]].reset_index(drop=True)
+    z = np.asarray(result.emerging.z_, dtype=np.float32)
+    weighted = np.asarray(cube.values, dtype=np.float32)
+    zones: list[dict[str, Any]] = []
+    for zrow in result.to_dict(cells="patterns")["zones"]:
+        found: Any = cube.cell_index(strings_to_cells(zrow["cells"])) if zrow["cells"] else []
+        idx = np.asarray([i for i in found if i >= 0], dtype=np.int64)
+        cube_counts: Any = cube.counts
+        series = weighted[idx].sum(axis=0) if len(idx) else np.zeros(cube.n_steps)
+        counts = (cube_counts[idx].sum(axis=0) if len(idx) else np.zeros(cube.n_steps)).astype(int)
+        geom = shapely.geometry.shape(zrow["geometry"])
+        zrow["geometry"] = shapely.geometry.mapping(shapely.set_precision(geom, 1e-6))
+        zrow["series"] = [round(float(v), 2) for v in series]
+        zrow["series_counts"] = [int(v) for v in counts]
+        zones.append(zrow)
+    localities: list[dict[str, Any]] = []
+    lf = cube.locality_frame() if len(cube.locality_codes) else pd.DataFrame()
+    r: Any
+    for r in result.locality_grades.itertuples(index=False):
+        sub = lf[lf["locality"] == r.locality] if len(lf) else lf
+        localities.append(
+            {
+                "locality": r.locality,
+                "name": r.name,
+                "grade": int(r.grade),
+                "label": r.label,
+                "colour": r.colour,
+                "explanation": r.explanation,
+                "count": int(r.count),
+                "weighted": _f(r.weighted),
+                "serious": int(r.serious),
+                "reporters": int(r.reporters),
+                "baseline": _f(r.baseline),
+                "zones_hot": int(r.zones_hot),
+                "zones_total": int(r.zones_total),
+                "series": [int(v) for v in sub["count"]] if len(sub) else [],
+                "series_weighted": [round(float(v), 2) for v in sub["weighted"]]
+                if len(sub)
+                else [],
+            }
+        )
+    start, end = result.period
+    meta = {
+        "format": CACHE_FORMAT,
+        "kommun": kommun,
+        "week": week,
+        "version": version,
+        "period_start": _iso(start),
+        "period_end": _iso(end),
+        "step_starts": [_iso(s) for s in cube.step_starts],
+        "step_weeks": cube.step_weeks,
+        "res": cube.res,
+        "summary": {k: int(v) for k, v in dict(cube.summary).items()},
+        "config": result.config.to_dict(),
+    }
+    return CachedResult(
+        kommun=kommun,
+        week=week,
+        version=version,
+        meta=meta,
+        cells=cells,
+        z=z,
+        weighted=weighted,
+        zones=zones,
+        localities=localities,
+    )
+
+
+def _write(path: Path, res: CachedResult) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=path.parent))
+    try:
+        (tmp / "meta.json").write_text(json.dumps(res.meta, default=str), encoding="utf-8")
+        res.cells.to_parquet(tmp / "cells.parquet", index=False)
+        np.savez(tmp / "steps.npz", z=res.z, weighted=res.weighted)
+        (tmp / "zones.json").write_text(
+            json.dumps(res.zones, ensure_ascii=False, default=str), encoding="utf-8"
+        )
+        (tmp / "localities.json").write_text(
+            json.dumps(res.localities, ensure_ascii=False, default=str), encoding="utf-8"
+        )
+        try:
+            os.replace(tmp, path)
+        except OSError:  # another process wrote it first
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _read(path: Path) -> CachedResult | None:
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("format") != CACHE_FORMAT:
+            return None
+        cells = pd.read_parquet(path / "cells.parquet")
+        with np.load(path / "steps.npz") as arrays:
+            z, weighted = arrays["z"], arrays["weighted"]
+        zones = json.loads((path / "zones.json").read_text(encoding="utf-8"))
+        localities = json.loads((path / "localities.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError):
+        return None
+    return CachedResult(
+        kommun=meta["kommun"],
+        week=meta["week"],
+        version=int(meta["version"]),
+        meta=meta,
+        cells=cells,
+        z=z,
+        weighted=weighted,
+        zones=zones,
+        localities=localities,
+    )
+
+
+class ResultStore:
+    """Compute-once cache of analysis results per (kommun, data version, parameters).
+
+    Parameters
+    ----------
+    engine
+        Database with the reports.
+    cache_dir
+        Folder of the on-disk cache (``<instance>/cache/analysis``).
+    memory_items
+        Loaded results kept in memory.
+    """
+
+    def __init__(self, engine: Engine, cache_dir: Path | str, memory_items: int = 24) -> None:
+        self.engine = engine
+        self.cache_dir = Path(cache_dir)
+        self.memory_items = memory_items
+        self._memory: OrderedDict[tuple[str, int, str], CachedResult] = OrderedDict()
+        self._locks: dict[tuple[str, int, str], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    # -------------------------------------------------------------- helpers
+    def version(self, kommun: str) -> int:
+        with self.engine.connect() as conn:
+            return current_version(conn, kommun)
+
+    def tenant(self, kommun: str) -> Tenant:
+        with self.engine.connect() as conn:
+            return get_tenant(conn, kommun)
+
+    def report_range(self, kommun: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+        """First and last ``occurred_at`` of approved reports (UTC)."""
+        t = report_table
+        with self.engine.connect() as conn:
+            lo, hi = conn.execute(
+                select(func.min(t.c.occurred_at), func.max(t.c.occurred_at)).where(
+                    (t.c.kommun == kommun) & (t.c.status == "approved")
+                )
+            ).one()
+
+        def conv(v: Any) -> pd.Timestamp | None:
+            return None if v is None else pd.Timestamp(v).tz_localize("UTC")
+
+        return conv(lo), conv(hi)
+
+    def latest_week(self, kommun: str) -> str:
+        """Meeting week of the latest approved report (the current week without data)."""
+        tenant = self.tenant(kommun)
+        cfg = AnalysisConfig.from_mapping(dict(tenant.settings.get("analysis") or {}))
+        _, hi = self.report_range(kommun)
+        ts = hi if hi is not None else pd.Timestamp.now(tz="UTC")
+        return week_of(ts, cfg.period_weekday, cfg.period_hour, cfg.period_minute, cfg.timezone)
+
+    def path_for(self, kommun: str, version: int, key: str) -> Path:
+        return self.cache_dir / kommun / f"v{version}" / key
+
+    def _lock(self, key: tuple[str, int, str]) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    # -------------------------------------------------------------- main API
+    def get(
+        self,
+        kommun: str,
+        week: str | None = None,
+        filters: Filters | None = None,
+        compute: bool = True,
+    ) -> CachedResult | None:
+        """The result for ``kommun``, ``week`` (default: latest) and ``filters``.
+
+        Computed and stored when missing (unless ``compute`` is false: then None).
+        """
+        filters = filters or Filters()
+        week = week or self.latest_week(kommun)
+        parse_week(week)
+        tenant = self.tenant(kommun)
+        cfg = analysis_config(tenant, week, filters)
+        version = self.version(kommun)
+        h = config_hash(cfg)
+        key = (kommun, version, h)
+        with self._guard:
+            hit = self._memory.get(key)
+            if hit is not None:
+                self._memory.move_to_end(key)
+                return hit
+        with self._lock(key):
+            with self._guard:
+                hit = self._memory.get(key)
+            if hit is None:
+                path = self.path_for(kommun, version, h)
+                hit = _read(path) if path.exists() else None
+                if hit is None:
+                    if not compute:
+                        return None
+                    hit = self._compute(tenant, week, cfg, version)
+                    _write(path, hit)
+                    self._prune(kommun, version)
+            with self._guard:
+                self._memory[key] = hit
+                self._memory.move_to_end(key)
+                while len(self._memory) > self.memory_items:
+                    self._memory.popitem(last=False)
+        return hit
+
+    def _compute(
+        self, tenant: Tenant, week: str, cfg: AnalysisConfig, version: int
+    ) -> CachedResult:
+        with self.engine.connect() as conn:
+            reports = read_reports(conn, tenant.key, status="approved")
+            localities = read_boundaries(conn, tenant.key, "locality")
+        if len(localities) == 0:
+            raise ValidationError(f"kommunen {tenant.key!r} har inga tätorter")
+        places = _places(tenant.key)
+        result = analyse(reports, localities, cfg, places=places)
+        return result_to_cached(result, tenant.key, week, version)
+
+    def _prune(self, kommun: str, keep_version: int) -> None:
+        """Remove cached results of older data versions of ``kommun``."""
+        folder = self.cache_dir / kommun
+        if not folder.exists():
+            return
+        for child in folder.iterdir():
+            if child.name.startswith("v") and child.name != f"v{keep_version}":
+                shutil.rmtree(child, ignore_errors=True)
+
+    def clear_memory(self) -> None:
+        with self._guard:
+            self._memory.clear()
+
+
+def _places(kommun: str) -> pd.DataFrame | None:
+    """Named places of the kommun (gazetteer) to name zones after; None when unavailable."""
+    try:
+        from geo.gazetteer import Gazetteer
+
+        gaz = Gazetteer.default([kommun])
+    except Exception:  # noqa: BLE001 - naming is optional
+        return None
+    rows = [
+        {"name": p.name, "lat": p.lat, "lon": p.lon}
+        for p in gaz.places
+        if p.kommun == kommun and p.precision in ("point", "street")
+    ]
+    return pd.DataFrame(rows) if rows else None
+
+
+def filters_from_args(args: Any) -> Filters:
+    """Filters from request arguments (``kategori``, ``kalla`` repeated or comma lists,
+    ``tid``)."""
+
+    def _multi(name: str) -> tuple[str, ...]:
+        values: list[str] = []
+        for raw in args.getlist(name) if hasattr(args, "getlist") else [args.get(name, "")]:
+            values.extend(v for v in str(raw).split(",") if v)
+        return tuple(values)
+
+    return Filters(
+        categories=_multi("kategori"),
+        sources=_multi("kalla"),
+        time_of_day=str(args.get("tid") or "alla"),
+    )
+
+
+def replace_filters(filters: Filters, **changes: Any) -> Filters:
+    return dataclasses.replace(filters, **changes)

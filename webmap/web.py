@@ -1,0 +1,122 @@
+"""Helpers shared by the planner views: kommun access, result store, week, JSON bytes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import geopandas as gpd
+from flask import Response, abort, current_app, request
+from flask_login import current_user
+
+from geo.boundaries import read_boundaries
+from geo.errors import NotFoundError, ValidationError
+from geo.tenants import Tenant, get_tenant, list_tenants
+from webmap.results import ResultStore
+from webmap.state import current_state
+from webmap.weeks import parse_week, shift_week, weeks_between
+
+#: Swedish labels of the report sources.
+SOURCE_LABELS_SV: dict[str, str] = {
+    "actor": "Aktörer (EST)",
+    "citizen": "Medborgare",
+    "patrol": "Trygghetsvärdar",
+    "police": "Polisen",
+}
+
+
+def result_store() -> ResultStore:
+    """The app's :class:`ResultStore` (created on first use)."""
+    state = current_state()
+    store = state.extras.get("results")
+    if store is None:
+        store = ResultStore(state.engine, state.instance_dir / "cache" / "analysis")
+        state.extras["results"] = store
+    return store  # type: ignore[no-any-return]
+
+
+def allowed_tenants() -> list[Tenant]:
+    """Tenants the current user may see."""
+    with current_state().engine.connect() as conn:
+        tenants = list_tenants(conn)
+    return [t for t in tenants if current_user.can_access(t.key)]
+
+
+def resolve_kommun(key: str | None = None) -> Tenant:
+    """The requested (or default) kommun; 404 when unknown, 403 without access."""
+    key = key or request.args.get("kommun") or None
+    if key is None:
+        preferred = current_user.kommuner[0] if current_user.kommuner else None
+        key = preferred or current_app.config.get("DEFAULT_KOMMUN") or "norrtalje"
+    try:
+        with current_state().engine.connect() as conn:
+            tenant = get_tenant(conn, key)
+    except NotFoundError:
+        abort(404)
+    if not current_user.can_access(tenant.key):
+        abort(403)
+    return tenant
+
+
+def localities_of(kommun: str, level: str = "locality") -> gpd.GeoDataFrame:
+    """Stored boundaries of a kommun (cached per app for the process lifetime)."""
+    state = current_state()
+    cache = state.extras.setdefault("boundaries", {})
+    key = (kommun, level)
+    if key not in cache:
+        with state.engine.connect() as conn:
+            cache[key] = read_boundaries(conn, kommun, level)
+    return cache[key]  # type: ignore[no-any-return]
+
+
+def requested_week(kommun: str, arg: str = "vecka") -> str:
+    """The ``vecka`` argument (validated) or the kommun's latest week."""
+    raw = request.args.get(arg)
+    if raw:
+        try:
+            parse_week(raw)
+        except ValidationError:
+            abort(400)
+        return raw
+    return result_store().latest_week(kommun)
+
+
+def week_choices(kommun: str, selected: str, back: int = 104) -> list[str]:
+    """Weeks offered by the selector: from the first report (at most ``back`` weeks
+    before the latest) to the latest week, newest last; always includes ``selected``."""
+    store = result_store()
+    latest = store.latest_week(kommun)
+    first, _ = store.report_range(kommun)
+    start = shift_week(latest, -back)
+    if first is not None:
+        from webmap.weeks import week_of
+
+        start = max(start, week_of(first))
+    weeks = weeks_between(start, latest, limit=back + 1)
+    if selected not in weeks:
+        weeks.append(selected)
+        weeks.sort()
+    return weeks
+
+
+def json_bytes(payload: Any) -> bytes:
+    """Compact UTF-8 JSON."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+def json_response(body: bytes, max_age: int = 0) -> Response:
+    resp = Response(body, mimetype="application/json")
+    if max_age:
+        resp.headers["Cache-Control"] = f"private, max-age={max_age}"
+    return resp
+
+
+def bounds_of(frame: gpd.GeoDataFrame) -> list[list[float]] | None:
+    """``[[south, west], [north, east]]`` of a frame (None when empty)."""
+    if frame is None or len(frame) == 0:
+        return None
+    minx, miny, maxx, maxy = frame.total_bounds
+    return [
+        [round(float(miny), 5), round(float(minx), 5)],
+        [round(float(maxy), 5), round(float(maxx), 5)],
+    ]
