@@ -108,9 +108,7 @@ def run_naive(df: pd.DataFrame, localities: Any) -> pd.DataFrame:
     gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs=4326)
     joined = gpd.sjoin(gdf, localities[["code", "geometry"]], how="left", predicate="within")
     joined["cell"] = joined.apply(lambda r: h3.latlng_to_cell(r["lat"], r["lon"], RES), axis=1)
-    joined["week"] = (joined["occurred_at"] - joined["occurred_at"].min()) // pd.Timedelta(
-        weeks=1
-    )
+    joined["week"] = (joined["occurred_at"] - joined["occurred_at"].min()) // pd.Timedelta(weeks=1)
     out = joined.groupby(["cell", "week", "code"], dropna=False).size().reset_index(name="count")
     return out
 
@@ -144,7 +142,9 @@ def _measure(method: str, n: int, seed: int, queue: Any) -> None:
     peak[0] = max(peak[0], proc.memory_info().rss)
     total = int(result["count"].sum())
     loc_col = "locality" if "locality" in result else "code"
-    in_locality = int(result.loc[result[loc_col].notna() & (result[loc_col] != "None"), "count"].sum())
+    in_locality = int(
+        result.loc[result[loc_col].notna() & (result[loc_col] != "None"), "count"].sum()
+    )
     queue.put(
         {
             "method": method,

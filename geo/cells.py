@@ -165,9 +165,7 @@ def cells_area_m2(cells: npt.ArrayLike) -> FloatArray:
     arr = _as_cells(cells)
     if arr.size == 0:
         return np.zeros(0)
-    return (
-        pl.DataFrame({"c": arr}).select(plh3.cell_area("c", "m^2").alias("a"))["a"].to_numpy()
-    )
+    return pl.DataFrame({"c": arr}).select(plh3.cell_area("c", "m^2").alias("a"))["a"].to_numpy()
 
 
 def average_edge_m(res: int) -> float:
@@ -189,9 +187,7 @@ def cells_to_disks(cells: npt.ArrayLike, k: int = 1) -> tuple[CellArray, CellArr
     if arr.size == 0:
         return np.zeros(0, np.uint64), np.zeros(0, np.uint64)
     frame = (
-        pl.DataFrame({"o": arr})
-        .with_columns(plh3.grid_disk("o", int(k)).alias("d"))
-        .explode("d")
+        pl.DataFrame({"o": arr}).with_columns(plh3.grid_disk("o", int(k)).alias("d")).explode("d")
     )
     return frame["o"].to_numpy().astype(np.uint64), frame["d"].to_numpy().astype(np.uint64)
 

@@ -95,7 +95,9 @@ class Reason(StrEnum):
 
 #: Swedish explanation of each quarantine reason (shown in the UI and CLI).
 REASON_TEXT_SV: dict[str, str] = {
-    Reason.NO_POSITION: "Saknar position: inga koordinater och ingen ort eller adress som kunde hittas",
+    Reason.NO_POSITION: (
+        "Saknar position: inga koordinater och ingen ort eller adress som kunde hittas"
+    ),
     Reason.BAD_COORDINATES: "Koordinaterna kan inte tolkas eller ligger utanför giltigt intervall",
     Reason.OUTSIDE_BOUNDARY: "Positionen ligger utanför kommunens gränser",
     Reason.UNKNOWN_CATEGORY: "Okänd kategori för kommunen",
@@ -208,8 +210,8 @@ def validate_reports(frame: pd.DataFrame) -> None:
     src = frame["source"].dropna()
     unknown = set(src.unique()) - {s.value for s in Source}
     problems.check(not unknown, f"unknown source values: {sorted(unknown)}")
-    coarse = frame["precision"].isin([Precision.LOCALITY.value, Precision.KOMMUN.value]).to_numpy(
-        bool
+    coarse = (
+        frame["precision"].isin([Precision.LOCALITY.value, Precision.KOMMUN.value]).to_numpy(bool)
     )
     with_cell = frame["cell"].to_numpy() != 0
     problems.check(
