@@ -158,7 +158,8 @@ def _cbc(time_limit: float) -> Any:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        options = {"msg": False, "timeLimit": time_limit, "threads": 1}
+        # no "threads" option: CBC's thread pool can stall until the time limit on tiny models
+        options = {"msg": False, "timeLimit": time_limit}
         bundled = getattr(pulp, "PULP_CBC_CMD", None)
         if bundled is not None:
             solver = bundled(**options)
