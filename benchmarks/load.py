@@ -1,8 +1,9 @@
 """Load benchmark: concurrent simulated citizens submitting reports to the production server.
 
-Starts the production WSGI server (waitress with ``ProductionConfig``) on the loopback
-interface with a fresh SQLite database (WAL): ``--processes`` processes (default 2, one
-per core; they share the port with ``SO_REUSEPORT``), ``--threads`` threads each (default
+Starts the production server, ``lagesbild serve`` (waitress, secure cookies as in
+``ProductionConfig``), on the loopback interface with a fresh SQLite database (WAL):
+``--processes`` worker processes (default 2, one per core; they share the port with
+``SO_REUSEPORT``), ``--threads`` threads each (default
 1: with one thread per process no thread waits for the GIL while it holds SQLite's
 write lock). Then ``--clients`` simulated citizens (asyncio, one keep-alive connection
 each) submit for ``--duration`` seconds: ``POST /api/reports`` (JSON, a new
@@ -12,7 +13,7 @@ previous one (same key) and must get the same receipt back without a second row.
 
 Rate limiting stays on (storage ``lagesbild-memory://``, see
 :mod:`webmap.ratelimit_storage`; ``--storage memory://`` for limits' own). The server
-trusts ``X-Forwarded-For`` from 127.0.0.1 (waitress ``trusted_proxy``), as behind a
+trusts ``X-Forwarded-For`` from 127.0.0.1 (``--trusted-proxy``), as behind a
 reverse proxy; each citizen has its own simulated address and the per-client limit of the
 run (``--limit``, default 300/minute) is above what one citizen sends, so the figure
 measures the server, not the limiter. One extra "abuser" address (one connection, several
@@ -66,27 +67,6 @@ TEXTS = (
     "Gatlyktan har varit trasig i två veckor.",
     "Mopeder kör fort genom parken.",
 )
-
-SERVER_SCRIPT = r"""
-import json, logging, socket, sys
-logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-from waitress import serve
-import webmap.ratelimit_storage  # registers lagesbild-memory://
-from webmap.app import create_app
-from webmap.config import ProductionConfig, load_config
-cfg = json.loads(sys.argv[1])
-app = create_app(load_config(ProductionConfig, env={}, **cfg["app"]))
-opts = dict(cfg["waitress"])
-if cfg.get("reuseport"):
-    # several processes share the port; the kernel spreads the connections (SO_REUSEPORT)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((opts.pop("host"), opts.pop("port")))
-    sock.listen(opts.get("backlog", 1024))
-    opts["sockets"] = [sock]
-serve(app, **opts)
-"""
 
 
 @dataclass
@@ -297,8 +277,13 @@ async def run_clients(
     return time.monotonic() - start, start
 
 
-def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+def wait_ready(
+    port: int, proc: subprocess.Popen[bytes], processes: int, timeout: float = 90.0
+) -> list[int]:
+    """Wait until ``/healthz`` answers and every worker listens; return the workers' pids."""
     import urllib.request
+
+    import psutil
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -306,10 +291,22 @@ def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0) 
             raise RuntimeError("server exited early")
         try:
             with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=2) as r:
-                if r.status == 200:
-                    return
+                healthy = r.status == 200
         except OSError:
-            time.sleep(0.2)
+            healthy = False
+        if healthy:
+            tree = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+            listening = [
+                p.pid
+                for p in tree
+                if any(
+                    c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+                    for c in p.net_connections(kind="tcp")
+                )
+            ]
+            if len(listening) >= processes:
+                return listening
+        time.sleep(0.2)
     raise TimeoutError("server did not start")
 
 
@@ -420,58 +417,50 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     engine.dispose()
 
     port = free_port()
-    server_cfg = {
-        "reuseport": args.processes > 1,
-        "app": app_cfg,
-        "waitress": {
-            "host": HOST,
-            "port": port,
-            "threads": args.threads,
-            "connection_limit": args.clients + 100,
-            "backlog": 2048,
-            "channel_timeout": 120,
-            "trusted_proxy": HOST,
-            "trusted_proxy_headers": "x-forwarded-for",
-            "trusted_proxy_count": 1,
-            "clear_untrusted_proxy_headers": True,
-            "ident": "lagesbild",
-        },
-    }
+    # the production command itself: ``lagesbild serve`` with its worker processes
+    command = [
+        sys.executable,
+        "-c",
+        "from webmap.cli import main; main()",
+        "serve",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--threads",
+        str(args.threads),
+        "--processes",
+        str(args.processes),
+        "--trusted-proxy",
+        HOST,
+        "--connection-limit",
+        str(args.clients + 100),
+    ]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.update({f"LAGESBILD_{k}": str(v) for k, v in app_cfg.items()})
+    env["LAGESBILD_SESSION_COOKIE_SECURE"] = "true"  # ProductionConfig
     log_path = tmp / "server.log"
     log = log_path.open("wb")
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", SERVER_SCRIPT, json.dumps(server_cfg)],
-            cwd=str(tmp),
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-        for _ in range(args.processes)
-    ]
+    proc = subprocess.Popen(command, cwd=str(tmp), env=env, stdout=subprocess.DEVNULL, stderr=log)
     stats = Stats()
     try:
-        for proc in procs:
-            wait_ready(port, proc)
-        cpu0 = sum(process_cpu_s(p.pid) for p in procs)
+        workers = wait_ready(port, proc, args.processes)
+        cpu0 = sum(process_cpu_s(pid) for pid in workers)
         client0 = time.process_time()
         elapsed, started = asyncio.run(
             run_clients(
                 port, args.clients, args.duration, args.think_ms / 1000, args.keepalive, stats
             )
         )
-        server_cpu = sum(process_cpu_s(p.pid) for p in procs) - cpu0
+        server_cpu = sum(process_cpu_s(pid) for pid in workers) - cpu0
         client_cpu = time.process_time() - client0
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
         log.close()
     err = log_path.read_bytes()
     check = check_database(db_url, stats.accepted)

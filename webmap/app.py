@@ -60,6 +60,7 @@ from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+import webmap.ratelimit_storage  # noqa: F401  (registers the lagesbild-memory:// scheme)
 from webmap.config import Config, load_config
 from webmap.db import open_database
 from webmap.privacy import client_key
@@ -107,9 +108,17 @@ def _secret_key(instance_dir: Path) -> str:
             return key
     instance_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tmp = instance_dir / f".secret_key.{os.getpid()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(key + "\n")
+    try:
+        # atomic: when several server processes start at once, the first key wins
+        os.link(tmp, path)
+    except FileExistsError:
+        key = path.read_text(encoding="utf-8").strip() or key
+    finally:
+        tmp.unlink(missing_ok=True)
     return key
 
 
@@ -200,7 +209,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         key_func=client_key,
         app=app,
         default_limits=[],
-        storage_uri=cfg.get("RATELIMIT_STORAGE_URI", "memory://"),
+        storage_uri=cfg.get("RATELIMIT_STORAGE_URI", "lagesbild-memory://"),
         enabled=bool(cfg.get("RATELIMIT_ENABLED", True)),
     )
 

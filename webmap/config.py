@@ -34,7 +34,9 @@ class Config:
     SESSION_COOKIE_SECURE = False  # set True behind HTTPS (ProductionConfig)
     WTF_CSRF_ENABLED = True
     RATELIMIT_ENABLED = True
-    RATELIMIT_STORAGE_URI = "memory://"
+    #: Rate-limit counters: in this process, expired ones cleaned once a second. Several
+    #: server processes count separately; use e.g. "redis://host:6379" for shared limits.
+    RATELIMIT_STORAGE_URI = "lagesbild-memory://"
     TESTING = False
     #: Online geocoder for addresses the offline gazetteer does not know: "" (off, the
     #: default), "nominatim" or "photon". Answers are cached in the database and calls are

@@ -1,21 +1,139 @@
-"""``lagesbild serve``: the production WSGI server (waitress)."""
+"""``lagesbild serve``: the production WSGI server (waitress).
+
+One process serves with ``--threads`` threads. With ``--processes N`` (Linux), N worker
+processes each bind the same port with ``SO_REUSEPORT`` and the kernel spreads the
+connections between them; SQLite in WAL mode handles the concurrent writers. Rate-limit
+counters are kept per process (``lagesbild-memory://``); point
+``LAGESBILD_RATELIMIT_STORAGE_URI`` at a shared storage (e.g. Redis) for exact per-client
+limits across processes.
+"""
 
 from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import socket
+import sys
+from typing import Any
 
 import click
 
 
-@click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-def cli(host: str, port: int, threads: int) -> None:
-    """Starta webbtjänsten (waitress)."""
+def _listening_socket(host: str, port: int, reuseport: bool, backlog: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuseport:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(backlog)
+    return sock
+
+
+def _serve_worker(options: dict[str, Any]) -> None:
+    """Run one waitress server (in this process) with ``options`` from :func:`cli`."""
     from waitress import serve
 
     from webmap.app import create_app
     from webmap.config import load_config
 
+    # waitress warns on every queued request under load; the queue depth is not an error
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     app = create_app(load_config())
-    click.echo(f"lagesbild på http://{host}:{port}/", err=True)
-    serve(app, host=host, port=port, threads=threads, ident="lagesbild")
+    sock = _listening_socket(
+        options["host"], options["port"], options["reuseport"], options["backlog"]
+    )
+    waitress_options: dict[str, Any] = {
+        "threads": options["threads"],
+        "ident": "lagesbild",
+        "backlog": options["backlog"],
+        "connection_limit": options["connection_limit"],
+    }
+    if options["trusted_proxy"]:
+        waitress_options.update(
+            trusted_proxy=options["trusted_proxy"],
+            trusted_proxy_headers="x-forwarded-for x-forwarded-proto",
+            trusted_proxy_count=1,
+            clear_untrusted_proxy_headers=True,
+        )
+    serve(app, sockets=[sock], **waitress_options)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adress att lyssna på.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port.")
+@click.option(
+    "--threads", default=8, show_default=True, type=click.IntRange(1), help="Trådar per process."
+)
+@click.option(
+    "--processes",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Serverprocesser som delar porten (SO_REUSEPORT, Linux); t.ex. en per kärna.",
+)
+@click.option(
+    "--trusted-proxy",
+    default="",
+    help="Adress till en omvänd proxy vars X-Forwarded-For/-Proto ska litas på.",
+)
+@click.option("--connection-limit", default=1000, show_default=True, type=click.IntRange(1))
+def cli(
+    host: str,
+    port: int,
+    threads: int,
+    processes: int,
+    trusted_proxy: str,
+    connection_limit: int,
+) -> None:
+    """Starta webbtjänsten (waitress)."""
+    if processes > 1 and not hasattr(socket, "SO_REUSEPORT"):
+        raise click.UsageError("--processes > 1 kräver SO_REUSEPORT (Linux).")
+    options = {
+        "host": host,
+        "port": port,
+        "threads": threads,
+        "reuseport": processes > 1,
+        "backlog": 2048,
+        "connection_limit": connection_limit,
+        "trusted_proxy": trusted_proxy,
+    }
+    click.echo(
+        f"lagesbild på http://{host}:{port}/ ({processes} process(er) × {threads} trådar)",
+        err=True,
+    )
+    if processes == 1:
+        _serve_worker(options)
+        return
+    # database, migrations and the secret key are created once here, before the workers
+    from webmap.app import create_app
+    from webmap.config import load_config
+
+    create_app(load_config())
+    context = multiprocessing.get_context("spawn")
+    workers = [
+        context.Process(target=_serve_worker, args=(options,), daemon=True)
+        for _ in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+
+    def stop(signum: int, _frame: object) -> None:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+        for worker in workers:
+            worker.join(timeout=10)
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while True:
+        for worker in workers:
+            worker.join(timeout=1.0)
+            if not worker.is_alive():
+                click.echo(
+                    f"serverprocess {worker.pid} avslutades (kod {worker.exitcode})", err=True
+                )
+                stop(signal.SIGTERM, None)
