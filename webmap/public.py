@@ -1,8 +1,8 @@
 """Public start page ``/``: localities and aggregated report counts (privacy-safe).
 
-Only k-suppressed counts per H3 cell (res 9) are published, computed by
-:func:`webmap.layers.public_cells_payload` (the same :mod:`analysis.public` aggregation
-as the citizen map ``/karta/publik``) and cached per data version. No report text, no
+Only k-suppressed counts per H3 cell are published, taken from the citizen map's public
+table (:func:`webmap.public_map.public_table_for`: same sources, resolution, snapshot
+and suppression as ``/karta/publik``), cached per data version. No report text, no
 individual position and no area totals reach this page.
 """
 
@@ -12,13 +12,14 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 
+from analysis.public import ALL, LONG
 from geo.errors import NotFoundError
-from geo.store import current_version
-from geo.store.reports import read_reports
 from geo.tenants import get_tenant, list_tenants
-from webmap.layers import localities_geojson, public_cells_payload
+from webmap.layers import localities_geojson
 from webmap.maps import build_public_map, map_parts
+from webmap.public_map import public_table_for
 from webmap.state import current_state
+from webmap.submissions import runtime
 from webmap.web import bounds_of, json_bytes, json_response, localities_of
 
 PUBLIC_ENDPOINTS = ("public.index", "public.localities", "public.cells")
@@ -26,8 +27,6 @@ PUBLIC_ENDPOINTS = ("public.index", "public.localities", "public.cells")
 RATE_LIMITS = {"public.cells": "120/minute", "public.localities": "120/minute"}
 
 bp = Blueprint("public", __name__)
-
-PUBLIC_RES = 9
 
 
 def _tenant(key: str | None) -> Any:
@@ -77,19 +76,34 @@ def localities(kommun: str) -> Response:
 
 @bp.get("/api/publik/<kommun>/celler")
 def cells(kommun: str) -> Response:
-    """Approved reports of the last 12 months per res-9 cell; cells below k suppressed."""
+    """Published counts per cell: the citizen map's table, view ``alla``/``12m``.
+
+    The numbers come from :func:`webmap.public_map.public_table_for`, so ``/`` and
+    ``/karta/publik`` publish from one k-suppressed table (same sources, resolution and
+    snapshot) and cannot be differenced against each other.
+    """
     tenant = _tenant(kommun)
-    k = int(tenant.settings.get("public_min_count", 3))
     state = current_state()
-    with state.engine.connect() as conn:
-        version = current_version(conn, tenant.key)
+    try:
+        geo = runtime().geo.get(state.engine, tenant.key)
+    except NotFoundError:
+        abort(404)
+    table = public_table_for(geo)
     cache = state.extras.setdefault("public_cells", {})
-    key = (tenant.key, version, k)
-    body = cache.get(key)
-    if body is None:
-        with state.engine.connect() as conn:
-            reports = read_reports(conn, tenant.key, status="approved")
-        body = json_bytes(public_cells_payload(reports, k=k, res=PUBLIC_RES))
-        cache.clear()
-        cache[key] = body
+    cached = cache.get(tenant.key)
+    if cached is not None and cached[0] is table:  # same table object: same numbers
+        body = cached[1]
+    else:
+        view = table.view(ALL, LONG)
+        body = json_bytes(
+            {
+                "res": int(table.res),
+                "k": int(table.k),
+                "n": int(len(view)),
+                "as_of": table.as_of.isoformat(),
+                "ids": view["cell_id"].astype(str).tolist(),
+                "c": [int(v) for v in view["count"]],
+            }
+        )
+        cache[tenant.key] = (table, body)
     return json_response(body, max_age=300)

@@ -323,3 +323,47 @@ def test_combined_offline_and_many(server: StandIn, gaz: Gazetteer) -> None:
     # the same answers through the gazetteer's interface (what geo.ingest calls)
     again = geo.lookup_many(texts, kommun="norrtalje")
     assert again["precision"].tolist() == frame["precision"].tolist()
+
+
+def test_ingest_command_uses_the_configured_online_geocoder(
+    server: StandIn, tmp_path: Path
+) -> None:
+    import pandas as pd
+    from click.testing import CliRunner
+    from sqlalchemy import create_engine, text
+
+    from webmap.cli import main
+
+    path = tmp_path / "rapporter.csv"
+    pd.DataFrame(
+        {
+            "external_id": ["a1"],
+            "occurred_at": ["2024-05-01 22:10"],
+            "category": ["klotter"],
+            "location_text": ["Storgatan 5, Rimbo"],
+        }
+    ).to_csv(path, index=False)
+    args = ["ingest", str(path), "--kommun", "norrtalje", "--source", "actor", "--json"]
+    precisions = {}
+    for mode, extra in (
+        ("offline", {}),
+        (
+            "online",
+            {
+                "LAGESBILD_GEOCODER": "nominatim",
+                "LAGESBILD_GEOCODER_DOMAIN": server.url_domain,
+                "LAGESBILD_GEOCODER_SCHEME": "http",
+                "LAGESBILD_GEOCODER_MIN_DELAY": "0",
+            },
+        ),
+    ):
+        db_url = f"sqlite:///{tmp_path / mode}.db"
+        res = CliRunner().invoke(main, args, env={"LAGESBILD_DATABASE_URL": db_url, **extra})
+        assert res.exit_code == 0, res.output
+        assert json.loads(res.stdout)["stored"] == 1
+        engine = create_engine(db_url)
+        with engine.connect() as conn:
+            precisions[mode] = conn.execute(text("select precision from report")).scalar_one()
+        engine.dispose()
+    assert precisions == {"offline": "locality", "online": "point"}
+    assert [r[2]["q"][0] for r in server.requests] == ["storgatan 5, rimbo"]

@@ -158,3 +158,32 @@ def test_legend_starts_at_k(app: Any, client: Any) -> None:
     legend = re.findall(r'aria-hidden="true"></span>([^<]+)</li>', html)
     assert legend[0] == "6–9" and legend[-1] == "40 eller fler"
     assert "minst 6 rapporter" in html
+
+
+def test_start_page_publishes_the_citizen_maps_numbers_and_no_police(app: Any, client: Any) -> None:
+    import pandas as pd
+
+    from geo.ingest import ingest_frame
+
+    _approved(app, client, 3)
+    # five approved police events in another cell: context only, never public
+    now = pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=2)
+    police = pd.DataFrame(
+        {
+            "external_id": [f"p{i}" for i in range(5)],
+            "occurred_at": [now.isoformat()] * 5,
+            "category": ["skadegorelse"] * 5,
+            "lat": [59.7620] * 5,
+            "lon": [18.7050] * 5,
+        }
+    )
+    with engine(app).begin() as conn:
+        result = ingest_frame(conn, police, kommun="norrtalje", source="police")
+    assert result.stored == 5
+    start = client.get("/api/publik/norrtalje/celler").get_json()
+    citizen_map = _cells(client)
+    assert start["k"] == citizen_map["k"] and start["res"] == citizen_map["res"]
+    assert dict(zip(start["ids"], start["c"], strict=True)) == {
+        f["properties"]["cell"]: f["properties"]["count"] for f in citizen_map["features"]
+    }
+    assert start["c"] == [3]  # the three citizen reports; the police cell is not published

@@ -7,19 +7,24 @@ Examples::
     lagesbild ingest polisen_events.csv.gz --source police --format polisen --json
 
 Re-running the same command continues an interrupted import and stores nothing twice.
+Addresses are placed with the offline gazetteer; with ``LAGESBILD_GEOCODER=nominatim``
+(or ``photon``) unknown addresses are also asked online (cached, rate-limited).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
+from sqlalchemy import Engine
 
 from geo.ingest import IngestResult, ingest_file
 from geo.readers import FORMATS
 from geo.schema import REASON_TEXT_SV, Source, Status
 from geo.tenants import list_tenants
+from webmap.config import load_config
 from webmap.db import open_database
 
 PRECISION_SV = {"point": "punkt", "street": "gata", "locality": "tätort", "kommun": "kommun"}
@@ -62,6 +67,20 @@ def summary_sv(result: IngestResult, file_name: str) -> str:
         lines.append("  se raderna med: lagesbild quarantine list")
     lines.append(f"Tid: {result.seconds:.1f} s".replace(".", ","))
     return "\n".join(lines)
+
+
+def _geocoder(config: dict[str, Any], engine: Engine) -> Any:
+    """Gazetteer plus the configured online geocoder (``LAGESBILD_GEOCODER``), else ``None``.
+
+    ``None`` lets the pipeline use the offline gazetteer alone (the default).
+    """
+    from geo.gazetteer import Gazetteer
+    from geo.geocode import Geocoder, online_geocoder_from_config
+
+    online = online_geocoder_from_config(config, cache=engine)
+    if online is None:
+        return None
+    return Geocoder(Gazetteer.default(), online)
 
 
 @click.command("ingest")
@@ -115,7 +134,9 @@ def cli(
     Varje rad blir sparad, en dubblett eller hamnar i karantän med en orsak. Samma kommando
     igen fortsätter en avbruten import och sparar inget två gånger.
     """
-    engine = open_database()
+    config = load_config()
+    engine = open_database(config)
+    geocoder = _geocoder(config, engine)
     with engine.connect() as conn:
         if not list_tenants(conn):
             click.echo(
@@ -135,6 +156,7 @@ def cli(
         status=status,
         batch_size=batch_size,
         progress=True,
+        geocoder=geocoder,
     )
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
