@@ -651,11 +651,30 @@ def _postal_places(
     return out
 
 
+def named_places(kommun: str) -> pd.DataFrame | None:
+    """Named places (point or street precision) of ``kommun``: ``name``, ``lat``, ``lon``.
+
+    Used to name hotspot zones after the nearest known place; ``None`` when the
+    gazetteer cannot be loaded or knows no such place (naming is optional).
+    """
+    try:
+        gaz = Gazetteer.default([kommun])
+    except Exception:  # noqa: BLE001 - naming zones is optional
+        return None
+    rows = [
+        {"name": p.name, "lat": p.lat, "lon": p.lon}
+        for p in gaz.places
+        if p.kommun == kommun and p.precision in ("point", "street")
+    ]
+    return pd.DataFrame(rows) if rows else None
+
+
 __all__ = [
     "PLACES_FILE",
     "Gazetteer",
     "Match",
     "Place",
     "fold",
+    "named_places",
     "strip_accents_series",
 ]

@@ -42,6 +42,7 @@ from analysis.hotspots import HotspotResult, analyse
 from geo.boundaries import read_boundaries
 from geo.cells import strings_to_cells
 from geo.errors import ValidationError
+from geo.gazetteer import named_places
 from geo.store import current_version
 from geo.store.reports import read_reports
 from geo.store.tables import report as report_table
@@ -380,7 +381,7 @@ class ResultStore:
             localities = read_boundaries(conn, tenant.key, "locality")
         if len(localities) == 0:
             raise ValidationError(f"kommunen {tenant.key!r} har inga tätorter")
-        places = _places(tenant.key)
+        places = named_places(tenant.key)
         result = analyse(reports, localities, cfg, places=places)
         return result_to_cached(result, tenant.key, week, version)
 
@@ -396,22 +397,6 @@ class ResultStore:
     def clear_memory(self) -> None:
         with self._guard:
             self._memory.clear()
-
-
-def _places(kommun: str) -> pd.DataFrame | None:
-    """Named places of the kommun (gazetteer) to name zones after; None when unavailable."""
-    try:
-        from geo.gazetteer import Gazetteer
-
-        gaz = Gazetteer.default([kommun])
-    except Exception:  # noqa: BLE001 - naming is optional
-        return None
-    rows = [
-        {"name": p.name, "lat": p.lat, "lon": p.lon}
-        for p in gaz.places
-        if p.kommun == kommun and p.precision in ("point", "street")
-    ]
-    return pd.DataFrame(rows) if rows else None
 
 
 def filters_from_args(args: Any) -> Filters:

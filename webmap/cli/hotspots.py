@@ -24,6 +24,7 @@ from analysis.config import AnalysisConfig
 from analysis.grading import plural, weeks_text
 from analysis.hotspots import HotspotResult, analyse
 from geo.errors import NotFoundError, ValidationError
+from geo.gazetteer import named_places
 
 STEPS = {"1w": 1, "2w": 2, "4w": 4}
 
@@ -71,22 +72,6 @@ def _select_localities(frame: pd.DataFrame, wanted: tuple[str, ...]) -> pd.DataF
         known = ", ".join(f"{n} ({c})" for c, n in zip(frame["code"], frame["name"], strict=True))
         raise NotFoundError(f"okänd tätort {sorted(missing)}; kända: {known}")
     return frame[hit]
-
-
-def _places(kommun: str) -> pd.DataFrame | None:
-    """Named places of the kommun to name zones after (None when unavailable)."""
-    try:
-        from geo.gazetteer import Gazetteer
-
-        gaz = Gazetteer.default([kommun])
-    except Exception:  # noqa: BLE001 - naming zones is optional
-        return None
-    rows = [
-        {"name": p.name, "lat": p.lat, "lon": p.lon}
-        for p in gaz.places
-        if p.kommun == kommun and p.precision in ("point", "street")
-    ]
-    return pd.DataFrame(rows) if rows else None
 
 
 def _text(result: HotspotResult) -> str:
@@ -196,7 +181,7 @@ def cli(
     click.echo(
         f"{len(reports)} godkända rapporter, {len(chosen)} tätorter ({source_note})", err=True
     )
-    result = analyse(reports, chosen, cfg, places=_places(key))
+    result = analyse(reports, chosen, cfg, places=named_places(key))
 
     if fmt == "json":
         click.echo(result.to_json())
