@@ -38,6 +38,21 @@ class Config:
     #: server processes count separately; use e.g. "redis://host:6379" for shared limits.
     RATELIMIT_STORAGE_URI = "lagesbild-memory://"
     TESTING = False
+    #: Per-client limits (Flask-Limiter syntax) of citizen submissions, receipt look-ups and
+    #: the public read APIs. Clients are keyed by a salted daily hash of their address.
+    CITIZEN_RATE_LIMIT = "10/minute;60/hour"
+    RECEIPT_RATE_LIMIT = "30/minute"
+    API_READ_RATE_LIMIT = "120/minute"
+    #: Header with the client address set by a trusted reverse proxy (e.g.
+    #: "X-Forwarded-For"); empty: the socket address. Only hashed, never stored.
+    TRUSTED_PROXY_HEADER = ""
+    #: When public numbers change: "week" (Monday 00:00, default), "day" or "live"; a
+    #: tenant's ``public_snapshot`` setting overrides it.
+    PUBLIC_SNAPSHOT = "week"
+    #: Seconds between SQLite WAL checkpoints of the citizen-submission writer.
+    SQLITE_CHECKPOINT_SECONDS = 1.0
+    #: Appended to static asset URLs (cache busting after an upgrade).
+    ASSET_VERSION = "1"
     #: Online geocoder for addresses the offline gazetteer does not know: "" (off, the
     #: default), "nominatim" or "photon". Answers are cached in the database and calls are
     #: spaced by GEOCODER_MIN_DELAY seconds.
