@@ -187,7 +187,9 @@ def cells_to_disks(cells: npt.ArrayLike, k: int = 1) -> tuple[CellArray, CellArr
     if arr.size == 0:
         return np.zeros(0, np.uint64), np.zeros(0, np.uint64)
     frame = (
-        pl.DataFrame({"o": arr}).with_columns(plh3.grid_disk("o", int(k)).alias("d")).explode("d")
+        pl.DataFrame({"o": arr})
+        .with_columns(plh3.grid_disk("o", int(k)).alias("d"))
+        .explode("d", empty_as_null=False)
     )
     return frame["o"].to_numpy().astype(np.uint64), frame["d"].to_numpy().astype(np.uint64)
 
