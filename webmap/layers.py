@@ -155,22 +155,33 @@ def public_cells_payload(
 # --------------------------------------------------------------------------- GeoJSON
 
 
+def locality_geometries(
+    localities: gpd.GeoDataFrame, simplify: float = 0.0002
+) -> list[dict[str, Any]]:
+    """Simplified, rounded GeoJSON geometries of the localities (in row order)."""
+    return [_round_geom(geom, simplify) for geom in localities.geometry]
+
+
 def localities_geojson(
     localities: gpd.GeoDataFrame,
     grades: Mapping[str, Mapping[str, Any]] | None = None,
     decisions: Mapping[str, Mapping[str, Any]] | None = None,
     simplify: float = 0.0002,
+    geometries: Sequence[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Localities with their grade of the period (set by the meeting, else suggested).
 
     ``grades``: locality code -> suggested grade row (``grade``, ``label``,
     ``explanation``, ``count``, ``series``); ``decisions``: code -> latest decision
-    (``grade``, ``comment``, ``decided_by``, ``decided_at``).
+    (``grade``, ``comment``, ``decided_by``, ``decided_at``). ``geometries``: the
+    outlines from :func:`locality_geometries` (computed here when not given).
     """
     grades = grades or {}
     decisions = decisions or {}
+    if geometries is None:
+        geometries = locality_geometries(localities, simplify)
     features = []
-    for row in localities.itertuples(index=False):
+    for row, geometry in zip(localities.itertuples(index=False), geometries, strict=True):
         code = str(row.code)
         g = grades.get(code) or {}
         d = decisions.get(code) or {}
@@ -178,7 +189,7 @@ def localities_geojson(
         features.append(
             {
                 "type": "Feature",
-                "geometry": _round_geom(row.geometry, simplify),
+                "geometry": geometry,
                 "properties": {
                     "code": code,
                     "name": str(row.name),

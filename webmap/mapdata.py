@@ -25,6 +25,7 @@ from webmap.layers import (
     actions_geojson,
     cells_payload,
     localities_geojson,
+    locality_geometries,
     police_geojson,
     step_cells,
     zones_geojson,
@@ -67,7 +68,12 @@ def localities(kommun: str) -> Response:
     with current_state().engine.connect() as conn:
         decisions = latest_decisions(conn, tenant.key, res.week)
     grades = {g["locality"]: g for g in res.localities}
-    payload = localities_geojson(localities_of(tenant.key), grades, decisions)
+    frame = localities_of(tenant.key)
+    cached = current_state().extras.setdefault("locality_geometries", {}).get(tenant.key)
+    if cached is None or cached[0] is not frame:  # outlines change only with the boundaries
+        cached = (frame, locality_geometries(frame))
+        current_state().extras["locality_geometries"][tenant.key] = cached
+    payload = localities_geojson(frame, grades, decisions, geometries=cached[1])
     payload["meta"] = {
         "week": res.week,
         "period_start": res.meta["period_start"],

@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 from geo.store.tables import data_version
 
@@ -37,7 +37,12 @@ def connect(url: str, **kwargs: object) -> Engine:
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, poolclass=NullPool, **kwargs)  # type: ignore[arg-type]
+        # a small pool: opening a connection and setting the pragmas costs ~1 ms, which
+        # mattered on every request; connections are shared between threads (WAL)
+        kwargs.setdefault("pool_size", 8)
+        kwargs.setdefault("max_overflow", 16)
+        kwargs.setdefault("connect_args", {"check_same_thread": False})
+        engine = create_engine(url, poolclass=QueuePool, **kwargs)  # type: ignore[arg-type]
     else:
         engine = create_engine(url, **kwargs)  # type: ignore[arg-type]
     if engine.dialect.name == "sqlite":
