@@ -11,6 +11,8 @@ prints one JSON object:
 ``first_frame_ms``     headless Chromium: navigation start to the first frame after all
                        layers are drawn
 ``load``               p50/p95 (ms) per endpoint with 50 concurrent clients (bounded)
+                       against ``lagesbild serve`` in its own process (``load_2_processes``:
+                       with ``--processes 2``)
 
 Targets: shell ≤ 100 KB, ≤ 60 bytes per cell, 10,000-cell response ≤ 100 ms (cached).
 Usage: ``.venv/bin/python benchmarks/web.py [--clients 50] [--requests 10]``.
@@ -19,6 +21,7 @@ Usage: ``.venv/bin/python benchmarks/web.py [--clients 50] [--requests 10]``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import http.client
 import json
@@ -27,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +191,46 @@ def _first_frame(base: str, cookie: str) -> float:
     return statistics.median(times[1:])  # first load warms the analysis cache
 
 
+@contextlib.contextmanager
+def _serve(cfg: dict[str, Any], processes: int) -> Iterator[int]:
+    """``lagesbild serve`` on the benchmark's database; yields the port when it is ready."""
+    import os
+    import socket
+    import subprocess
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT),
+        LAGESBILD_DATABASE_URL=cfg["DATABASE_URL"],
+        LAGESBILD_INSTANCE_DIR=cfg["INSTANCE_DIR"],
+        LAGESBILD_TILES="",
+        LAGESBILD_RATELIMIT_ENABLED="false",
+    )
+    command = [sys.executable, "-c", "from webmap.cli import main; main()", "serve"]
+    command += ["--port", str(port), "--processes", str(processes)]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        ready = 0
+        while ready < 3 * processes:  # several answers: every worker is up
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("lagesbild serve did not start")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                status, _, _ = _get(conn, f"/api/karta/norrtalje/celler?vecka={WEEK}", "")
+                conn.close()
+                ready += status in (200, 401, 403)
+            except OSError:
+                time.sleep(0.2)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def _load(port: int, cookie: str, clients: int, per_client: int) -> dict[str, Any]:
     paths = {
         "karta": f"/karta?kommun=norrtalje&vecka={WEEK}",
@@ -245,6 +289,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--requests", type=int, default=10, help="requests per client")
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument(
+        "--processes", type=int, default=2, help="also measure the load with N server processes"
+    )
     args = parser.parse_args()
 
     from webmap.app import create_app
@@ -325,7 +372,12 @@ def main() -> None:
         conn.close()
         if not args.no_browser:
             result["first_frame_ms"] = round(_first_frame(server.url.rstrip("/"), cookie), 1)
-        result["load"] = _load(server.port, cookie, args.clients, args.requests)
+    # the concurrent load runs against ``lagesbild serve`` in its own process(es), so the
+    # clients of this process do not share the server's interpreter
+    for processes in sorted({1, args.processes}):
+        key = "load" if processes == 1 else f"load_{processes}_processes"
+        with _serve(cfg, processes) as port:
+            result[key] = _load(port, cookie, args.clients, args.requests)
     result["targets"] = {"shell_bytes": 100_000, "bytes_per_cell": 60, "api_10k_ms": 100}
     print(json.dumps(result, ensure_ascii=False))
 
