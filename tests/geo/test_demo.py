@@ -370,6 +370,25 @@ def test_cli_generate_and_load(tmp_path: Path) -> None:
     assert res.exit_code == 0 and json.loads(res.stdout)["loaded"] is False
 
 
+def test_loaded_demo_is_on_the_public_maps_at_once(tmp_path: Path) -> None:
+    """The synthetic year counts as filed when it happened: public views are not empty."""
+    from webmap.app import create_app
+    from webmap.cli import main
+    from webmap.config import TestConfig, load_config
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    res = CliRunner().invoke(main, ["demo", "load", "--json"], env={"LAGESBILD_DATABASE_URL": url})
+    assert res.exit_code == 0, res.output
+    app = create_app(
+        load_config(TestConfig, env={}, DATABASE_URL=url, INSTANCE_DIR=str(tmp_path / "i"))
+    )
+    client = app.test_client()
+    start = client.get("/api/publik/norrtalje/celler").get_json()
+    assert start["n"] > 0 and min(start["c"]) >= start["k"]
+    public = client.get("/api/public/cells", query_string={"kommun": "norrtalje"}).get_json()
+    assert public["cells"] == start["n"]
+
+
 def test_load_skips_actions_without_table(demo: DemoData, tmp_path: Path) -> None:
     from webmap.cli.demo import _store_actions
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, func, inspect, select, update
 
 from geo.demo import (
     DEFAULT_END,
@@ -97,6 +97,21 @@ def _store_actions(engine: Engine, demo: DemoData) -> tuple[int, str | None]:
     return stored, None
 
 
+def _backdate(engine: Engine) -> None:
+    """Date each synthetic report as filed when it was reported (a year of weekly work).
+
+    Public numbers only include reports stored before the latest snapshot (Monday 00:00),
+    so without this a freshly loaded demo would show an empty public map for a week.
+    """
+    filed = func.coalesce(report.c.reported_at, report.c.occurred_at)
+    with engine.begin() as conn:
+        conn.execute(
+            update(report)
+            .where(report.c.kommun == DEMO_KOMMUN, filed < report.c.created_at)
+            .values(created_at=filed)
+        )
+
+
 @cli.command("load")
 @click.option("--seed", default=DEFAULT_SEED, show_default=True, type=int)
 @click.option(
@@ -132,6 +147,7 @@ def load_cmd(seed: int, keep: Path | None, as_json: bool) -> None:
         paths = write(demo, out)
         click.echo(f"importerar {len(demo.reports)} syntetiska rapporter …", err=True)
         result = ingest_file(engine, paths["reports"], kommun=DEMO_KOMMUN)
+    _backdate(engine)
     actions, note = _store_actions(engine, demo)
     summary = {
         "loaded": True,
