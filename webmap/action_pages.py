@@ -68,15 +68,23 @@ def _zone_choices(kommun: str) -> list[tuple[str, str]]:
 
 def _form_context(kommun: str, values: dict[str, Any], errors: list[str]) -> dict[str, Any]:
     localities = localities_of(kommun)
+    choices = sorted(
+        ((str(r.code), str(r.name)) for r in localities.itertuples()), key=lambda x: x[1]
+    )
+    zones = _zone_choices(kommun)
+    # the action's own place stays selectable even when this week's analysis has no such
+    # zone (zones change from week to week): otherwise saving the form would drop it
+    if values.get("zone_id") and values["zone_id"] not in {z for z, _ in zones}:
+        zones.insert(0, (str(values["zone_id"]), str(values["zone_id"])))
+    if values.get("locality") and values["locality"] not in {c for c, _ in choices}:
+        choices.insert(0, (str(values["locality"]), str(values["locality"])))
     return {
         "values": values,
         "errors": errors,
         "kinds": KIND_LABELS_SV,
         "statuses": STATUS_LABELS_SV,
-        "localities": sorted(
-            ((str(r.code), str(r.name)) for r in localities.itertuples()), key=lambda x: x[1]
-        ),
-        "zones": _zone_choices(kommun),
+        "localities": choices,
+        "zones": zones,
     }
 
 

@@ -60,6 +60,11 @@ EFFECT_CAVEAT_SV = (
     "rapporter), och problem kan ha flyttat till närliggande platser."
 )
 
+#: Largest id the database can hold (signed 64-bit); larger ids from URLs are unknown.
+MAX_ID = 2**63 - 1
+#: Longest text of the short fields (the columns' lengths).
+MAX_LENGTHS: dict[str, int] = {"responsible": 200, "locality": 64, "zone_id": 64}
+
 _EDITABLE = (
     "title",
     "kind",
@@ -127,6 +132,10 @@ def normalise_action(values: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("responsible", "description", "locality", "zone_id"):
         v = values.get(key)
         out[key] = str(v).strip() if v not in (None, "") else None
+    labels = {"responsible": "ansvarig", "locality": "tätortskoden", "zone_id": "zonens id"}
+    for key, limit in MAX_LENGTHS.items():
+        if out[key] is not None and len(out[key]) > limit:
+            problems.append(f"{labels[key]} får vara högst {limit} tecken")
     try:
         out["lat"] = _as_float(values.get("lat"))
         out["lon"] = _as_float(values.get("lon"))
@@ -221,6 +230,8 @@ def _row(row: Any) -> dict[str, Any]:
 
 def get_action(conn: Connection, action_id: int) -> dict[str, Any]:
     """One action with its follow-ups (``followups``, newest first)."""
+    if not 0 < int(action_id) <= MAX_ID:  # larger ids cannot be stored (64-bit integers)
+        raise NotFoundError(f"åtgärden {action_id} finns inte")
     row = conn.execute(select(actions).where(actions.c.id == action_id)).first()
     if row is None:
         raise NotFoundError(f"åtgärden {action_id} finns inte")
@@ -323,8 +334,9 @@ def load_demo_actions(
     ``planned_end``/``end``, ``locality``, ``zone_id``, ``cells``, ``lat``/``lon``,
     ``geometry``, ``public``, ``description``) and optionally ``id`` (external key; the
     title otherwise) and ``followups`` (``[{"date"|"meeting_date", "note", "status"}]``).
-    Items already loaded (same kommun and key) are updated, not duplicated. ``kommun``
-    is used for items without their own ``kommun``.
+    Items already loaded (same kommun and key) are updated, not duplicated; their
+    follow-ups (also those written at meetings since) are kept and only follow-ups not
+    yet stored are added. ``kommun`` is used for items without their own ``kommun``.
 
     Returns
     -------
@@ -353,12 +365,23 @@ def load_demo_actions(
         else:
             action_id = int(existing)
             update_action(conn, action_id, {k: v for k, v in item.items() if k in _EDITABLE})
-            conn.execute(delete(action_followups).where(action_followups.c.action_id == action_id))
+        # follow-ups already stored (from an earlier load or written at a meeting) are kept
+        have = {
+            (r.meeting_date, r.note)
+            for r in conn.execute(
+                select(action_followups.c.meeting_date, action_followups.c.note).where(
+                    action_followups.c.action_id == action_id
+                )
+            )
+        }
         for f in item.get("followups") or ():
+            day = _as_date(f.get("meeting_date") or f.get("date"))
+            if (day, str(f.get("note") or "")) in have:
+                continue
             conn.execute(
                 action_followups.insert().values(
                     action_id=action_id,
-                    meeting_date=_as_date(f.get("meeting_date") or f.get("date")),
+                    meeting_date=day,
                     note=str(f.get("note") or ""),
                     status=f.get("status"),
                     author=f.get("author") or "demo",

@@ -28,6 +28,7 @@ from webmap.submissions import (
     NEXT_STEPS_SV,
     STATUS_TEXT_SV,
     TIME_OF_DAY,
+    IdempotencyConflict,
     KommunGeo,
     SubmissionError,
     find_receipt,
@@ -64,6 +65,8 @@ RATE_LIMITS = {
 }
 
 SUBMISSION_FIELDS = ("category", "lat", "lon", "place", "description", "date", "time_of_day")
+#: Largest accepted request body of ``POST /api/reports`` (bytes; a report is ≈ 1 kB).
+MAX_BODY = 64 * 1024
 
 
 def error(message: str, status: int, errors: list[dict[str, str]] | None = None) -> Any:
@@ -129,7 +132,15 @@ def create_report() -> Any:
     """Submit a citizen report (stored as pending, moderated before use)."""
     if not request.is_json:
         return error("Skicka JSON (Content-Type: application/json).", 415)
-    data = request.get_json(silent=True)
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if request.content_length is None and chunked:
+        return error("Ange längden på förfrågan (Content-Length).", 411)
+    if (request.content_length or 0) > MAX_BODY:
+        return error(f"Förfrågan är för stor (högst {MAX_BODY // 1024} kB).", 413)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # absurdly nested JSON
+        data = None
     if not isinstance(data, dict):
         return error("Ogiltig JSON: ett objekt förväntas.", 400)
     key = request.headers.get("Idempotency-Key")
@@ -164,7 +175,10 @@ def create_report() -> Any:
     except SubmissionError as exc:
         return error("Rapporten kunde inte tas emot.", 400, [e.to_dict() for e in exc.errors])
     sub.idempotency_key = key
-    receipt = rt.store(get_engine(), sub)
+    try:
+        receipt = rt.store(get_engine(), sub)
+    except IdempotencyConflict:
+        return error("Idempotency-Key har redan använts för en annan rapport.", 422)
     return jsonify(receipt.to_dict()), (201 if receipt.created else 200)
 
 

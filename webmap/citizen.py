@@ -41,6 +41,7 @@ from webmap.submissions import (
     STATUS_TEXT_SV,
     TIME_OF_DAY,
     FieldError,
+    IdempotencyConflict,
     KommunGeo,
     SubmissionError,
     find_receipt,
@@ -194,7 +195,18 @@ def submit() -> Any:
     except SubmissionError as exc:
         return _render_form(geo, values, exc.errors, status=400, token=token)
     sub.idempotency_key = nonce
-    receipt = rt.store(get_engine(), sub)
+    try:
+        receipt = rt.store(get_engine(), sub)
+    except IdempotencyConflict:
+        # this form was already sent with other details (e.g. back button, edit, send):
+        # keep the new details and offer a fresh form instead of dropping them
+        err = FieldError(
+            "form",
+            "already_sent",
+            "Formuläret har redan skickats med andra uppgifter. "
+            "Kontrollera uppgifterna och skicka igen för att lämna en ny rapport.",
+        )
+        return _render_form(geo, values, [err], status=409)
     return redirect(url_for("citizen.receipt", nr=receipt.receipt, ny=1), code=303)
 
 

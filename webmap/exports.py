@@ -25,6 +25,7 @@ from webmap.auth import role_required
 from webmap.results import CachedResult
 from webmap.state import current_state
 from webmap.web import localities_of, requested_week, resolve_kommun, result_store
+from webmap.weeks import canonical_week
 
 bp = Blueprint("exports", __name__)
 
@@ -200,7 +201,7 @@ def download(what: str, fmt: str) -> Response:
     if what not in LAYERS or fmt not in FORMATS:
         abort(404)
     tenant = resolve_kommun()
-    week = requested_week(tenant.key) if what in ("celler", "zoner") else None
+    week = canonical_week(requested_week(tenant.key)) if what in ("celler", "zoner") else None
     frame = export_layer(what, tenant.key, week)
     name = f"{what}-{tenant.key}{'-' + week if week else ''}.{fmt}"
     body = frame_to_bytes(frame, fmt, what)

@@ -27,7 +27,7 @@ from webmap.reports import (
 from webmap.state import current_state
 from webmap.web import requested_week, resolve_kommun, result_store, week_choices
 from webmap.weekly import build_weekly, build_yearly, week_period_text
-from webmap.weeks import parse_week, shift_week, week_text_sv
+from webmap.weeks import canonical_week, shift_week, week_text_sv
 
 bp = Blueprint("meeting", __name__)
 
@@ -35,11 +35,11 @@ NAV = [("meeting.current", "Veckomöte", ("planner", "reader"))]
 
 
 def _week(week: str) -> str:
+    """The canonical label of ``week`` (404 when it is no week)."""
     try:
-        parse_week(week)
+        return canonical_week(week)
     except ValidationError:
         abort(404)
-    return week
 
 
 @bp.get("/lagesbild")
@@ -54,7 +54,11 @@ def current() -> Any:
 @role_required("planner", "reader")
 def week(week: str) -> Any:
     """The weekly picture: per locality suggestion, decision, hotspots, actions, reports."""
-    week = _week(week)
+    label = _week(week)
+    if label != week:  # one address per week (grades are stored under the label)
+        query: dict[str, Any] = request.args.to_dict(flat=False)
+        return redirect(url_for("meeting.week", week=label, **query))
+    week = label
     tenant = resolve_kommun()
     state = current_state()
     pic = build_weekly(state.engine, result_store(), tenant.key, week)

@@ -284,6 +284,11 @@ def decide_view(report_id: int) -> Any:
     text = request.form.get("text")
     try:
         with runtime().write_lock, get_engine().begin() as conn:
+            # the queue only offers pending reports: a stale page (another planner decided
+            # meanwhile) must not overturn that decision, e.g. approve a rejected text
+            if str(_load(conn, report_id).status) != Status.PENDING.value:
+                flash(f"Rapport {row.receipt} är redan granskad; inget ändrades.", "error")
+                return redirect(url_for("moderation.queue", kommun=row.kommun))
             decision = decide(
                 conn,
                 report_id,

@@ -72,6 +72,7 @@ from webmap.submissions import (
     MAX_DESCRIPTION_OPEN311,
     MAX_KEY,
     TIME_OF_DAY,
+    IdempotencyConflict,
     KommunGeo,
     SubmissionError,
     find_receipt,
@@ -121,6 +122,8 @@ _XML_ITEMS = {
     "values": "value",
 }
 
+#: Characters XML 1.0 does not allow (user input echoed in an error must not break the XML).
+_XML_INVALID = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _STATUS_RE = re.compile(r"(open|closed)(,(open|closed))*")
 _W3C_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 
@@ -148,7 +151,7 @@ def _xml_value(parent: ET.Element, tag: str, value: Any) -> None:
         for v in value:
             _xml_value(el, item_tag, v)
     else:
-        el.text = str(value)
+        el.text = _XML_INVALID.sub("", str(value))
 
 
 def to_xml(root: str, item: str | None, payload: Any) -> bytes:
@@ -412,7 +415,10 @@ def requests_create(fmt: str) -> Response:
         )
     sub.api_key_id = partner.id
     sub.idempotency_key = f"{partner.id}:{idem}" if idem else None
-    receipt = rt.store(engine, sub)
+    try:
+        receipt = rt.store(engine, sub)
+    except IdempotencyConflict:
+        return error_response(400, "Idempotency-Key was already used for a different request", fmt)
     payload = [
         {
             "service_request_id": receipt.receipt,
@@ -474,16 +480,16 @@ def requests_list(fmt: str) -> Response:
         try:
             end = _parse_w3c(args["end_date"]) if args.get("end_date") else None
             start = _parse_w3c(args["start_date"]) if args.get("start_date") else None
-        except ValueError:
+            if end is None:
+                end = (
+                    (start + dt.timedelta(days=MAX_WINDOW_DAYS))
+                    if start
+                    else dt.datetime.now(dt.UTC).replace(tzinfo=None)
+                )
+            if start is None:
+                start = end - dt.timedelta(days=MAX_WINDOW_DAYS)
+        except (ValueError, OverflowError):  # e.g. year 9999 + 90 days
             return error_response(400, "start_date/end_date must be W3C datetimes", fmt)
-        if end is None:
-            end = (
-                (start + dt.timedelta(days=MAX_WINDOW_DAYS))
-                if start
-                else dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            )
-        if start is None:
-            start = end - dt.timedelta(days=MAX_WINDOW_DAYS)
         if end < start or end - start > dt.timedelta(days=MAX_WINDOW_DAYS):
             return error_response(
                 400, f"the date range may span at most {MAX_WINDOW_DAYS} days", fmt

@@ -471,7 +471,8 @@ def _paths() -> dict[str, Any]:
                 "description": (
                     "No login. Rate limited per client (salted, rotating hash of the address; "
                     "the address is never stored). A repeated request with the same "
-                    "Idempotency-Key returns the first receipt (200) and stores nothing."
+                    "Idempotency-Key returns the first receipt (200) and stores nothing; the "
+                    "same key with a different report is refused (422)."
                 ),
                 "parameters": [
                     {
@@ -490,7 +491,10 @@ def _paths() -> dict[str, Any]:
                     "200": _json(_ref("Receipt"), "Already stored with this Idempotency-Key"),
                     "400": _err("Invalid report: every problem in `errors`"),
                     "404": _err("Unknown kommun"),
+                    "411": _err("Content-Length missing"),
+                    "413": _err("Body larger than 64 kB"),
                     "415": _err("Body is not JSON"),
+                    "422": _err("Idempotency-Key already used for a different report"),
                     "429": _RATE,
                 },
             }

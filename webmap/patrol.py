@@ -71,6 +71,7 @@ from geo.store.tables import report as report_table
 from geo.tenants import Tenant
 from webmap.auth import role_required
 from webmap.state import current_state
+from webmap.weeks import MAX_YEAR, MIN_YEAR
 
 bp = Blueprint("patrol", __name__)
 
@@ -87,6 +88,9 @@ SHIFT_CHOICES: tuple[str, ...] = ("18-02", "16-24", "20-04", "22-06", "12-20", "
 LOOKBACK_WEEKS = 52
 #: Plans kept in memory per app.
 PLAN_CACHE_SIZE = 32
+#: Years a plan may be asked for (the analysis' timestamps cover about 1678-2261).
+MIN_PLAN_YEAR = MIN_YEAR
+MAX_PLAN_YEAR = MAX_YEAR
 #: Longest note of an observation (characters).
 MAX_NOTE = 1000
 #: Oldest observation accepted (a phone may have been offline for a while).
@@ -218,6 +222,13 @@ def parse_plan_args(
         except ValueError:
             problems.append(f"Datumet {date_text!r} ska skrivas ÅÅÅÅ-MM-DD; visar i dag.")
             day = default_date(tenant.timezone, shift, now)
+        else:
+            if not MIN_PLAN_YEAR <= day.year <= MAX_PLAN_YEAR:
+                problems.append(
+                    f"Datumet {date_text!r} ligger utanför åren {MIN_PLAN_YEAR}–{MAX_PLAN_YEAR}; "
+                    "visar i dag."
+                )
+                day = default_date(tenant.timezone, shift, now)
     else:
         day = default_date(tenant.timezone, shift, now)
     areas_text = (args.get("omraden") or "").strip()
@@ -651,7 +662,7 @@ def validate_observation(
                         f"Observationen är äldre än {MAX_OBSERVATION_AGE.days} dagar.",
                     )
                 )
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # overflow: year 1 or 9999 in UTC
             errors.append(ObservationError("observed_at", "Tidpunkten kunde inte läsas."))
     if errors:
         return None, errors

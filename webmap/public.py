@@ -17,7 +17,7 @@ from geo.errors import NotFoundError
 from geo.tenants import get_tenant, list_tenants
 from webmap.layers import localities_geojson
 from webmap.maps import build_public_map, map_parts
-from webmap.public_map import public_table_for
+from webmap.public_map import public_settings, public_table_for
 from webmap.state import current_state
 from webmap.submissions import runtime
 from webmap.web import bounds_of, json_bytes, json_response, localities_of
@@ -46,7 +46,11 @@ def index() -> Any:
         tenants = list_tenants(conn)
     localities = localities_of(tenant.key)
     primary = localities[localities["primary"].astype(bool)] if len(localities) else localities
-    k = int(tenant.settings.get("public_min_count", 3))
+    try:
+        geo = runtime().geo.get(current_state().engine, tenant.key)
+    except NotFoundError:
+        abort(404)
+    k = int(public_settings(geo)["k"])  # the k the published table uses
     m = build_public_map(
         url_for("public.localities", kommun=tenant.key).rsplit("/", 1)[0],
         k=k,

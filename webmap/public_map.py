@@ -39,6 +39,7 @@ from analysis.public import (
     LONG,
     PERIODS,
     PUBLIC_RES,
+    SNAPSHOTS,
     PublicTable,
     group_labels,
     period_labels,
@@ -91,11 +92,19 @@ COLOUR_CLASSES: tuple[tuple[int, str], ...] = (
 def public_settings(geo: KommunGeo) -> dict[str, Any]:
     """k, resolution, snapshot mode and sources of a tenant (validated)."""
     s = geo.tenant.settings
-    k = int(s.get("public_min_count", 3))
-    res = int(s.get("public_res", 9))
+    try:
+        k = int(s.get("public_min_count", 3))
+    except (TypeError, ValueError):  # a typo in the settings must not expose anything
+        k = 3
+    try:
+        res = int(s.get("public_res", 9))
+    except (TypeError, ValueError):
+        res = 9
     if res not in PUBLIC_RES:
         res = 9
     snapshot = str(s.get("public_snapshot") or current_app.config.get("PUBLIC_SNAPSHOT") or "week")
+    if snapshot not in SNAPSHOTS:  # fall back to the most private mode, not to a 500
+        snapshot = "week"
     sources = tuple(s.get("public_sources") or DEFAULT_SOURCES)
     sources = tuple(x for x in sources if x != Source.POLICE.value)
     return {"k": max(k, 1), "res": res, "snapshot": snapshot, "sources": sources}

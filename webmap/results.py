@@ -47,7 +47,7 @@ from geo.store import current_version
 from geo.store.reports import read_reports
 from geo.store.tables import report as report_table
 from geo.tenants import Tenant, get_tenant
-from webmap.weeks import TIME_OF_DAY, deadline, parse_week, week_of
+from webmap.weeks import TIME_OF_DAY, canonical_week, deadline, week_of
 
 CACHE_FORMAT = 1
 
@@ -342,8 +342,7 @@ class ResultStore:
         Computed and stored when missing (unless ``compute`` is false: then None).
         """
         filters = filters or Filters()
-        week = week or self.latest_week(kommun)
-        parse_week(week)
+        week = canonical_week(week or self.latest_week(kommun))
         tenant = self.tenant(kommun)
         cfg = analysis_config(tenant, week, filters)
         version = self.version(kommun)

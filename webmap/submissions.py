@@ -104,6 +104,14 @@ class SubmissionError(ValidationError):
         super().__init__([e.message for e in errors], context="rapport")
 
 
+class IdempotencyConflict(LagesbildError):
+    """The idempotency key was already used for a *different* submission.
+
+    Answering with the first receipt would silently drop the new report (and hand one
+    sender another sender's receipt), so the caller refuses the request instead.
+    """
+
+
 @dataclass
 class Submission:
     """A validated citizen report, ready to store."""
@@ -258,7 +266,12 @@ def _parse_float(value: Any) -> float | None:
         return None
     if isinstance(value, bool):
         raise ValueError("bool")
-    number = float(str(value).strip().replace(",", ".")) if isinstance(value, str) else float(value)
+    try:
+        number = (
+            float(str(value).strip().replace(",", ".")) if isinstance(value, str) else float(value)
+        )
+    except OverflowError as exc:  # an int beyond float range (JSON allows any size)
+        raise ValueError("too large") from exc
     if not math.isfinite(number):
         raise ValueError("not finite")
     return number
@@ -628,7 +641,11 @@ def store_submission(
         except (IntegrityError, sqlite3.IntegrityError):
             if key is not None:
                 found = find_by_idempotency(engine, key)
-                if found is not None:  # a concurrent copy (another process) won
+                if found is not None:  # a repeated or concurrent copy won
+                    if not _same_submission(engine, found.report_id, sub):
+                        raise IdempotencyConflict(
+                            "idempotensnyckeln har redan använts för en annan rapport"
+                        ) from None
                     return found
             continue  # receipt collision (2**-60): draw again
         return Receipt(receipt, report_id, Status.PENDING.value, True, sub.kommun)
@@ -662,6 +679,46 @@ def _find_by_key(conn: Connection, key_hash: str) -> Receipt | None:
     if row is None:
         return None
     return Receipt(row.receipt, int(row.report_id), str(row.status), False, str(row.kommun))
+
+
+def _same_submission(engine: Engine, report_id: int, sub: Submission) -> bool:
+    """Whether the stored report ``report_id`` holds the same submission as ``sub``.
+
+    Compares what a retry sends unchanged: kommun, category, position, place text, time
+    of day and, while moderation and retention have not changed it, the description.
+    """
+    r, c = report_table, citizen_report
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(
+                r.c.kommun,
+                r.c.category,
+                r.c.lat,
+                r.c.lon,
+                r.c.location_text,
+                r.c.description,
+                c.c.time_of_day,
+                c.c.moderated_at,
+                c.c.text_deleted_at,
+            )
+            .join(c, c.c.report_id == r.c.id)
+            .where(r.c.id == report_id)
+        ).first()
+    if row is None:
+        return False
+    same = (
+        row.kommun == sub.kommun
+        and row.category == sub.category
+        and row.lat is not None
+        and row.lon is not None
+        and math.isclose(float(row.lat), sub.lat, abs_tol=1e-9)
+        and math.isclose(float(row.lon), sub.lon, abs_tol=1e-9)
+        and (row.location_text or None) == sub.place
+        and (row.time_of_day or None) == sub.time_of_day
+    )
+    if same and row.moderated_at is None and row.text_deleted_at is None:
+        same = (row.description or None) == sub.description
+    return bool(same)
 
 
 def find_by_idempotency(engine: Engine, key_hash: str) -> Receipt | None:
@@ -916,6 +973,7 @@ __all__ = [
     "TIME_OF_DAY",
     "FieldError",
     "GeoCache",
+    "IdempotencyConflict",
     "KommunGeo",
     "Receipt",
     "Submission",

@@ -26,7 +26,7 @@ from geo.tenants import Tenant, get_tenant
 from webmap.actions import list_actions
 from webmap.grades import decision_history, grades_over_weeks, latest_decisions
 from webmap.results import CachedResult, ResultStore
-from webmap.weeks import deadline, monday_of, shift_week, week_text_sv
+from webmap.weeks import canonical_week, deadline, monday_of, shift_week, week_text_sv
 
 SOURCE_SV = {
     "actor": "Aktörer",
@@ -149,6 +149,7 @@ def build_weekly(
     latest_per_locality: int = 8,
 ) -> WeeklyPicture:
     """Everything the weekly meeting and its report show, for ``kommun`` and ``week``."""
+    week = canonical_week(week)
     res = result or store.get(kommun, week)
     assert res is not None
     with engine.connect() as conn:

@@ -16,6 +16,10 @@ import pandas as pd
 from geo.errors import ValidationError
 
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{1,2})$")
+#: Years a week may have (timestamps of the analysis end in 2262; a meeting tool needs
+#: no more).
+MIN_YEAR = 1900
+MAX_YEAR = 2200
 
 #: Time-of-day filters of the planner map: code -> (Swedish label, hours or None).
 TIME_OF_DAY: dict[str, tuple[str, tuple[int, int] | None]] = {
@@ -33,6 +37,8 @@ def parse_week(text: str) -> tuple[int, int]:
     if not m:
         raise ValidationError(f"vecka måste skrivas ÅÅÅÅ-Wvv, t.ex. 2026-W47, inte {text!r}")
     year, week = int(m.group(1)), int(m.group(2))
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValidationError(f"vecka {text!r} ligger utanför åren {MIN_YEAR}–{MAX_YEAR}")
     try:
         dt.date.fromisocalendar(year, week, 1)
     except ValueError as exc:
@@ -43,6 +49,15 @@ def parse_week(text: str) -> tuple[int, int]:
 def week_label(year: int, week: int) -> str:
     """``(2026, 47)`` -> ``"2026-W47"``."""
     return f"{year}-W{week:02d}"
+
+
+def canonical_week(text: str) -> str:
+    """The one spelling of a week: ``"2026-W7"``, ``" 2026-W07\\n"`` -> ``"2026-W07"``.
+
+    Week labels are keys (grades, publications, cached results); every spelling that
+    :func:`parse_week` accepts must map to the same key.
+    """
+    return week_label(*parse_week(text))
 
 
 def week_text_sv(label: str) -> str:

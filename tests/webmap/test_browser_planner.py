@@ -139,3 +139,31 @@ def test_planner_week_in_the_browser(
 
     assert page.foreign_requests(live_server) == []
     assert page.console_errors == []
+
+
+def test_names_in_map_tooltips_are_text_not_html(
+    app: Any, live_server: str, browser_page: Any, make_user: Any
+) -> None:
+    """Leaflet inserts string tooltips as HTML: names must arrive as text nodes."""
+    from sqlalchemy import update
+
+    from geo.store.tables import boundary
+    from webmap.state import EXTENSION_KEY
+
+    name = '<img id="lb-inj" src="x">Rimbo'
+    with app.extensions[EXTENSION_KEY].engine.begin() as conn:
+        conn.execute(update(boundary).where(boundary.c.code == "0188TB111").values(name=name))
+    page = browser_page
+    _login(page, live_server, make_user("planner"))
+    page.goto(f"{live_server}/karta?kommun=norrtalje&vecka={WEEK}")
+    _wait_ready(page, WEEK)
+    text = page.evaluate(
+        """(c) => {
+          const layer = window.lagesbild.ctx.byId.localities[c];
+          layer.openTooltip(layer.getBounds().getCenter());
+          return document.querySelector(".leaflet-tooltip").textContent;
+        }""",
+        "0188TB111",
+    )
+    assert text.startswith(name)
+    assert page.locator("#lb-inj").count() == 0

@@ -391,3 +391,59 @@ def test_production_server_logs_no_client_address(
         if r.name.split(".")[0] in ("waitress", "werkzeug", "flask", "webmap", "geo")
     ]
     assert not any("127.0.0.1" in m for m in server_side), server_side
+
+
+def test_api_absurd_numbers_and_nesting_are_clear_errors_not_500(app: Any, client: Any) -> None:
+    huge = "1" + "0" * 400  # a valid JSON number beyond float range
+    resp = client.post(
+        "/api/reports",
+        data=f'{{"category": "otrygg_plats", "lat": {huge}, "lon": 18.7}}',
+        content_type="application/json",
+    )
+    assert resp.status_code == 400
+    assert resp.get_json()["errors"][0]["field"] == "position"
+    nested = client.post(
+        "/api/reports", data="[" * 30000 + "]" * 30000, content_type="application/json"
+    )
+    assert nested.status_code == 400 and "JSON" in nested.get_json()["error"]
+    big = client.post(
+        "/api/reports",
+        json={"category": "otrygg_plats", "lat": INSIDE[0], "lon": INSIDE[1], "x": "a" * 70_000},
+    )
+    assert big.status_code == 413 and "för stor" in big.get_json()["error"]
+    form = client.post("/rapportera", data=form_data(client, lat=huge, lon="18.7"))
+    assert form.status_code == 400 and "Positionen kunde inte tolkas" in form.get_data(as_text=True)
+    assert count_reports(app) == 0
+
+
+def test_api_idempotency_key_reused_for_another_report_is_refused(app: Any, client: Any) -> None:
+    first = api_report(client, key="k-1", category="klotter", description="Klotter på muren")
+    assert first.status_code == 201
+    other = api_report(client, key="k-1", category="belysning", description="Lampan är trasig")
+    # neither silently dropped nor answered with another sender's receipt
+    assert other.status_code == 422
+    assert "receipt" not in other.get_json() and "Idempotency-Key" in other.get_json()["error"]
+    retry = api_report(client, key="k-1", category="klotter", description="Klotter på muren")
+    assert retry.status_code == 200
+    assert retry.get_json()["receipt"] == first.get_json()["receipt"]
+    assert count_reports(app) == 1
+
+
+def test_form_sent_again_with_other_details_is_not_silently_dropped(app: Any, client: Any) -> None:
+    data = form_data(client, description="Mörkt vid busstationen.")
+    first = _receipt_of(client.post("/rapportera", data=data))
+    # back button, edit, send: same form token, other details
+    again = client.post("/rapportera", data={**data, "description": "Trasig lampa vid torget."})
+    html = again.get_data(as_text=True)
+    assert again.status_code == 409 and "redan skickats" in html
+    assert "Trasig lampa vid torget." in html  # the new details are kept in the form
+    fresh = _FORM_TOKEN.search(html)
+    assert fresh and fresh.group(1) != data["form_token"]
+    resent = client.post(
+        "/rapportera",
+        data={**data, "description": "Trasig lampa vid torget.", "form_token": fresh.group(1)},
+    )
+    assert _receipt_of(resent) != first and count_reports(app) == 2
+
+
+_FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')

@@ -124,3 +124,51 @@ def test_analyse_cli_fills_the_cache(demo_app: Any) -> None:
     assert data[0]["zones"] >= 2
     cache = Path(cfg["INSTANCE_DIR"]) / "cache" / "analysis" / "norrtalje"
     assert len(list(cache.glob("v*/*/meta.json"))) == 2
+
+
+def test_odd_week_spellings_share_one_key(
+    demo_app: Any, client: Any, make_user: Any, login: Any, csrf_token: Any
+) -> None:
+    planner = make_user("planner")
+    login(client, planner.username, planner.password)
+    # a first map request with an odd spelling of the week must not become the key of
+    # the cached result: the meeting's grade has to show on the map of 2026-W47
+    odd = client.get("/api/karta/norrtalje/tatorter?vecka=2026-W47%0A")
+    assert odd.status_code == 200 and odd.get_json()["meta"]["week"] == "2026-W47"
+    resp = client.get("/lagesbild/2026-W7?kommun=norrtalje")
+    assert resp.status_code == 302
+    assert resp.headers["Location"] == "/lagesbild/2026-W07?kommun=norrtalje"
+    url = "/lagesbild/2026-W47?kommun=norrtalje"
+    resp = client.post(
+        "/lagesbild/2026-W47/bedomning",
+        data={
+            "csrf_token": csrf_token(client, url),
+            "kommun": "norrtalje",
+            "locality": "0188TB111",
+            "grade": 5,
+            "comment": "Satt på mötet",
+        },
+    )
+    assert resp.status_code == 302
+    fc = client.get("/api/karta/norrtalje/tatorter?vecka=2026-W47").get_json()
+    rimbo = next(f["properties"] for f in fc["features"] if f["properties"]["code"] == "0188TB111")
+    assert rimbo["set_by_meeting"] and rimbo["grade"] == 5
+    assert rimbo["comment"] == "Satt på mötet"
+
+
+def test_weeks_outside_the_supported_years_are_refused_not_500(
+    app: Any, client: Any, make_user: Any, login: Any
+) -> None:
+    import pytest
+
+    from geo.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="utanför åren 1900–2200"):
+        parse_week("9999-W52")
+    reader = make_user("reader")
+    login(client, reader.username, reader.password)
+    for week in ("0001-W01", "1677-W40", "2300-W01", "9999-W52"):
+        assert client.get(f"/karta?kommun=norrtalje&vecka={week}").status_code == 400
+        assert client.get(f"/api/karta/norrtalje/tatorter?vecka={week}").status_code == 400
+        assert client.get(f"/export/zoner.csv?kommun=norrtalje&vecka={week}").status_code == 400
+        assert client.get(f"/lagesbild/{week}?kommun=norrtalje").status_code == 404

@@ -172,3 +172,21 @@ def test_planner_limited_to_another_kommun_is_refused(
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
     resp = client.post(f"/moderering/{rid}", data={"action": "approve", "csrf_token": token})
     assert resp.status_code == 403
+
+
+def test_a_stale_queue_page_cannot_overturn_another_planners_decision(
+    app: Any, client: Any, planner: Any
+) -> None:
+    receipt, rid = _submit(client, PII_TEXT)
+    token = _csrf(client)  # both planners loaded the queue while the report was pending
+    client.post(f"/moderering/{rid}", data={"action": "reject", "csrf_token": token})
+    assert report_by_receipt(app, receipt).status == "rejected"
+    stale = client.post(
+        f"/moderering/{rid}",
+        data={"action": "approve", "text": PII_TEXT, "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "redan granskad" in stale.get_data(as_text=True)
+    row = report_by_receipt(app, receipt)
+    assert row.status == "rejected" and row.description == PII_TEXT
+    assert [e.action for e in _log(app, rid)] == ["reject"]

@@ -9,7 +9,9 @@ import pytest
 import requests
 from _citizen import INSIDE, OUTSIDE, engine, report_by_receipt
 from georeport import GeoReport
+from sqlalchemy import func, select
 
+from geo.store.tables import report
 from webmap.apikeys import create_api_key, revoke_api_key
 from webmap.moderation import decide
 
@@ -242,3 +244,33 @@ def test_apikeys_cli_creates_lists_and_revokes(app: Any, client: Any) -> None:
     assert listed["api_keys"][0]["prefix"] == info["prefix"]
     assert runner.invoke(main, ["apikeys", "revoke", info["prefix"]], env=env).exit_code == 0
     assert _post(client, info["api_key"]).status_code == 403
+
+
+def test_extreme_dates_are_a_400_not_a_500(client: Any) -> None:
+    for query in (
+        "start_date=9999-12-31T00:00:00Z",  # + 90 days overflows
+        "end_date=0001-01-01T00:00:00Z",  # - 90 days overflows
+    ):
+        resp = client.get(f"{BASE}/requests.json?{query}")
+        assert resp.status_code == 400, query
+        assert resp.get_json()[0]["code"] == 400
+
+
+def test_xml_stays_well_formed_when_input_has_control_characters(client: Any) -> None:
+    resp = client.get(f"{BASE}/services/a%01b%1Fc.xml")
+    assert resp.status_code == 404
+    root = ET.fromstring(resp.data)  # raises on a control character in the XML
+    assert root.find("error/description").text == "service_code abc not found"  # type: ignore[union-attr]
+
+
+def test_idempotency_key_reused_for_another_request_is_refused(
+    app: Any, client: Any, api_key: str
+) -> None:
+    data = {"api_key": api_key, "service_code": "klotter", "lat": "59.7577", "long": "18.699"}
+    a = client.post(f"{BASE}/requests.json", data=data, headers={"Idempotency-Key": "o-2"})
+    other = {**data, "service_code": "belysning"}
+    b = client.post(f"{BASE}/requests.json", data=other, headers={"Idempotency-Key": "o-2"})
+    assert a.status_code == 200 and b.status_code == 400
+    assert "Idempotency-Key" in b.get_json()[0]["description"]
+    with engine(app).connect() as conn:
+        assert conn.execute(select(func.count()).select_from(report)).scalar_one() == 1

@@ -456,3 +456,27 @@ def test_key_of_another_user_and_kommun_access(
     denied = _post(elsewhere, _observation(note="Fel kommun"), _token(elsewhere))
     assert denied.status_code == 403
     assert _count_reports(demo_app, "Fel kommun") == 0
+
+
+def test_dates_outside_the_supported_years_fall_back_in_swedish(
+    app: Any, make_user: Callable[..., Any], login: Callable[..., Any]
+) -> None:
+    client = _patrol_client(app, make_user, login)
+    for day in ("9999-12-31", "0001-01-01"):
+        for path in ("/patrull", "/patrull/utskrift"):
+            resp = client.get(f"{path}?datum={day}")
+            assert resp.status_code == 200, (path, day)
+            assert "ligger utanför åren 1900–2200; visar i dag." in resp.get_data(as_text=True)
+
+
+def test_timestamps_beyond_the_calendar_answer_422_not_500(
+    app: Any, make_user: Callable[..., Any], login: Callable[..., Any]
+) -> None:
+    # a 500 would keep the observation at the head of the phone's queue for ever
+    client = _patrol_client(app, make_user, login)
+    token = _token(client)
+    for when in ("0001-01-01T00:00:00+14:00", "0001-01-01T00:30:00", "9999-12-31T23:59:59-14:00"):
+        resp = _post(client, _observation(observed_at=when), token)
+        assert resp.status_code == 422, when
+        fields = [e["field"] for e in resp.get_json()["errors"]]
+        assert fields == ["observed_at"], when

@@ -187,3 +187,16 @@ def test_start_page_publishes_the_citizen_maps_numbers_and_no_police(app: Any, c
         f["properties"]["cell"]: f["properties"]["count"] for f in citizen_map["features"]
     }
     assert start["c"] == [3]  # the three citizen reports; the police cell is not published
+
+
+def test_a_typo_in_the_public_settings_falls_back_to_private_defaults(
+    app: Any, client: Any
+) -> None:
+    _approved(app, client, 3)
+    assert _cells(client)["cells"] == 1  # live snapshot from the app config
+    set_settings(app, public_snapshot="veckovis", public_min_count="tre", public_res="nio")
+    for path in ("/", "/karta/publik", "/api/publik/norrtalje/celler"):
+        assert client.get(path).status_code == 200, path
+    body = _cells(client)
+    # k 3, res 9 and the weekly snapshot: this week's approvals are not public yet
+    assert (body["k"], body["res"], body["cells"]) == (3, 9, 0)

@@ -23,6 +23,9 @@
     return node;
   }
 
+  /* Tooltip content as a DOM node: Leaflet inserts string content as HTML. */
+  function textTip(text) { return el("span", null, text); }
+
   function svgEl(tag, attrs) {
     var node = document.createElementNS("http://www.w3.org/2000/svg", tag);
     Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
@@ -232,7 +235,7 @@
           if (p.series && p.series.length) { box.appendChild(sparkline(p.series)); }
           if (p.approximate) { box.appendChild(el("p", {class: "muted"}, "Gränsen är ungefärlig.")); }
           lyr.bindPopup(box, {maxWidth: 320});
-          lyr.bindTooltip(p.name + (p.label ? " – " + p.label : ""), {sticky: true});
+          lyr.bindTooltip(textTip(p.name + (p.label ? " – " + p.label : "")), {sticky: true});
           self.byId.localities[p.code] = lyr;
         }
       }));
@@ -280,7 +283,7 @@
             box.appendChild(rl);
           }
           lyr.bindPopup(box, {maxWidth: 340});
-          lyr.bindTooltip((p.name || p.id) + " – " + (p.pattern_sv || ""), {sticky: true});
+          lyr.bindTooltip(textTip((p.name || p.id) + " – " + (p.pattern_sv || "")), {sticky: true});
           self.byId.zones[p.id] = lyr;
         }
       }));
@@ -347,7 +350,7 @@
         style: function () { return {color: "#17324d", weight: 1.5, dashArray: "2 4", fill: false}; },
         onEachFeature: function (f, lyr) {
           var p = f.properties;
-          lyr.bindTooltip("Polisen: " + p.count + " händelser i " + p.name + " (" + p.precision_sv + ")",
+          lyr.bindTooltip(textTip("Polisen: " + p.count + " händelser i " + p.name + " (" + p.precision_sv + ")"),
             {permanent: false, sticky: true});
         }
       }));
@@ -367,7 +370,7 @@
     public_localities: function (group, fc) {
       L.geoJSON(fc, this.opts("public_localities", {
         style: function () { return {color: "#17324d", weight: 1.5, fillOpacity: 0.03}; },
-        onEachFeature: function (f, lyr) { lyr.bindTooltip(f.properties.name, {sticky: true}); }
+        onEachFeature: function (f, lyr) { lyr.bindTooltip(textTip(f.properties.name), {sticky: true}); }
       })).addTo(group);
       return fc.features.length;
     },
