@@ -366,7 +366,10 @@ def _register_errors(app: Flask) -> None:
         code = exc.code or 500
         if code < 400:
             return exc
-        text = messages.get(code, exc.description or "Fel")
+        # A description given at ``abort(code, description=...)`` is a Swedish reason
+        # written for the user; werkzeug's English class default is replaced.
+        custom = exc.description and exc.description != type(exc).description
+        text = exc.description if custom else messages.get(code, exc.description or "Fel")
         if _wants_json():
             return jsonify({"error": text}), code
         return render_template("error.html", code=code, message=text), code

@@ -49,6 +49,9 @@ class Config:
     #: When public numbers change: "week" (Monday 00:00, default), "day" or "live"; a
     #: tenant's ``public_snapshot`` setting overrides it.
     PUBLIC_SNAPSHOT = "week"
+    #: Largest request body in bytes (Flask refuses larger ones with 413 before reading
+    #: them). The citizen API has its own, smaller limit (64 kB).
+    MAX_CONTENT_LENGTH = 1_048_576
     #: Seconds between SQLite WAL checkpoints of the citizen-submission writer.
     SQLITE_CHECKPOINT_SECONDS = 1.0
     #: Appended to static asset URLs (cache busting after an upgrade).

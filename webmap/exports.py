@@ -149,12 +149,30 @@ def actions_frame(actions: list[dict[str, Any]], localities: gpd.GeoDataFrame) -
     return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert_in_spreadsheets(value: Any) -> Any:
+    """Prefix text a spreadsheet would run as a formula (``=HYPERLINK(...)``) with ``'``.
+
+    Report descriptions come from citizens and actors; a planner opening the CSV in
+    Excel or LibreOffice must see the text, not have it evaluated (CSV injection).
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def frame_to_bytes(frame: gpd.GeoDataFrame, fmt: str, layer: str) -> bytes:
     """Write ``frame`` as ``csv`` (geometry as WKT), ``geojson`` or ``gpkg`` (pyogrio)."""
     if fmt == "csv":
         out = pd.DataFrame(frame.drop(columns="geometry"))
+        for col in out.columns:
+            if out[col].dtype == object:
+                out[col] = out[col].map(_inert_in_spreadsheets)
         out["wkt"] = [g.wkt if g is not None and not g.is_empty else "" for g in frame.geometry]
-        return out.to_csv(index=False).encode("utf-8")
+        # BOM: Excel with Swedish settings then reads å, ä, ö as UTF-8
+        return out.to_csv(index=False).encode("utf-8-sig")
     if fmt not in ("geojson", "gpkg"):
         raise ValidationError(f"okänt format {fmt!r}; välj csv, geojson eller gpkg")
     import pyogrio

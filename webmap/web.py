@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from geo.boundaries import read_boundaries
 from geo.errors import NotFoundError, ValidationError
+from geo.store.db import current_version
 from geo.tenants import Tenant, get_tenant, list_tenants
 from webmap.results import ResultStore
 from webmap.state import current_state
@@ -59,14 +60,21 @@ def resolve_kommun(key: str | None = None) -> Tenant:
 
 
 def localities_of(kommun: str, level: str = "locality") -> gpd.GeoDataFrame:
-    """Stored boundaries of a kommun (cached per app for the process lifetime)."""
+    """Stored boundaries of a kommun, cached per app and data version.
+
+    ``lagesbild boundaries import`` bumps the kommun's data version, so a running server
+    picks up new boundaries at the next request without a restart.
+    """
     state = current_state()
     cache = state.extras.setdefault("boundaries", {})
-    key = (kommun, level)
-    if key not in cache:
-        with state.engine.connect() as conn:
-            cache[key] = read_boundaries(conn, kommun, level)
-    return cache[key]  # type: ignore[no-any-return]
+    with state.engine.connect() as conn:
+        version = current_version(conn, kommun)
+        key = (kommun, level)
+        hit = cache.get(key)
+        if hit is None or hit[0] != version:
+            hit = (version, read_boundaries(conn, kommun, level))
+            cache[key] = hit
+    return hit[1]  # type: ignore[no-any-return]
 
 
 def requested_week(kommun: str, arg: str = "vecka") -> str:
@@ -76,7 +84,7 @@ def requested_week(kommun: str, arg: str = "vecka") -> str:
         try:
             parse_week(raw)
         except ValidationError:
-            abort(400)
+            abort(400, description=f"Ogiltig vecka {raw[:20]!r}: ange ISO-vecka som 2026-W05.")
         return raw
     return result_store().latest_week(kommun)
 

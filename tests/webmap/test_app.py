@@ -84,3 +84,13 @@ def test_english_is_available_and_swedish_is_default(client: Any) -> None:
     assert "Log in" in page and "Username" in page
     client.get("/sprak/sv")
     assert "Logga in" in client.get("/logga-in").get_data(as_text=True)
+
+
+def test_oversized_bodies_are_refused_with_a_swedish_reason(app: Any, client: Any) -> None:
+    big = {"username": "x" * (app.config["MAX_CONTENT_LENGTH"] + 1), "password": "y"}
+    resp = client.post("/logga-in", data=big)
+    assert resp.status_code == 413
+    assert "för stor" in resp.get_data(as_text=True)
+    # the same limit holds on the Open311 endpoint (form-encoded, its own error format)
+    resp = client.post("/open311/v2/requests.json", data=big)
+    assert resp.status_code == 413

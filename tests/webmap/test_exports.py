@@ -48,3 +48,24 @@ def test_geojson_and_csv_exports(
     frame = pd.read_csv(io.BytesIO(csv.data))
     assert "wkt" in frame.columns and frame["wkt"].str.startswith("POINT").sum() > 500
     assert client.get("/export/hemligt.csv").status_code == 404
+
+
+def test_csv_export_keeps_formulas_inert_and_swedish_letters_readable() -> None:
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from webmap.exports import frame_to_bytes
+
+    texts = ['=HYPERLINK("http://x.invalid","klicka")', "+1+2", "-3", "@SUM(A1)"]
+    texts.append("Klotter på förskolan")
+    frame = gpd.GeoDataFrame(
+        {"description": texts, "count": [1, -2, 3, 4, 5]},
+        geometry=[Point(18.7, 59.76)] * 5,
+        crs="EPSG:4326",
+    )
+    data = frame_to_bytes(frame, "csv", "rapporter")
+    assert data.startswith(b"\xef\xbb\xbf")  # Excel reads the file as UTF-8
+    back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
+    assert back["description"].tolist() == ["'" + t for t in texts[:4]] + [texts[4]]
+    assert back["count"].tolist() == [1, -2, 3, 4, 5]  # numbers stay numbers
+    assert back["wkt"].str.startswith("POINT").all()

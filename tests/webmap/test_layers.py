@@ -113,3 +113,25 @@ def test_public_start_page_is_small_and_public(demo_app: Any, client: Any) -> No
     assert data["k"] == 3
     assert all(c >= 3 for c in data["c"])
     assert "description" not in json.dumps(data)
+
+
+def test_new_boundaries_reach_a_running_app_without_restart(
+    demo_app: Any, client: Any, make_user: Any, login: Any
+) -> None:
+    from geo.boundaries import read_boundaries, store_boundaries
+    from geo.store.db import bump_version
+    from webmap.state import EXTENSION_KEY
+
+    creds = make_user("reader")
+    login(client, creds.username, creds.password)
+    url = "/api/karta/norrtalje/tatorter?vecka=2026-W47"
+    before = {f["properties"]["name"] for f in client.get(url).get_json()["features"]}
+    assert "Rimbo" in before
+    engine = demo_app.extensions[EXTENSION_KEY].engine
+    with engine.begin() as conn:  # what `lagesbild boundaries import` does
+        frame = read_boundaries(conn, "norrtalje", "locality")
+        frame.loc[frame["name"] == "Rimbo", "name"] = "Rimbo (officiell)"
+        store_boundaries(conn, frame, source="test")
+        bump_version(conn, "norrtalje")
+    after = {f["properties"]["name"] for f in client.get(url).get_json()["features"]}
+    assert "Rimbo (officiell)" in after and "Rimbo" not in after

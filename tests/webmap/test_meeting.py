@@ -172,3 +172,12 @@ def test_weeks_outside_the_supported_years_are_refused_not_500(
         assert client.get(f"/api/karta/norrtalje/tatorter?vecka={week}").status_code == 400
         assert client.get(f"/export/zoner.csv?kommun=norrtalje&vecka={week}").status_code == 400
         assert client.get(f"/lagesbild/{week}?kommun=norrtalje").status_code == 404
+    # the refusal says why, in Swedish, as JSON for the API and as a page for people
+    api = client.get("/api/karta/norrtalje/tatorter?vecka=2026-53x")
+    assert api.status_code == 400
+    assert "Ogiltig vecka" in api.get_json()["error"]
+    page = client.get("/karta?kommun=norrtalje&vecka=<b>x</b>")
+    assert page.status_code == 400
+    html = page.get_data(as_text=True)
+    assert "Ogiltig vecka" in html and "ISO-vecka" in html
+    assert "<b>x</b>" not in html  # the echoed input is escaped

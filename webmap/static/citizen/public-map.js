@@ -19,7 +19,9 @@
     },
     onEachFeature: function (f, l) {
       var text = f.properties.count + " rapporter" + (f.properties.locality ? " (" + f.properties.locality + ")" : "");
-      l.bindTooltip(text, { sticky: true });
+      var tip = document.createElement("span");
+      tip.textContent = text;
+      l.bindTooltip(tip, { sticky: true });
     }
   }).addTo(map);
   var countEl = document.getElementById("cell-count");
