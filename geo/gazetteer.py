@@ -669,12 +669,38 @@ def named_places(kommun: str) -> pd.DataFrame | None:
     return pd.DataFrame(rows) if rows else None
 
 
+def map_labels(kommun: str) -> pd.DataFrame:
+    """Place names to draw on a map without background tiles, for orientation.
+
+    Returns a frame with ``name``, ``lat``, ``lon`` and ``kind``: ``"tatort"`` for the
+    kommun's SCB tätorter and ``"plats"`` for the project's named points and streets
+    (Busstorget, Stora torget ...). Empty when the gazetteer cannot be loaded: labels
+    are an aid, never required.
+    """
+    cols = ["name", "lat", "lon", "kind"]
+    try:
+        gaz = Gazetteer.default([kommun])
+    except Exception:  # noqa: BLE001 - labels are optional
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for p in gaz.places:
+        if p.kommun != kommun:
+            continue
+        if p.source == "scb" and p.precision == "locality":
+            rows.append((p.name, p.lat, p.lon, "tatort"))
+        elif p.source == "project" and p.precision in ("point", "street"):
+            rows.append((p.name, p.lat, p.lon, "plats"))
+    frame = pd.DataFrame(rows, columns=cols)
+    return frame.drop_duplicates(["name", "kind"]).reset_index(drop=True)
+
+
 __all__ = [
     "PLACES_FILE",
     "Gazetteer",
     "Match",
     "Place",
     "fold",
+    "map_labels",
     "named_places",
     "strip_accents_series",
 ]

@@ -63,6 +63,7 @@ from werkzeug.exceptions import HTTPException
 import webmap.ratelimit_storage  # noqa: F401  (registers the lagesbild-memory:// scheme)
 from webmap.config import Config, load_config
 from webmap.db import open_database
+from webmap.maps import resolve_tiles
 from webmap.privacy import client_key
 from webmap.state import EXTENSION_KEY, AppState
 
@@ -307,7 +308,7 @@ def _register_security(app: Flask, state: AppState) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
         nonce = getattr(g, "csp_nonce", "") or secrets.token_urlsafe(16)
-        tiles = str(app.config.get("TILES") or "")
+        tiles = resolve_tiles(str(app.config.get("TILES") or ""))[0]
         h = response.headers
         h.setdefault("Content-Security-Policy", content_security_policy(nonce, tiles))
         h.setdefault("X-Content-Type-Options", "nosniff")

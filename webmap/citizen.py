@@ -49,6 +49,7 @@ from webmap.submissions import (
     tenant_choices,
     validate_submission,
 )
+from webmap.web import base_map_config
 
 bp = Blueprint("citizen", __name__)
 
@@ -131,8 +132,7 @@ def map_config(geo: KommunGeo) -> dict[str, Any]:
         "centre": geo.centre,
         "bounds": geo.bounds,
         "outline": geo.outline_geojson,
-        "tiles": str(current_app.config.get("TILES") or ""),
-        "attribution": str(current_app.config.get("TILES_ATTRIBUTION") or ""),
+        **base_map_config(geo.tenant.key),
         "placesUrl": url_for("api.places"),
     }
 

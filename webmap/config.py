@@ -21,9 +21,12 @@ class Config:
     DATABASE_URL = f"sqlite:///{Path.cwd() / 'instance' / 'lagesbild.db'}"
     SECRET_KEY: str | None = None  # generated and kept in instance/ when missing
     INSTANCE_DIR = str(Path.cwd() / "instance")
-    #: Tile URL template; "" means no tiles (offline). Lantmäteriet's open WMTS is an option.
-    TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-    TILES_ATTRIBUTION = "&copy; OpenStreetMap-bidragsgivare"
+    #: Background tiles: "" (none, the default: no request leaves the app, place names
+    #: are drawn instead), a preset ("osm", "lantmateriet") or a URL template with
+    #: {z}/{x}/{y}. Tiles send the viewer's address and map area to the tile host.
+    TILES = ""
+    #: Attribution of the tiles ("" = the preset's own).
+    TILES_ATTRIBUTION = ""
     DEFAULT_KOMMUN = "norrtalje"
     #: Create the shipped tenants (with approximate boundaries) in an empty database.
     SEED_DEFAULT_TENANTS = True

@@ -138,6 +138,51 @@ window.lagesbildMaps.push({
         self.options_json = _json_for_script(dict(options))
 
 
+class PlaceLabels(MacroElement):
+    """Place names drawn as text on a map, for orientation when there are no tiles.
+
+    Labels are ``(name, lat, lon, kind)``; ``kind`` ``"tatort"`` is shown at every zoom,
+    ``"plats"`` (named squares, streets, stations) from zoom 13. Names reach the page
+    as JSON; ``static/js/ortnamn.js`` (loaded after the map script) draws them as text
+    nodes, never HTML.
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+window.lagesbildLabelSets = window.lagesbildLabelSets || [];
+window.lagesbildLabelSets.push({
+  map: {{ this._parent.get_name() }},
+  group: {{ this.group.get_name() }},
+  labels: {{ this.labels_json }}
+});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, group: folium.FeatureGroup, labels: Sequence[Sequence[Any]]) -> None:
+        super().__init__()
+        self._name = "PlaceLabels"
+        self.group = group
+        rows = []
+        for name, lat, lon, kind in labels:
+            if kind not in ("tatort", "plats"):
+                raise ValueError(f"bad label kind {kind!r}")
+            rows.append([str(name), round(float(lat), 5), round(float(lon), 5), kind])
+        self.labels_json = _json_for_script(rows)
+
+
+def add_place_labels(
+    m: folium.Map, labels: Sequence[Sequence[Any]], *, show: bool = True
+) -> folium.Map:
+    """Add an "Ortnamn" layer of place names to ``m`` (see :class:`PlaceLabels`)."""
+    if len(labels):
+        group = folium.FeatureGroup(name="Ortnamn", show=show)
+        group.add_to(m)
+        PlaceLabels(group, labels).add_to(m)
+    return m
+
+
 class Legend(MacroElement):
     """A static Swedish legend (trusted HTML built here, never from user data)."""
 
@@ -252,6 +297,7 @@ def build_api_map(
     legend_html: str | None = None,
     options: Mapping[str, Any] | None = None,
     collapsed_control: bool = False,
+    labels: Sequence[Sequence[Any]] = (),
 ) -> folium.Map:
     """A folium map whose layers are filled from API URLs by ``karta.js``.
 
@@ -267,6 +313,9 @@ def build_api_map(
         Static legend (trusted HTML).
     options
         Extra state for ``karta.js`` (kommun, week, filters, max cells ...).
+    labels
+        Place names ``(name, lat, lon, kind)`` for an "Ortnamn" layer on top, shown
+        at start when there are no tiles (see :func:`add_place_labels`).
     """
     m = _base_map(bounds, tiles, tiles_attribution)
     groups = []
@@ -274,6 +323,7 @@ def build_api_map(
         group = folium.FeatureGroup(name=spec.name, show=spec.show)
         group.add_to(m)
         groups.append((spec.key, group))
+    add_place_labels(m, labels, show=not resolve_tiles(tiles)[0])
     folium.LayerControl(collapsed=collapsed_control).add_to(m)
     if legend_html:
         Legend(legend_html).add_to(m)
@@ -288,6 +338,7 @@ def build_planner_map(
     tiles: str = "",
     tiles_attribution: str = "",
     options: Mapping[str, Any] | None = None,
+    labels: Sequence[Sequence[Any]] = (),
 ) -> folium.Map:
     """The planner map (``/karta``): localities, cells, zones, actions, police context.
 
@@ -307,6 +358,7 @@ def build_planner_map(
         tiles_attribution=tiles_attribution,
         legend_html=planner_legend_html(),
         options=options,
+        labels=labels,
     )
 
 
@@ -318,6 +370,7 @@ def build_public_map(
     tiles: str = "",
     tiles_attribution: str = "",
     options: Mapping[str, Any] | None = None,
+    labels: Sequence[Sequence[Any]] = (),
 ) -> folium.Map:
     """The public start page map: localities and k-suppressed counts per cell."""
     layers = [
@@ -331,6 +384,7 @@ def build_public_map(
         tiles_attribution=tiles_attribution,
         legend_html=public_legend_html(k),
         options=options,
+        labels=labels,
     )
 
 

@@ -941,7 +941,7 @@ def _shift_choices(selected: str) -> list[tuple[str, str]]:
 @role_required("patrol")
 def home() -> Any:
     """Tonight's patrol areas, the walking order, windows and reasons; observations."""
-    from webmap.web import allowed_tenants
+    from webmap.web import allowed_tenants, base_map_config
 
     tenant, req, problems, view, localities = _tenant_and_plan()
     geo = runtime().geo().get(current_state().engine, tenant.key)
@@ -973,8 +973,7 @@ def home() -> Any:
         ),
         "centre": list(geo.centre) if geo.centre else None,
         "localities": localities_geojson(localities),
-        "tiles": str(current_app.config.get("TILES") or ""),
-        "attribution": str(current_app.config.get("TILES_ATTRIBUTION") or ""),
+        **base_map_config(tenant.key),
         "observationUrl": url_for("patrol.observation"),
         "tokenUrl": url_for("patrol.token"),
         "loginUrl": url_for("auth.login", next=url_for("patrol.home")),

@@ -22,6 +22,7 @@ from webmap.web import (
     allowed_tenants,
     bounds_of,
     localities_of,
+    place_labels,
     requested_week,
     resolve_kommun,
     week_choices,
@@ -73,6 +74,7 @@ def karta() -> Any:
         tiles=str(current_app.config.get("TILES") or ""),
         tiles_attribution=str(current_app.config.get("TILES_ATTRIBUTION") or ""),
         options=options,
+        labels=place_labels(tenant.key),
     )
     parts = map_parts(m, nonce=getattr(g, "csp_nonce", ""))
     ort = request.args.get("ort") or ""

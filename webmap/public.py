@@ -20,7 +20,7 @@ from webmap.maps import build_public_map, map_parts
 from webmap.public_map import public_settings, public_table_for
 from webmap.state import current_state
 from webmap.submissions import runtime
-from webmap.web import bounds_of, json_bytes, json_response, localities_of
+from webmap.web import bounds_of, json_bytes, json_response, localities_of, place_labels
 
 PUBLIC_ENDPOINTS = ("public.index", "public.localities", "public.cells")
 #: The public APIs are cheap (cached) but still rate-limited per client key.
@@ -58,6 +58,7 @@ def index() -> Any:
         tiles=str(current_app.config.get("TILES") or ""),
         tiles_attribution=str(current_app.config.get("TILES_ATTRIBUTION") or ""),
         options={"kommun": tenant.key},
+        labels=place_labels(tenant.key),
     )
     parts = map_parts(m, nonce=getattr(g, "csp_nonce", ""))
     return render_template("public/index.html", parts=parts, tenant=tenant, tenants=tenants, k=k)
@@ -68,14 +69,15 @@ def localities(kommun: str) -> Response:
     """Locality outlines (names only)."""
     tenant = _tenant(kommun)
     cache = current_state().extras.setdefault("public_localities", {})
-    body = cache.get(tenant.key)
-    if body is None:
-        fc = localities_geojson(localities_of(tenant.key))
+    frame = localities_of(tenant.key)  # a new frame when the boundaries change
+    hit = cache.get(tenant.key)
+    if hit is None or hit[0] is not frame:
+        fc = localities_geojson(frame)
         for f in fc["features"]:
             f["properties"] = {"code": f["properties"]["code"], "name": f["properties"]["name"]}
-        body = json_bytes(fc)
-        cache[tenant.key] = body
-    return json_response(body, max_age=300)
+        hit = (frame, json_bytes(fc))
+        cache[tenant.key] = hit
+    return json_response(hit[1], max_age=300)
 
 
 @bp.get("/api/publik/<kommun>/celler")

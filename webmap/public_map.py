@@ -55,6 +55,7 @@ from geo.store.tables import report as report_table
 from webmap.citizen_tables import citizen_report
 from webmap.state import get_engine
 from webmap.submissions import KommunGeo, runtime, tenant_choices
+from webmap.web import base_map_config
 
 bp = Blueprint("public_map", __name__)
 
@@ -386,8 +387,7 @@ def public_map() -> Any:
         "centre": geo.centre,
         "bounds": geo.bounds,
         "outline": geo.outline_geojson,
-        "tiles": str(current_app.config.get("TILES") or ""),
-        "attribution": str(current_app.config.get("TILES_ATTRIBUTION") or ""),
+        **base_map_config(geo.tenant.key),
         "cellsUrl": url_for("public_map.cells"),
         "k": table.k,
     }

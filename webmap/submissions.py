@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, bindparam, select, update
@@ -236,7 +238,9 @@ def load_kommun_geo(engine: Engine, kommun: str) -> KommunGeo:
         centre = (float(pt.y), float(pt.x))
         if len(localities):
             primary = localities[localities["primary"].astype(bool)]
-            if len(primary):
+            if len(primary):  # start where most people live (Norrtälje, not Hallstavik)
+                pop = pd.to_numeric(primary["population"], errors="coerce").fillna(-1)
+                primary = primary.iloc[np.argsort(-pop.to_numpy(), kind="stable")]
                 pt = shapely.point_on_surface(primary.geometry.iloc[0])
                 centre = (float(pt.y), float(pt.x))
         outline = shapely.geometry.mapping(shapely.simplify(extent, 0.0005))

@@ -11,8 +11,10 @@ from flask_login import current_user
 
 from geo.boundaries import read_boundaries
 from geo.errors import NotFoundError, ValidationError
+from geo.gazetteer import map_labels
 from geo.store.db import current_version
 from geo.tenants import Tenant, get_tenant, list_tenants
+from webmap.maps import resolve_tiles
 from webmap.results import ResultStore
 from webmap.state import current_state
 from webmap.weeks import parse_week, shift_week, weeks_between
@@ -75,6 +77,28 @@ def localities_of(kommun: str, level: str = "locality") -> gpd.GeoDataFrame:
             hit = (version, read_boundaries(conn, kommun, level))
             cache[key] = hit
     return hit[1]  # type: ignore[no-any-return]
+
+
+def place_labels(kommun: str) -> list[tuple[str, float, float, str]]:
+    """Place names of a kommun for maps without tiles (cached per app; from files)."""
+    cache = current_state().extras.setdefault("place_labels", {})
+    if kommun not in cache:
+        frame = map_labels(kommun)
+        cache[kommun] = [
+            (str(r.name), float(r.lat), float(r.lon), str(r.kind))
+            for r in frame.itertuples(index=False)
+        ]
+    return cache[kommun]  # type: ignore[no-any-return]
+
+
+def base_map_config(kommun: str) -> dict[str, Any]:
+    """Background of a standalone Leaflet page: ``tiles`` (URL template, a preset such as
+    ``osm`` resolved; ``""`` = none), ``attribution`` and place ``labels``."""
+    url, attr = resolve_tiles(
+        str(current_app.config.get("TILES") or ""),
+        str(current_app.config.get("TILES_ATTRIBUTION") or "") or None,
+    )
+    return {"tiles": url, "attribution": attr, "labels": place_labels(kommun)}
 
 
 def requested_week(kommun: str, arg: str = "vecka") -> str:

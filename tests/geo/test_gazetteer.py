@@ -224,3 +224,16 @@ def test_small_custom_gazetteer_prefers_precision_then_source() -> None:
     assert m is not None and m.source == "scb"
     m = gaz.lookup("Ort, vid Torget")
     assert m is not None and m.name == "Torget"
+
+
+def test_map_labels_name_the_localities_and_the_known_places() -> None:
+    from geo.gazetteer import map_labels
+
+    labels = map_labels("norrtalje")
+    assert list(labels.columns) == ["name", "lat", "lon", "kind"]
+    tatorter = set(labels.loc[labels["kind"] == "tatort", "name"])
+    assert {"Norrtälje", "Rimbo", "Hallstavik"} <= tatorter
+    platser = set(labels.loc[labels["kind"] == "plats", "name"])
+    assert "Busstorget" in platser and "Norrtälje centrum" not in platser  # areas are no point
+    assert labels["lat"].between(59.5, 60.3).all() and labels["lon"].between(18.0, 19.3).all()
+    assert not labels.duplicated(["name", "kind"]).any()

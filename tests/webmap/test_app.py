@@ -94,3 +94,29 @@ def test_oversized_bodies_are_refused_with_a_swedish_reason(app: Any, client: An
     # the same limit holds on the Open311 endpoint (form-encoded, its own error format)
     resp = client.post("/open311/v2/requests.json", data=big)
     assert resp.status_code == 413
+
+
+def test_tiles_are_off_by_default_and_presets_resolve(tmp_path: Path) -> None:
+    from geo.tenants import seed_default_tenants
+    from webmap.config import Config
+
+    assert load_config(Config, env={})["TILES"] == ""  # no request leaves the app
+    for preset, host in (
+        ("osm", "https://tile.openstreetmap.org"),
+        ("lantmateriet", "https://minkarta.lantmateriet.se"),
+    ):
+        cfg = load_config(
+            TestConfig,
+            env={"LAGESBILD_TILES": preset},
+            DATABASE_URL=f"sqlite:///{tmp_path / (preset + '.db')}",
+            INSTANCE_DIR=str(tmp_path / preset),
+        )
+        app = create_app(cfg)
+        with app.extensions[EXTENSION_KEY].engine.begin() as conn:
+            seed_default_tenants(conn)
+        client = app.test_client()
+        resp = client.get("/karta/publik?kommun=norrtalje")
+        assert resp.status_code == 200
+        assert f"img-src 'self' data: {host}" in resp.headers["Content-Security-Policy"]
+        html = resp.get_data(as_text=True)
+        assert host in html and '"tiles": "' + preset + '"' not in html

@@ -57,6 +57,10 @@ def test_planner_week_in_the_browser(
     assert _layer_count(page, "localities") == 1  # one GeoJSON layer holding all features
     zone_ids = page.evaluate("() => Object.keys(window.lagesbild.ctx.byId.zones)")
     assert len(zone_ids) == counts["zones"]
+    # no tiles: place names are drawn as text for orientation (tätorter at every zoom)
+    tatorter = page.locator(".map-label-tatort").all_inner_texts()
+    assert {"NORRTÄLJE", "RIMBO", "HALLSTAVIK"} <= {t.strip().upper() for t in tatorter}
+    assert page.locator(".map-label-plats", has_text="Busstorget").count() == 1
 
     # step to the previous week with the selector: the URL keeps the state
     page.select_option("#vecka", "2026-W46")

@@ -66,6 +66,20 @@ def test_form_is_swedish_accessible_and_lists_otrygg_plats_first(client: Any) ->
     assert not re.search(r'(src|href)="https?://', html)
 
 
+def test_report_map_starts_in_the_largest_locality_with_place_names(client: Any) -> None:
+    import json
+
+    html = client.get("/rapportera?kommun=norrtalje").get_data(as_text=True)
+    raw = re.search(r'<script type="application/json" id="map-config"[^>]*>(.*?)</script>', html)
+    assert raw is not None
+    cfg = json.loads(raw.group(1))
+    lat, lon = cfg["centre"]
+    assert abs(lat - 59.758) < 0.02 and abs(lon - 18.70) < 0.03  # Norrtälje, not Hallstavik
+    assert cfg["tiles"] == ""  # tests run without tiles: place names instead
+    names = {row[0] for row in cfg["labels"]}
+    assert {"Norrtälje", "Rimbo", "Hallstavik", "Busstorget"} <= names
+
+
 def test_submission_stores_a_pending_citizen_report_and_shows_a_receipt(
     app: Any, client: Any
 ) -> None:

@@ -10,6 +10,7 @@
   var map = L.map(mapEl, { keyboard: true });
   map.setView(cfg.centre || [59.76, 18.70], 12);
   if (cfg.tiles) { L.tileLayer(cfg.tiles, { attribution: cfg.attribution, maxZoom: 18 }).addTo(map); }
+  if (window.lagesbildLabels) { window.lagesbildLabels(map, cfg.labels); }
   if (cfg.outline) {
     L.geoJSON(cfg.outline, { interactive: false, style: { color: "#17324d", weight: 2, fill: false } }).addTo(map);
   }

@@ -24,6 +24,7 @@
   if (cfg.tiles) {
     L.tileLayer(cfg.tiles, { attribution: cfg.attribution, maxZoom: 19 }).addTo(map);
   }
+  if (window.lagesbildLabels) { window.lagesbildLabels(map, cfg.labels); }
   if (cfg.outline) {
     L.geoJSON(cfg.outline, {
       interactive: false,

@@ -46,6 +46,7 @@
     if (cfg.tiles) {
       L.tileLayer(cfg.tiles, { attribution: cfg.attribution, maxZoom: 19 }).addTo(map);
     }
+    if (window.lagesbildLabels) { window.lagesbildLabels(map, cfg.labels); }
     if (cfg.localities && cfg.localities.features && cfg.localities.features.length) {
       L.geoJSON(cfg.localities, {
         className: "patrol-locality",
