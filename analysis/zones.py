@@ -709,16 +709,7 @@ class HotspotZones:
         return sgi.significant_ & (sgi.z_ > 0) & (ring >= self.serious_min_count)
 
     def _names(self, zones: pd.DataFrame) -> list[str]:
-        names: list[str | None] = [None] * len(zones)
-        if self.places is not None and len(self.places):
-            px, py = lonlat_to_sweref(self.places["lon"], self.places["lat"])
-            tree = cKDTree(np.c_[px, py])
-            zx, zy = lonlat_to_sweref(zones["lon"], zones["lat"])
-            dist, idx = tree.query(np.c_[zx, zy])
-            place_names = self.places["name"].astype(str).to_numpy()
-            for r, (d, i) in enumerate(zip(dist, idx, strict=True)):
-                if d <= self.name_max_m:
-                    names[r] = str(place_names[i])
+        names = nearest_place_names(zones["lat"], zones["lon"], self.places, self.name_max_m)
         out: list[str] = []
         loc_names = dict(self.locality_names or {})
         for r, nm in enumerate(names):
@@ -732,8 +723,40 @@ class HotspotZones:
         return out
 
 
+def nearest_place_names(
+    lat: npt.ArrayLike, lon: npt.ArrayLike, places: pd.DataFrame | None, max_m: float
+) -> list[str | None]:
+    """Name of the nearest place within ``max_m`` metres of each point, else ``None``.
+
+    Parameters
+    ----------
+    lat, lon
+        WGS84 positions (degrees).
+    places
+        ``DataFrame[name, lat, lon]`` (e.g. :func:`geo.gazetteer.named_places`); ``None``
+        or empty gives ``None`` for every point.
+    max_m
+        Largest distance (SWEREF 99 TM metres) at which a place names a point.
+    """
+    lat_a = np.atleast_1d(np.asarray(lat, dtype=float))
+    lon_a = np.atleast_1d(np.asarray(lon, dtype=float))
+    names: list[str | None] = [None] * len(lat_a)
+    if places is None or not len(places) or not len(lat_a):
+        return names
+    px, py = lonlat_to_sweref(places["lon"], places["lat"])
+    tree = cKDTree(np.c_[px, py])
+    x, y = lonlat_to_sweref(lon_a, lat_a)
+    dist, idx = tree.query(np.c_[x, y])
+    place_names = places["name"].astype(str).to_numpy()
+    for r, (d, i) in enumerate(zip(dist, idx, strict=True)):
+        if d <= max_m:
+            names[r] = str(place_names[i])
+    return names
+
+
 __all__ = [
     "ZONE_COLUMNS",
+    "nearest_place_names",
     "HotspotZones",
     "cells_to_components",
     "cells_to_dbscan",

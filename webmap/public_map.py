@@ -46,6 +46,7 @@ from analysis.public import (
     public_table,
     snapshot_time,
 )
+from analysis.zones import nearest_place_names
 from geo.boundaries import assign_points
 from geo.cells import cells_to_polygons
 from geo.errors import NotFoundError, ValidationError
@@ -55,7 +56,7 @@ from geo.store.tables import report as report_table
 from webmap.citizen_tables import citizen_report
 from webmap.state import get_engine
 from webmap.submissions import KommunGeo, runtime, tenant_choices
-from webmap.web import base_map_config
+from webmap.web import base_map_config, place_labels
 
 bp = Blueprint("public_map", __name__)
 
@@ -203,9 +204,24 @@ def colour_for(count: int) -> str:
     return colour
 
 
-def cells_geojson(table: PublicTable, geo: KommunGeo, group: str, period: str) -> dict[str, Any]:
-    """GeoJSON FeatureCollection of the published cells of one view."""
+#: A published cell is named after a known place at most this far from its centre.
+NEAR_PLACE_M = 300.0
+
+
+def cells_geojson(
+    table: PublicTable,
+    geo: KommunGeo,
+    group: str,
+    period: str,
+    places: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """GeoJSON FeatureCollection of the published cells of one view.
+
+    ``places`` (``DataFrame[name, lat, lon]``) gives each cell a ``near`` name: the
+    nearest known place within :data:`NEAR_PLACE_M` (else ``None``).
+    """
     view = table.view(group, period)
+    near = nearest_place_names(view["lat"], view["lon"], places, NEAR_PLACE_M)
     polys = cells_to_polygons(view["cell"].to_numpy(np.uint64))
     names = {
         str(c): str(n) for c, n in zip(geo.localities["code"], geo.localities["name"], strict=True)
@@ -229,6 +245,7 @@ def cells_geojson(table: PublicTable, geo: KommunGeo, group: str, period: str) -
                     "cell": cell_id,
                     "count": count,
                     "locality": names.get(str(codes[i])) if codes[i] is not None else None,
+                    "near": near[i],
                     "colour": colour_for(count),
                 },
             }
@@ -381,7 +398,7 @@ def public_map() -> Any:
     period = request.args.get("period", LONG)
     if group not in GROUP_CODES or period not in PERIODS:
         group, period = ALL, LONG
-    first = cells_geojson(table, geo, group, period)
+    first = cells_geojson(table, geo, group, period, _places(geo))
     map_config = {
         "kommun": geo.tenant.key,
         "centre": geo.centre,
@@ -410,6 +427,12 @@ def public_map() -> Any:
     )
 
 
+def _places(geo: KommunGeo) -> pd.DataFrame:
+    """Named points and streets of the kommun (Busstorget …) that name public cells."""
+    rows = [(n, lat, lon) for n, lat, lon, kind in place_labels(geo.tenant.key) if kind == "plats"]
+    return pd.DataFrame(rows, columns=["name", "lat", "lon"])
+
+
 @bp.get("/api/public/cells", endpoint="cells")
 def cells() -> Any:
     """Published cells of one view (GeoJSON); only the fixed filters are accepted."""
@@ -426,7 +449,7 @@ def cells() -> Any:
         table = public_table_for(geo)
     except ValidationError as exc:
         return jsonify({"error": str(exc)}), 400
-    return jsonify(cells_geojson(table, geo, group, period))
+    return jsonify(cells_geojson(table, geo, group, period, _places(geo)))
 
 
 @bp.get("/api/public/summary", endpoint="summary")

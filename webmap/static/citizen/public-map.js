@@ -19,7 +19,9 @@
       return { color: "#3d1400", weight: 1, fillColor: f.properties.colour, fillOpacity: 0.75 };
     },
     onEachFeature: function (f, l) {
-      var text = f.properties.count + " rapporter" + (f.properties.locality ? " (" + f.properties.locality + ")" : "");
+      var where = [f.properties.locality, f.properties.near ? "nära " + f.properties.near : ""]
+        .filter(Boolean).join(", ");
+      var text = f.properties.count + " rapporter" + (where ? " (" + where + ")" : "");
       var tip = document.createElement("span");
       tip.textContent = text;
       l.bindTooltip(tip, { sticky: true });
