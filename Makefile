@@ -6,6 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Background tiles of the local demo: none, so nothing leaves the machine (place names
+# are drawn instead). `LAGESBILD_TILES=osm make run` shows OpenStreetMap tiles.
+LAGESBILD_TILES ?=
 
 .PHONY: run test install dev system-deps lint typecheck pytest bench boundaries clean
 
@@ -30,7 +33,7 @@ run: install
 	$(BIN)/lagesbild demo load
 	$(BIN)/lagesbild user ensure-demo
 	$(BIN)/lagesbild analyse
-	$(BIN)/lagesbild serve --host $(HOST) --port $(PORT)
+	LAGESBILD_TILES="$(LAGESBILD_TILES)" $(BIN)/lagesbild serve --host $(HOST) --port $(PORT)
 
 # Browser tests need Debian's chromium. Installed when missing and running as root;
 # otherwise stop with a message naming the package (never skip the browser tests).

@@ -21,10 +21,11 @@ class Config:
     DATABASE_URL = f"sqlite:///{Path.cwd() / 'instance' / 'lagesbild.db'}"
     SECRET_KEY: str | None = None  # generated and kept in instance/ when missing
     INSTANCE_DIR = str(Path.cwd() / "instance")
-    #: Background tiles: "" (none, the default: no request leaves the app, place names
-    #: are drawn instead), a preset ("osm", "lantmateriet") or a URL template with
-    #: {z}/{x}/{y}. Tiles send the viewer's address and map area to the tile host.
-    TILES = ""
+    #: Background tiles: a preset ("osm", the default, or "lantmateriet"), a URL template
+    #: with {z}/{x}/{y}, or "" for none (offline, intranet: no request leaves the app and
+    #: place names are drawn instead; `make run` uses ""). Tiles send the viewer's
+    #: address and map area to the tile host.
+    TILES = "osm"
     #: Attribution of the tiles ("" = the preset's own).
     TILES_ATTRIBUTION = ""
     DEFAULT_KOMMUN = "norrtalje"

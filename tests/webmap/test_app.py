@@ -96,11 +96,12 @@ def test_oversized_bodies_are_refused_with_a_swedish_reason(app: Any, client: An
     assert resp.status_code == 413
 
 
-def test_tiles_are_off_by_default_and_presets_resolve(tmp_path: Path) -> None:
+def test_tiles_default_to_osm_and_presets_resolve(tmp_path: Path) -> None:
     from geo.tenants import seed_default_tenants
     from webmap.config import Config
 
-    assert load_config(Config, env={})["TILES"] == ""  # no request leaves the app
+    assert load_config(Config, env={})["TILES"] == "osm"  # a served install: OpenStreetMap
+    assert load_config(Config, env={"LAGESBILD_TILES": ""})["TILES"] == ""
     for preset, host in (
         ("osm", "https://tile.openstreetmap.org"),
         ("lantmateriet", "https://minkarta.lantmateriet.se"),
@@ -120,3 +121,26 @@ def test_tiles_are_off_by_default_and_presets_resolve(tmp_path: Path) -> None:
         assert f"img-src 'self' data: {host}" in resp.headers["Content-Security-Policy"]
         html = resp.get_data(as_text=True)
         assert host in html and '"tiles": "' + preset + '"' not in html
+
+
+def test_make_run_serves_without_tiles_unless_asked() -> None:
+    """The local demo (`make run`) makes no request to any host but the app."""
+    import os
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k != "LAGESBILD_TILES"}
+
+    def serve_line(extra: list[str]) -> str:
+        out = subprocess.run(
+            ["make", "-n", "run", *extra],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return next(line for line in out.splitlines() if "lagesbild serve" in line)
+
+    assert serve_line([]).startswith('LAGESBILD_TILES="" ')
+    assert serve_line(["LAGESBILD_TILES=osm"]).startswith('LAGESBILD_TILES="osm" ')
