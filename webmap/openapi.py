@@ -197,6 +197,10 @@ SCHEMAS: dict[str, Any] = {
                                 "cell": {"type": "string"},
                                 "count": {"type": "integer", "minimum": 1},
                                 "locality": _NULLABLE_STR,
+                                "near": {
+                                    **_NULLABLE_STR,
+                                    "description": "a known place within 300 m of the centre",
+                                },
                                 "colour": {"type": "string"},
                             },
                         },
@@ -212,6 +216,7 @@ SCHEMAS: dict[str, Any] = {
             "kommun": {"type": "string"},
             "name": {"type": "string"},
             "period": _NULLABLE_STR,
+            "period_text": {**_NULLABLE_STR, "description": 'e.g. "vecka 46, 2026"'},
             "localities": {
                 "type": "array",
                 "items": {

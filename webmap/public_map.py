@@ -57,6 +57,7 @@ from webmap.citizen_tables import citizen_report
 from webmap.state import get_engine
 from webmap.submissions import KommunGeo, runtime, tenant_choices
 from webmap.web import base_map_config, place_labels
+from webmap.weeks import week_text_sv
 
 bp = Blueprint("public_map", __name__)
 
@@ -378,6 +379,7 @@ def summary_payload(geo: KommunGeo) -> dict[str, Any]:
         "kommun": geo.tenant.key,
         "name": geo.tenant.name,
         "period": period,
+        "period_text": week_text_sv(period) if period else None,
         "localities": localities,
         "actions": acts,
     }

@@ -351,7 +351,10 @@ def test_product_analysis_recovers_the_planted_patterns(demo: DemoData, tmp_path
 def test_cli_generate_and_load(tmp_path: Path) -> None:
     from webmap.cli import main
 
-    env = {"LAGESBILD_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+    env = {
+        "LAGESBILD_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "LAGESBILD_INSTANCE_DIR": str(tmp_path / "instance"),
+    }
     runner = CliRunner()
     out = tmp_path / "out"
     res = runner.invoke(
@@ -366,6 +369,8 @@ def test_cli_generate_and_load(tmp_path: Path) -> None:
     loaded = json.loads(res.stdout)
     assert loaded["loaded"] is True and loaded["stored"] > 3000 and loaded["quarantined"] == 0
     assert loaded["actions"] == 5
+    # a meeting history: three weeks graded, the last of them published
+    assert len(loaded["meetings"]) == 3 and loaded["published"] == loaded["meetings"][-1]
     res = runner.invoke(main, ["demo", "load", "--json"], env=env)
     assert res.exit_code == 0 and json.loads(res.stdout)["loaded"] is False
 
@@ -377,8 +382,10 @@ def test_loaded_demo_is_on_the_public_maps_at_once(tmp_path: Path) -> None:
     from webmap.config import TestConfig, load_config
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    res = CliRunner().invoke(main, ["demo", "load", "--json"], env={"LAGESBILD_DATABASE_URL": url})
+    env = {"LAGESBILD_DATABASE_URL": url, "LAGESBILD_INSTANCE_DIR": str(tmp_path / "i")}
+    res = CliRunner().invoke(main, ["demo", "load", "--json"], env=env)
     assert res.exit_code == 0, res.output
+    published = json.loads(res.stdout)["published"]
     app = create_app(
         load_config(TestConfig, env={}, DATABASE_URL=url, INSTANCE_DIR=str(tmp_path / "i"))
     )
@@ -387,6 +394,16 @@ def test_loaded_demo_is_on_the_public_maps_at_once(tmp_path: Path) -> None:
     assert start["n"] > 0 and min(start["c"]) >= start["k"]
     public = client.get("/api/public/cells", query_string={"kommun": "norrtalje"}).get_json()
     assert public["cells"] == start["n"]
+    # the demo meeting's published grades are public; the latest week is left open
+    page = client.get("/karta/publik?kommun=norrtalje").get_data(as_text=True)
+    year, week = published.split("-W")
+    assert f"Publicerad bedömning för vecka {int(week)}, {year}" in page
+    assert "Ingen bedömning har publicerats" not in page
+    from webmap.results import ResultStore
+    from webmap.state import EXTENSION_KEY
+
+    store = ResultStore(app.extensions[EXTENSION_KEY].engine, tmp_path / "i" / "cache")
+    assert published < store.latest_week("norrtalje")
 
 
 def test_load_skips_actions_without_table(demo: DemoData, tmp_path: Path) -> None:

@@ -112,6 +112,68 @@ def _backdate(engine: Engine) -> None:
         )
 
 
+#: Weeks before the latest for which the demo records a meeting (the last one published).
+DEMO_MEETING_WEEKS = 3
+DEMO_MEETING_COMMENT = "[demo] Mötet följde förslaget."
+
+
+def _demo_meetings(engine: Engine, weeks: int = DEMO_MEETING_WEEKS) -> list[str]:
+    """Record the demo's meeting history; return the weeks it covers.
+
+    For each of the ``weeks`` weeks before the latest, the "meeting" (user ``demo``) sets
+    the suggested grade of every primary locality with the comment
+    :data:`DEMO_MEETING_COMMENT`, and the last of those weeks is published (HTML + PDF).
+    So a fresh demo shows published grades on the public map and a history in the
+    meeting's comparison table, while the latest week stays open for the user's own
+    meeting. Needs the web app's meeting tables; does nothing without them.
+    """
+    if weeks < 1 or not inspect(engine).has_table("grade_decisions"):
+        return []
+    from geo.boundaries import read_boundaries
+    from webmap.config import load_config
+    from webmap.grades import set_grade, store_publication
+    from webmap.reports import render_weekly_html, render_weekly_pdf, weekly_images
+    from webmap.results import ResultStore
+    from webmap.weekly import build_weekly
+    from webmap.weeks import shift_week
+
+    cfg = load_config()
+    store = ResultStore(engine, Path(cfg["INSTANCE_DIR"]) / "cache" / "analysis")
+    with engine.connect() as conn:
+        localities = read_boundaries(conn, DEMO_KOMMUN, "locality")
+    primary = set(localities.loc[localities["primary"].astype(bool), "code"].astype(str))
+    latest = store.latest_week(DEMO_KOMMUN)
+    done: list[str] = []
+    for back in range(weeks, 0, -1):
+        week = shift_week(latest, -back)
+        res = store.get(DEMO_KOMMUN, week)
+        if res is None:
+            continue
+        with engine.begin() as conn:
+            for loc in res.localities:
+                if str(loc["locality"]) not in primary:
+                    continue
+                set_grade(
+                    conn,
+                    DEMO_KOMMUN,
+                    week,
+                    str(loc["locality"]),
+                    int(loc["grade"]),
+                    DEMO_MEETING_COMMENT,
+                    "demo",
+                    suggested_grade=int(loc["grade"]),
+                    suggested_explanation=str(loc.get("explanation") or ""),
+                )
+        done.append(week)
+    if done:
+        pic = build_weekly(engine, store, DEMO_KOMMUN, done[-1])
+        images = weekly_images(pic)
+        html, pdf = render_weekly_html(pic, images), render_weekly_pdf(pic, images)
+        with engine.begin() as conn:
+            store_publication(conn, DEMO_KOMMUN, done[-1], "demo", pic.data_version, html, pdf)
+    return done
+
+
 @cli.command("load")
 @click.option("--seed", default=DEFAULT_SEED, show_default=True, type=int)
 @click.option(
@@ -149,6 +211,7 @@ def load_cmd(seed: int, keep: Path | None, as_json: bool) -> None:
         result = ingest_file(engine, paths["reports"], kommun=DEMO_KOMMUN)
     _backdate(engine)
     actions, note = _store_actions(engine, demo)
+    meetings = _demo_meetings(engine)
     summary = {
         "loaded": True,
         "synthetic": True,
@@ -162,6 +225,8 @@ def load_cmd(seed: int, keep: Path | None, as_json: bool) -> None:
         "reasons": dict(result.reasons),
         "precision": dict(result.precision),
         "actions": actions,
+        "meetings": meetings,
+        "published": meetings[-1] if meetings else None,
         "note": note,
         "files": str(keep) if keep else None,
     }
@@ -172,5 +237,9 @@ def load_cmd(seed: int, keep: Path | None, as_json: bool) -> None:
         f"demodata laddade: {summary['stored']} rapporter, {summary['quarantined']} i karantän, "
         f"{actions} åtgärder (syntetiska, seed {seed})"
     )
+    if meetings:
+        click.echo(
+            f"demomöten: bedömningar satta för {', '.join(meetings)}; {meetings[-1]} publicerad"
+        )
     if note:
         click.echo(f"obs: {note}")
