@@ -30,7 +30,9 @@ the authentication).
 What GET requests returns
 -------------------------
 Only **approved** citizen reports, newest first, at most 1,000, from the last 90 days
-unless ``start_date``/``end_date`` say otherwise (at most 90 days apart):
+unless ``start_date``/``end_date`` say otherwise (at most 90 days apart), and only those
+approved before the public map's snapshot (``PUBLIC_SNAPSHOT``, Monday 00:00 by
+default): the list changes when the map does, so it cannot time a single report:
 
 * ``status`` is ``closed`` (reviewed and counted in the lägesbild) with ``status_notes``;
 * ``description`` is the moderated text (``null`` after retention deleted it);
@@ -61,7 +63,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import and_, select
 from werkzeug.exceptions import HTTPException
 
-from analysis.public import GROUPS, category_to_group
+from analysis.public import GROUPS, PublicTable, category_to_group
 from geo.cells import cells_to_parent, cells_to_points
 from geo.errors import NotFoundError
 from geo.schema import Source, Status
@@ -250,14 +252,16 @@ def _parse_w3c(text: str) -> dt.datetime:
     return value.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-def _public_positions(geo: KommunGeo, cells: list[int]) -> dict[int, tuple[float, float]]:
+def _public_positions(
+    geo: KommunGeo, cells: list[int], table: PublicTable | None = None
+) -> dict[int, tuple[float, float]]:
     """Stored cell -> public cell centre, only for cells published at the finest level."""
     from webmap.public_map import public_table_for
 
     stored = np.asarray([c for c in cells if c], dtype=np.uint64)
     if stored.size == 0:
         return {}
-    table = public_table_for(geo)
+    table = table or public_table_for(geo)
     parents = cells_to_parent(stored, table.res)
     levels = table.level_of(parents)
     lat, lon = cells_to_points(parents)
@@ -503,9 +507,18 @@ def requests_list(fmt: str) -> Response:
             return error_response(400, "status must be open and/or closed", fmt)
         if statuses and "closed" not in statuses:
             return respond(fmt, [], "service_requests", "request")
+    # The same snapshot as the public map: a report approved since the last publication
+    # (Monday 00:00 by default) is listed from the next one, so the list cannot be used
+    # to time a single new report against the map.
+    from webmap.public_map import public_settings, public_table_for
+
+    table = public_table_for(geo)
+    if public_settings(geo)["snapshot"] != "live":
+        as_of = table.as_of.tz_convert("UTC").tz_localize(None).to_pydatetime()
+        query = query.where(c.c.moderated_at < as_of)
     with get_engine().connect() as conn:
         rows = [dict(x._mapping) for x in conn.execute(query)]
-    positions = _public_positions(geo, [int(x["cell"] or 0) for x in rows])
+    positions = _public_positions(geo, [int(x["cell"] or 0) for x in rows], table)
     payload = [_request_payload(x, geo, positions.get(int(x["cell"] or 0))) for x in rows]
     return respond(fmt, payload, "service_requests", "request")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 import requests
 from _citizen import INSIDE, OUTSIDE, engine, report_by_receipt
 from georeport import GeoReport
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from geo.store.tables import report
 from webmap.apikeys import create_api_key, revoke_api_key
@@ -274,3 +275,27 @@ def test_idempotency_key_reused_for_another_request_is_refused(
     assert "Idempotency-Key" in b.get_json()[0]["description"]
     with engine(app).connect() as conn:
         assert conn.execute(select(func.count()).select_from(report)).scalar_one() == 1
+
+
+def test_listing_follows_the_public_maps_snapshot(app: Any, client: Any, api_key: str) -> None:
+    """With weekly publication a report approved this week is listed from next Monday
+    (as on the public map), so the list cannot time one new report; its sender can still
+    follow it by id."""
+    receipt = _post(client, api_key, description="Trasig lampa").get_json()[0]
+    rid = receipt["service_request_id"]
+    _approve(app, rid)
+    assert [r["service_request_id"] for r in client.get(f"{BASE}/requests.json").get_json()] == [
+        rid
+    ]  # live snapshot (this module's setting)
+    app.config["PUBLIC_SNAPSHOT"] = "week"
+    assert client.get(f"{BASE}/requests.json").get_json() == []
+    one = client.get(f"{BASE}/requests/{rid}.json").get_json()[0]
+    assert one["status"] == "closed" and one["description"] == "Trasig lampa"
+    # approved before this week's snapshot (Monday 00:00): listed
+    with engine(app).begin() as conn:
+        conn.execute(
+            text("update citizen_report set moderated_at = :t"),
+            {"t": dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=8)},
+        )
+    listed = client.get(f"{BASE}/requests.json").get_json()
+    assert [r["service_request_id"] for r in listed] == [rid]
