@@ -25,7 +25,6 @@ from webmap.auth import role_required
 from webmap.results import CachedResult
 from webmap.state import current_state
 from webmap.web import localities_of, requested_week, resolve_kommun, result_store
-from webmap.weeks import canonical_week
 
 bp = Blueprint("exports", __name__)
 
@@ -219,7 +218,7 @@ def download(what: str, fmt: str) -> Response:
     if what not in LAYERS or fmt not in FORMATS:
         abort(404)
     tenant = resolve_kommun()
-    week = canonical_week(requested_week(tenant.key)) if what in ("celler", "zoner") else None
+    week = requested_week(tenant.key) if what in ("celler", "zoner") else None
     frame = export_layer(what, tenant.key, week)
     name = f"{what}-{tenant.key}{'-' + week if week else ''}.{fmt}"
     body = frame_to_bytes(frame, fmt, what)

@@ -88,9 +88,6 @@ SHIFT_CHOICES: tuple[str, ...] = ("18-02", "16-24", "20-04", "22-06", "12-20", "
 LOOKBACK_WEEKS = 52
 #: Plans kept in memory per app.
 PLAN_CACHE_SIZE = 32
-#: Years a plan may be asked for (the analysis' timestamps cover about 1678-2261).
-MIN_PLAN_YEAR = MIN_YEAR
-MAX_PLAN_YEAR = MAX_YEAR
 #: Longest note of an observation (characters).
 MAX_NOTE = 1000
 #: Oldest observation accepted (a phone may have been offline for a while).
@@ -223,10 +220,9 @@ def parse_plan_args(
             problems.append(f"Datumet {date_text!r} ska skrivas ÅÅÅÅ-MM-DD; visar i dag.")
             day = default_date(tenant.timezone, shift, now)
         else:
-            if not MIN_PLAN_YEAR <= day.year <= MAX_PLAN_YEAR:
+            if not MIN_YEAR <= day.year <= MAX_YEAR:
                 problems.append(
-                    f"Datumet {date_text!r} ligger utanför åren {MIN_PLAN_YEAR}–{MAX_PLAN_YEAR}; "
-                    "visar i dag."
+                    f"Datumet {date_text!r} ligger utanför åren {MIN_YEAR}–{MAX_YEAR}; visar i dag."
                 )
                 day = default_date(tenant.timezone, shift, now)
     else:

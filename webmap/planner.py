@@ -27,7 +27,7 @@ from webmap.web import (
     resolve_kommun,
     week_choices,
 )
-from webmap.weeks import TIME_OF_DAY, canonical_week, week_text_sv
+from webmap.weeks import TIME_OF_DAY, week_text_sv
 
 bp = Blueprint("planner", __name__)
 
@@ -41,7 +41,7 @@ def karta() -> Any:
     from flask import g
 
     tenant = resolve_kommun()
-    week = canonical_week(requested_week(tenant.key))
+    week = requested_week(tenant.key)
     try:
         filters = filters_from_args(request.args)
     except Exception:  # noqa: BLE001 - bad filter values fall back to none

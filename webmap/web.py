@@ -17,7 +17,7 @@ from geo.tenants import Tenant, get_tenant, list_tenants
 from webmap.maps import resolve_tiles
 from webmap.results import ResultStore
 from webmap.state import current_state
-from webmap.weeks import parse_week, shift_week, weeks_between
+from webmap.weeks import canonical_week, shift_week, weeks_between
 
 #: Swedish labels of the report sources.
 SOURCE_LABELS_SV: dict[str, str] = {
@@ -102,14 +102,13 @@ def base_map_config(kommun: str) -> dict[str, Any]:
 
 
 def requested_week(kommun: str, arg: str = "vecka") -> str:
-    """The ``vecka`` argument (validated) or the kommun's latest week."""
+    """The ``vecka`` argument (validated, canonical spelling) or the kommun's latest week."""
     raw = request.args.get(arg)
     if raw:
         try:
-            parse_week(raw)
+            return canonical_week(raw)
         except ValidationError:
             abort(400, description=f"Ogiltig vecka {raw[:20]!r}: ange ISO-vecka som 2026-W05.")
-        return raw
     return result_store().latest_week(kommun)
 
 
