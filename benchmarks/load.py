@@ -329,7 +329,7 @@ def check_database(db_url: str, accepted: dict[str, str]) -> dict[str, int]:
     """Every accepted receipt stored exactly once with its idempotency key."""
     from sqlalchemy import create_engine, func, select
 
-    from webmap.citizen_tables import citizen_report
+    from geo.store.tables import citizen_report
 
     engine = create_engine(db_url)
     with engine.connect() as conn:

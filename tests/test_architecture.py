@@ -53,3 +53,33 @@ def test_architecture_check_detects_a_violation(tmp_path: Path) -> None:
     bad = tmp_path / "x.py"
     bad.write_text("from webmap.app import create_app\nimport analysis.cube\n", encoding="utf-8")
     assert _imports(bad) == {"webmap", "analysis"}
+
+
+def _metadata_objects(path: Path) -> list[int]:
+    """Lines where ``path`` creates a SQLAlchemy ``MetaData``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and (
+            (isinstance(node.func, ast.Name) and node.func.id == "MetaData")
+            or (isinstance(node.func, ast.Attribute) and node.func.attr == "MetaData")
+        )
+    ]
+
+
+def test_exactly_one_metadata_in_geo_store() -> None:
+    found = [
+        f"{p.relative_to(ROOT)}:{line}"
+        for pkg in PACKAGES
+        for p in _modules(pkg)
+        for line in _metadata_objects(p)
+    ]
+    assert len(found) == 1 and found[0].startswith("geo/store/tables.py:"), found
+
+
+def test_metadata_check_detects_a_second_one(tmp_path: Path) -> None:
+    bad = tmp_path / "tables.py"
+    bad.write_text("import sqlalchemy as sa\nm = sa.MetaData()\nn = MetaData()\n", encoding="utf-8")
+    assert _metadata_objects(bad) == [2, 3]

@@ -31,7 +31,7 @@ from geo.cells import cells_to_parent, cells_to_polygons, points_to_cells, strin
 from geo.errors import NotFoundError, ValidationError
 from geo.schema import STORAGE_RES
 from geo.store.db import utcnow
-from webmap.tables import ACTION_KINDS, ACTION_STATUSES, action_followups, actions
+from geo.store.tables import ACTION_KINDS, ACTION_STATUSES, action_followups, actions
 
 #: Swedish labels of the action kinds and statuses.
 KIND_LABELS_SV: dict[str, str] = {

@@ -18,8 +18,8 @@ from sqlalchemy.engine import Connection
 
 from geo.errors import NotFoundError, ValidationError
 from geo.store.db import utcnow
+from geo.store.tables import api_key
 from geo.tenants import find_tenant
-from webmap.citizen_tables import api_key
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Roles: ``planner`` (kommun safety unit: everything), ``reader`` (reads the planner map,
 actions and meetings), ``patrol`` (trygghetsvärd), ``reporter`` (EST reporting actor).
 Passwords are hashed with Argon2 (argon2-cffi). Users are stored in the ``users`` table
-(:mod:`webmap.tables`, migration ``webmap_0001``).
+(:mod:`geo.store.tables`, migration ``webmap_0001``).
 
 Protecting a view
 -----------------
@@ -61,8 +61,8 @@ from wtforms.validators import DataRequired, Length
 
 from geo.errors import NotFoundError, ValidationError
 from geo.store.db import utcnow
+from geo.store.tables import ROLES, users
 from webmap.state import current_state, get_engine
-from webmap.tables import ROLES, users
 
 F = TypeVar("F", bound=Callable[..., Any])
 

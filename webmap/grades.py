@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from geo.errors import ValidationError
 from geo.store.db import utcnow
-from webmap.tables import grade_decisions, publications
+from geo.store.tables import grade_decisions, publications
 
 
 def set_grade(

@@ -27,9 +27,9 @@ from geo import pii
 from geo.errors import NotFoundError, ValidationError
 from geo.schema import Source, Status
 from geo.store.db import bump_version, utcnow
+from geo.store.tables import citizen_report, moderation_log
 from geo.store.tables import report as report_table
 from webmap.auth import require_kommun_access, role_required
-from webmap.citizen_tables import citizen_report, moderation_log
 from webmap.state import get_engine
 from webmap.submissions import (
     MAX_DESCRIPTION_OPEN311,

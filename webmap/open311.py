@@ -67,8 +67,8 @@ from analysis.public import GROUPS, PublicTable, category_to_group
 from geo.cells import cells_to_parent, cells_to_points
 from geo.errors import NotFoundError
 from geo.schema import Source, Status
+from geo.store.tables import citizen_report
 from webmap.apikeys import verify_api_key
-from webmap.citizen_tables import citizen_report
 from webmap.state import get_engine
 from webmap.submissions import (
     MAX_DESCRIPTION_OPEN311,

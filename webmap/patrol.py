@@ -49,24 +49,13 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from shapely.geometry import mapping as shape_mapping
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Engine,
-    ForeignKey,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    select,
-    update,
-)
+from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from geo.errors import LagesbildError, NotFoundError, ValidationError
 from geo.store.db import current_version, utcnow
-from geo.store.tables import NAMING
+from geo.store.tables import patrol_observation
 from geo.store.tables import report as report_table
 from geo.tenants import Tenant
 from webmap.auth import role_required
@@ -116,19 +105,6 @@ MONTHS_SV = (
     "oktober",
     "november",
     "december",
-)
-
-metadata = MetaData(naming_convention=NAMING)
-
-#: One row per idempotency key of the patrol page (created by ``patrol_0001``).
-patrol_observation = Table(
-    "patrol_observation",
-    metadata,
-    Column("key", String(64), primary_key=True),
-    Column("report_id", Integer, ForeignKey(report_table.c.id, ondelete="CASCADE"), index=True),
-    Column("kommun", String(64), nullable=False),
-    Column("user_id", Integer, nullable=True),
-    Column("created_at", DateTime, nullable=False),
 )
 
 
@@ -1098,7 +1074,6 @@ __all__ = [
     "default_date",
     "find_observation",
     "parse_plan_args",
-    "patrol_observation",
     "plan_svg",
     "recent_observations",
     "runtime",

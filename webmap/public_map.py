@@ -52,8 +52,8 @@ from geo.cells import cells_to_polygons
 from geo.errors import NotFoundError, ValidationError
 from geo.schema import Source, Status
 from geo.store.db import current_version
+from geo.store.tables import citizen_report
 from geo.store.tables import report as report_table
-from webmap.citizen_tables import citizen_report
 from webmap.state import get_engine
 from webmap.submissions import KommunGeo, runtime, tenant_choices
 from webmap.web import base_map_config, place_labels
@@ -278,7 +278,7 @@ def published_grades(conn: Connection, kommun: str) -> tuple[str | None, dict[st
     """
     if not (_has_table(conn, "publications") and _has_table(conn, "grade_decisions")):
         return None, {}
-    from webmap.tables import grade_decisions, publications
+    from geo.store.tables import grade_decisions, publications
 
     try:
         period = conn.execute(
@@ -306,7 +306,7 @@ def public_actions(conn: Connection, kommun: str) -> list[dict[str, Any]]:
     """Actions marked public (not cancelled), tolerating a database without them."""
     if not _has_table(conn, "actions"):
         return []
-    from webmap.tables import actions
+    from geo.store.tables import actions
 
     try:
         rows = conn.execute(

@@ -42,9 +42,9 @@ from geo.cells import latlng_to_cell_reference
 from geo.errors import LagesbildError, NotFoundError, ValidationError
 from geo.schema import STORAGE_RES, Precision, Source, Status
 from geo.store.db import utcnow
+from geo.store.tables import citizen_report
 from geo.store.tables import report as report_table
 from geo.tenants import Tenant, find_tenant
-from webmap.citizen_tables import citizen_report
 
 #: Longest description from the web form and the JSON API (characters).
 MAX_DESCRIPTION = 1000

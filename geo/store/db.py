@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
 from pathlib import Path
 
 from alembic import command
@@ -59,24 +58,25 @@ def connect(url: str, **kwargs: object) -> Engine:
     return engine
 
 
-def upgrade(engine: Engine, version_locations: Sequence[str | Path] = ()) -> None:
-    """Bring the schema to the newest revision of every branch (``alembic upgrade heads``).
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest revision (``alembic upgrade heads``).
 
-    Parameters
-    ----------
-    engine
-        Target database.
-    version_locations
-        Extra folders with revision files (other packages' branches), added to geo's own.
+    Every table has its revisions in ``geo/store/migrations/versions``; the former
+    per-area branches meet in ``store_0002``, so a database of any earlier layout
+    upgrades to the one head.
     """
+    with engine.begin() as conn:
+        command.upgrade(migration_config(conn), "heads")
+
+
+def migration_config(conn: Connection) -> Config:
+    """Alembic configuration of the one migration history, running on ``conn``."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    locations = [str(MIGRATIONS / "versions"), *(str(p) for p in version_locations)]
-    cfg.set_main_option("version_locations", " ".join(locations))
+    cfg.set_main_option("version_locations", str(MIGRATIONS / "versions"))
     cfg.set_main_option("path_separator", "space")
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "heads")
+    cfg.attributes["connection"] = conn
+    return cfg
 
 
 def current_version(conn: Connection, kommun: str) -> int:

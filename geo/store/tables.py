@@ -1,8 +1,22 @@
-"""Database tables of the geo package (SQLAlchemy Core, dialect-neutral).
+"""Every table of the lagesbild database (SQLAlchemy Core, dialect-neutral, one MetaData).
 
 Positions are stored as WGS84 ``lat``/``lon`` columns and H3 cells as signed 64-bit
 integers (every valid H3 index is below 2**63). Geometries of boundaries are stored as
 WKB in EPSG:4326. Timestamps are stored as naive UTC.
+
+The tables are created by the Alembic revisions in ``geo/store/migrations/versions`` with
+explicit ``op.create_table`` calls; the definitions here are what the code queries.
+
+Privacy notes (citizen tables)
+------------------------------
+* No table has a column for an IP address, user agent or any other identifier of the
+  person who reported.
+* ``citizen_report.pii_flags`` holds only the *kinds* of personal data found (``"phone"``),
+  never the matched text.
+* ``moderation_log`` keeps before/after hashes of the text, salted with the report's own
+  ``text_salt``; retention deletes the salt together with the text, after which the hashes
+  can no longer be linked to any guessed text (crypto-shredding).
+* ``api_key`` stores only a SHA-256 hash of each key and a short public prefix.
 """
 
 from __future__ import annotations
@@ -12,6 +26,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -148,5 +163,185 @@ geocode_cache = Table(
     Column("lon", Float, nullable=True),
     Column("precision", String(16), nullable=True),
     Column("label", Text, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+
+# --------------------------------------------------------------------------- web app
+
+#: Roles a user can have; a planner may do everything.
+ROLES: tuple[str, ...] = ("planner", "reader", "patrol", "reporter")
+
+#: Users of the web app (planners, readers, patrol hosts, reporting actors).
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("kommuner", JSON, nullable=False, default=list),  # [] = every kommun
+    Column("reporter_org", String(200), nullable=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_login", DateTime, nullable=True),
+)
+
+#: Kinds and statuses of actions (Swedish codes, shown as-is in the UI).
+ACTION_KINDS: tuple[str, ...] = (
+    "kamerabevakning",
+    "belysning",
+    "ombyggnad",
+    "ordningsvakter",
+    "trygghetsvandring",
+    "städning",
+    "annat",
+)
+ACTION_STATUSES: tuple[str, ...] = ("planerad", "pågår", "genomförd", "avbruten")
+
+#: Measures (åtgärder) decided by the safety work, tied to a place.
+actions = Table(
+    "actions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kommun", String(64), ForeignKey("kommun.key", ondelete="CASCADE"), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("responsible", String(200), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("planned_start", Date, nullable=True),
+    Column("planned_end", Date, nullable=True),
+    Column("description", Text, nullable=True),
+    Column("locality", String(64), nullable=True),  # locality code
+    Column("zone_id", String(64), nullable=True),
+    Column("cells", JSON, nullable=False, default=list),  # H3 ids as strings
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("geometry_geojson", JSON, nullable=True),  # optional area (EPSG:4326)
+    Column("public", Boolean, nullable=False, default=False),
+    Column("external_key", String(200), nullable=True),  # idempotent demo/import loads
+    Column("created_by", String(100), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("kommun", "external_key", name="uq_actions_kommun_external_key"),
+    Index("ix_actions_kommun_status", "kommun", "status"),
+)
+
+#: Follow-up notes of an action, dated per meeting.
+action_followups = Table(
+    "action_followups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("action_id", Integer, ForeignKey("actions.id", ondelete="CASCADE"), nullable=False),
+    Column("meeting_date", Date, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("status", String(16), nullable=True),  # status set at that meeting
+    Column("author", String(100), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_action_followups_action", "action_id"),
+)
+
+#: Grades per locality and period: suggested by the analysis, set by the meeting (audit).
+grade_decisions = Table(
+    "grade_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kommun", String(64), ForeignKey("kommun.key", ondelete="CASCADE"), nullable=False),
+    Column("period", String(16), nullable=False),  # ISO week "2026-W47"
+    Column("locality", String(64), nullable=False),
+    Column("suggested_grade", Integer, nullable=True),
+    Column("suggested_explanation", Text, nullable=True),
+    Column("grade", Integer, nullable=False),
+    Column("comment", Text, nullable=True),
+    Column("decided_by", String(100), nullable=False),
+    Column("decided_at", DateTime, nullable=False),
+    Index("ix_grade_decisions_period", "kommun", "period", "locality"),
+)
+
+#: Published weekly pictures (the HTML and PDF of one kommun and week).
+publications = Table(
+    "publications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kommun", String(64), ForeignKey("kommun.key", ondelete="CASCADE"), nullable=False),
+    Column("period", String(16), nullable=False),
+    Column("published_by", String(100), nullable=False),
+    Column("published_at", DateTime, nullable=False),
+    Column("data_version", Integer, nullable=False),
+    Column("html", Text, nullable=False),
+    Column("pdf", LargeBinary, nullable=False),
+    Index("ix_publications_period", "kommun", "period"),
+)
+
+
+# --------------------------------------------------------------------------- citizens
+
+
+#: Partner systems allowed to POST Open311 requests (``api_key`` parameter).
+api_key = Table(
+    "api_key",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(16), nullable=False, unique=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("kommun", String(64), ForeignKey(kommun.c.key, ondelete="CASCADE"), nullable=True),
+    Column("created_by", String(100), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_used_at", DateTime, nullable=True),
+    Column("revoked_at", DateTime, nullable=True),
+)
+
+#: One row per citizen report: receipt, idempotency key, channel, flags, moderation state.
+citizen_report = Table(
+    "citizen_report",
+    metadata,
+    Column("report_id", Integer, ForeignKey(report.c.id, ondelete="CASCADE"), primary_key=True),
+    Column("kommun", String(64), nullable=False),
+    Column("receipt", String(24), nullable=False, unique=True),
+    Column("idempotency_key", String(64), nullable=True, unique=True),
+    Column("channel", String(16), nullable=False),  # web | api | open311
+    Column("api_key_id", Integer, ForeignKey("api_key.id"), nullable=True),
+    Column("time_of_day", String(16), nullable=True),
+    Column("pii_flags", JSON, nullable=False, default=list),
+    Column("text_salt", String(32), nullable=True),
+    Column("submitted_at", DateTime, nullable=False),
+    Column("moderated_at", DateTime, nullable=True),
+    Column("moderated_by", String(100), nullable=True),
+    Column("text_deleted_at", DateTime, nullable=True),
+    Index("ix_citizen_report_kommun_submitted", "kommun", "submitted_at"),
+)
+
+#: Audit log of every moderation decision (who, when, what, text hashes before/after).
+moderation_log = Table(
+    "moderation_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("report_id", Integer, ForeignKey(report.c.id, ondelete="CASCADE"), nullable=False),
+    Column("kommun", String(64), nullable=False),
+    Column("action", String(16), nullable=False),  # approve | reject | redact
+    Column("actor", String(100), nullable=False),
+    Column("actor_id", Integer, nullable=True),
+    Column("at", DateTime, nullable=False),
+    Column("status_before", String(16), nullable=False),
+    Column("status_after", String(16), nullable=False),
+    Column("text_hash_before", String(64), nullable=True),
+    Column("text_hash_after", String(64), nullable=True),
+    Column("pii_flags", JSON, nullable=False, default=list),
+    Index("ix_moderation_log_report", "report_id"),
+    Index("ix_moderation_log_kommun_at", "kommun", "at"),
+)
+
+
+# --------------------------------------------------------------------------- patrol
+
+#: One row per idempotency key of the patrol page (migration ``patrol_0001``).
+patrol_observation = Table(
+    "patrol_observation",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("report_id", Integer, ForeignKey(report.c.id, ondelete="CASCADE"), index=True),
+    Column("kommun", String(64), nullable=False),
+    Column("user_id", Integer, nullable=True),
     Column("created_at", DateTime, nullable=False),
 )

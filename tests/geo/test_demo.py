@@ -283,7 +283,7 @@ def test_weekly_gi_star_recovers_the_planted_patterns(demo: DemoData) -> None:
 
 
 def test_actions(demo: DemoData) -> None:
-    from webmap.tables import ACTION_KINDS, ACTION_STATUSES
+    from geo.store.tables import ACTION_KINDS, ACTION_STATUSES
 
     by_title = {a["title"]: a for a in demo.actions}
     rebuild = by_title["Ombyggnad av busstationen"]
@@ -404,13 +404,3 @@ def test_loaded_demo_is_on_the_public_maps_at_once(tmp_path: Path) -> None:
 
     store = ResultStore(app.extensions[EXTENSION_KEY].engine, tmp_path / "i" / "cache")
     assert published < store.latest_week("norrtalje")
-
-
-def test_load_skips_actions_without_table(demo: DemoData, tmp_path: Path) -> None:
-    from webmap.cli.demo import _store_actions
-
-    engine = connect(f"sqlite:///{tmp_path / 'geo_only.db'}")
-    upgrade(engine)  # geo's tables only: no actions table
-    stored, note = _store_actions(engine, demo)
-    engine.dispose()
-    assert stored == 0 and note is not None and "actions" in note

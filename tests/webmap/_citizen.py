@@ -7,9 +7,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from geo.store.tables import citizen_report, report
 from geo.store.tables import kommun as kommun_table
-from geo.store.tables import report
-from webmap.citizen_tables import citizen_report
 from webmap.state import EXTENSION_KEY
 
 #: Busstorget, Norrtälje (inside the kommun and the tätort).

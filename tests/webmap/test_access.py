@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from geo.store.tables import ROLES
 from webmap.state import EXTENSION_KEY
-from webmap.tables import ROLES
 
 #: Every endpoint that may be reached without logging in (reviewed list).
 PUBLIC_ENDPOINTS: frozenset[str] = frozenset(

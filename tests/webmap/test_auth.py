@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from geo.store.tables import users
 from webmap.auth import authenticate, safe_next, set_active
 from webmap.state import EXTENSION_KEY
-from webmap.tables import users
 
 
 def test_password_is_stored_as_argon2_hash(app: Any, make_user: Any) -> None:

@@ -10,7 +10,7 @@ from _citizen import api_report, engine, report_by_receipt
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
-from webmap.citizen_tables import moderation_log
+from geo.store.tables import moderation_log
 from webmap.cli import main
 from webmap.moderation import decide
 

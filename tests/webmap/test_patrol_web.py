@@ -18,12 +18,11 @@ import pytest
 from sqlalchemy import func, select
 
 from geo.store import bump_version
-from geo.store.tables import quarantine
+from geo.store.tables import patrol_observation, quarantine
 from geo.store.tables import report as report_table
 from webmap.patrol import (
     Observation,
     default_date,
-    patrol_observation,
     runtime,
     store_observation,
 )

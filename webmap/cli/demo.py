@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import Engine, func, inspect, select, update
+from sqlalchemy import Engine, func, select, update
 
 from geo.demo import (
     DEFAULT_END,
@@ -70,10 +70,8 @@ def generate_cmd(out_dir: Path, seed: int, weeks: int, end: str | None, as_json:
 
 
 def _store_actions(engine: Engine, demo: DemoData) -> tuple[int, str | None]:
-    """Insert the demo actions when the web app's ``actions`` table exists."""
-    if not inspect(engine).has_table("actions"):
-        return 0, "tabellen actions finns inte; åtgärderna laddades inte"
-    from webmap.tables import actions as table
+    """Insert the demo actions that are not stored yet."""
+    from geo.store.tables import actions as table
 
     names = set(table.c.keys())
     now = utcnow()
@@ -125,9 +123,9 @@ def _demo_meetings(engine: Engine, weeks: int = DEMO_MEETING_WEEKS) -> list[str]
     :data:`DEMO_MEETING_COMMENT`, and the last of those weeks is published (HTML + PDF).
     So a fresh demo shows published grades on the public map and a history in the
     meeting's comparison table, while the latest week stays open for the user's own
-    meeting. Needs the web app's meeting tables; does nothing without them.
+    meeting.
     """
-    if weeks < 1 or not inspect(engine).has_table("grade_decisions"):
+    if weeks < 1:
         return []
     from geo.boundaries import read_boundaries
     from webmap.config import load_config

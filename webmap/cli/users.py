@@ -8,9 +8,9 @@ import sys
 
 import click
 
+from geo.store.tables import ROLES
 from webmap.auth import create_user, list_users, set_active, set_password
 from webmap.db import open_database
-from webmap.tables import ROLES
 
 
 def _read_password(prompt: bool) -> str:

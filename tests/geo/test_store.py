@@ -1,0 +1,44 @@
+"""The storage layer: one MetaData, one migration history, databases of earlier layouts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from sqlalchemy import inspect, text
+
+from geo.store import connect, kommun, metadata, upgrade, utcnow
+from geo.store.db import migration_config
+
+#: Heads of a database migrated before all tables moved into geo.store (one per branch).
+OLD_HEADS = ("webmap_0002", "citizen_0001", "patrol_0001")
+
+
+def _heads(engine) -> set[str]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
+def test_upgrade_creates_every_table_of_the_one_metadata(tmp_path: Path) -> None:
+    engine = connect(f"sqlite:///{tmp_path / 'new.db'}")
+    upgrade(engine)
+    assert set(inspect(engine).get_table_names()) == set(metadata.tables) | {"alembic_version"}
+    assert _heads(engine) == {"store_0002"}
+    upgrade(engine)  # idempotent
+    assert _heads(engine) == {"store_0002"}
+    engine.dispose()
+
+
+def test_database_of_the_former_branches_upgrades_to_one_head(tmp_path: Path) -> None:
+    engine = connect(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as conn:
+        for head in OLD_HEADS:
+            command.upgrade(migration_config(conn), head)
+    assert _heads(engine) == set(OLD_HEADS)
+    with engine.begin() as conn:
+        conn.execute(kommun.insert().values(key="x", name="X", settings={}, created_at=utcnow()))
+    upgrade(engine)
+    assert _heads(engine) == {"store_0002"}
+    with engine.connect() as conn:  # the data survive the merge
+        assert conn.execute(text("SELECT name FROM kommun WHERE key = 'x'")).scalar_one() == "X"
+    engine.dispose()
