@@ -62,6 +62,13 @@ def ordinals(keys: pd.Series) -> pd.Series:
     return keys.groupby(keys, sort=False).cumcount()
 
 
+def external_id_fingerprint(kommun: str, source: str, external_id: str) -> str:
+    """Fingerprint of one report identified by its external id (the rule of
+    :func:`report_fingerprints` for a row with an external id, without pandas)."""
+    key = SEP.join(["id", kommun, source, external_id.strip()])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
 def report_fingerprints(frame: pd.DataFrame) -> pd.Series:
     """Fingerprint of each report of a prepared frame.
 
@@ -118,6 +125,7 @@ def raw_fingerprints(raw: pd.DataFrame, scope: str, chunk: int = 10_000) -> pd.S
 
 
 __all__ = [
+    "external_id_fingerprint",
     "float_part",
     "join_parts",
     "ordinals",

@@ -11,16 +11,15 @@ import shapely
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from analysis.effect import EFFECT_CAVEAT_SV, action_effect
 from geo.cells import cells_to_parent, polygon_to_cells
 from geo.errors import NotFoundError, ValidationError
 from geo.schema import STORAGE_RES
 from geo.store.reports import read_reports
 from webmap.actions import (
-    EFFECT_CAVEAT_SV,
     KIND_LABELS_SV,
     STATUS_LABELS_SV,
     action_cells,
-    action_effect,
     add_followup,
     create_action,
     get_action,

@@ -4,34 +4,26 @@ An action is tied to a place in one of four ways (the first present wins on the 
 an area (``geometry_geojson``), H3 cells (``cells``), a point (``lat``/``lon``) or a
 whole locality (``locality``). A zone id can be added to any of them. Follow-up notes are
 dated per meeting. ``public`` actions may be shown on public pages; the others are
-internal.
-
-Effect
-------
-:func:`action_effect` compares weighted report counts in the action's area for ``n``
-periods before and after the start with the same periods in the rest of the locality
-(difference-in-differences). It is an indication, not proof: see :data:`EFFECT_CAVEAT_SV`.
+internal.The effect estimate is :func:`analysis.effect.action_effect`; the rows are stored by
+:mod:`geo.store.actions`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import shapely
 from shapely.geometry import mapping, shape
-from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
 from geo.cells import cells_to_parent, cells_to_polygons, points_to_cells, strings_to_cells
 from geo.errors import NotFoundError, ValidationError
 from geo.schema import STORAGE_RES
-from geo.store.db import utcnow
-from geo.store.tables import ACTION_KINDS, ACTION_STATUSES, action_followups, actions
+from geo.store import actions as store
+from geo.store.tables import ACTION_KINDS, ACTION_STATUSES
 
 #: Swedish labels of the action kinds and statuses.
 KIND_LABELS_SV: dict[str, str] = {
@@ -52,13 +44,6 @@ STATUS_LABELS_SV: dict[str, str] = {
 #: Map symbol of each status (text glyphs, no icon font needed).
 STATUS_ICONS: dict[str, str] = {"planerad": "○", "pågår": "◐", "genomförd": "●", "avbruten": "✕"}
 
-EFFECT_CAVEAT_SV = (
-    "Jämförelsen visar hur antalet viktade rapporter i åtgärdens område förändrades före "
-    "och efter starten, jämfört med resten av tätorten under samma veckor "
-    "(skillnad-i-skillnader). Den är en indikation, inte ett bevis: få rapporter ger stor "
-    "slumpvariation, rapporteringen kan ha ändrats av åtgärden själv (fler ögon, fler "
-    "rapporter), och problem kan ha flyttat till närliggande platser."
-)
 
 #: Largest id the database can hold (signed 64-bit); larger ids from URLs are unknown.
 MAX_ID = 2**63 - 1
@@ -189,38 +174,18 @@ def create_action(
     external_key: str | None = None,
 ) -> int:
     """Store a new action; return its id."""
-    row = normalise_action(values)
-    now = utcnow()
-    res = conn.execute(
-        actions.insert().values(
-            kommun=kommun,
-            created_by=created_by,
-            created_at=now,
-            updated_at=now,
-            external_key=external_key,
-            **row,
-        )
-    )
-    return int(res.inserted_primary_key[0])  # type: ignore[index]
+    return store.insert_action(conn, kommun, normalise_action(values), created_by, external_key)
 
 
 def update_action(conn: Connection, action_id: int, values: Mapping[str, Any]) -> None:
     """Replace the editable fields of an action."""
     current = get_action(conn, action_id)
     merged = {k: current.get(k) for k in _EDITABLE} | dict(values)
-    row = normalise_action(merged)
-    conn.execute(
-        update(actions).where(actions.c.id == action_id).values(updated_at=utcnow(), **row)
-    )
+    store.update_action_row(conn, action_id, normalise_action(merged))
 
 
-def delete_action(conn: Connection, action_id: int) -> None:
-    conn.execute(delete(action_followups).where(action_followups.c.action_id == action_id))
-    conn.execute(delete(actions).where(actions.c.id == action_id))
-
-
-def _row(row: Any) -> dict[str, Any]:
-    d = dict(row._mapping)
+def _row(row: Mapping[str, Any]) -> dict[str, Any]:
+    d = dict(row)
     d["cells"] = list(d.get("cells") or [])
     d["kind_sv"] = KIND_LABELS_SV.get(d["kind"], d["kind"])
     d["status_sv"] = STATUS_LABELS_SV.get(d["status"], d["status"])
@@ -232,18 +197,11 @@ def get_action(conn: Connection, action_id: int) -> dict[str, Any]:
     """One action with its follow-ups (``followups``, newest first)."""
     if not 0 < int(action_id) <= MAX_ID:  # larger ids cannot be stored (64-bit integers)
         raise NotFoundError(f"åtgärden {action_id} finns inte")
-    row = conn.execute(select(actions).where(actions.c.id == action_id)).first()
+    row = store.action_row(conn, action_id)
     if row is None:
         raise NotFoundError(f"åtgärden {action_id} finns inte")
     out = _row(row)
-    out["followups"] = [
-        dict(r._mapping)
-        for r in conn.execute(
-            select(action_followups)
-            .where(action_followups.c.action_id == action_id)
-            .order_by(action_followups.c.meeting_date.desc(), action_followups.c.id.desc())
-        )
-    ]
+    out["followups"] = store.followups(conn, action_id)
     return out
 
 
@@ -254,31 +212,11 @@ def list_actions(
     statuses: Iterable[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Actions of a kommun, newest start first."""
-    q = select(actions).where(actions.c.kommun == kommun)
-    if public_only:
-        q = q.where(actions.c.public.is_(True))
-    if statuses is not None:
-        q = q.where(actions.c.status.in_(list(statuses)))
-    q = q.order_by(actions.c.planned_start.desc(), actions.c.id.desc())
-    rows = [_row(r) for r in conn.execute(q)]
-    last = _last_followups(conn, [r["id"] for r in rows])
+    rows = [_row(r) for r in store.select_actions(conn, kommun, public_only, statuses)]
+    last = store.last_followups(conn, [r["id"] for r in rows])
     for r in rows:
         r["last_followup"] = last.get(r["id"])
     return rows
-
-
-def _last_followups(conn: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
-    if not ids:
-        return {}
-    out: dict[int, dict[str, Any]] = {}
-    q = (
-        select(action_followups)
-        .where(action_followups.c.action_id.in_(ids))
-        .order_by(action_followups.c.meeting_date, action_followups.c.id)
-    )
-    for r in conn.execute(q):
-        out[int(r.action_id)] = dict(r._mapping)
-    return out
 
 
 def add_followup(
@@ -305,23 +243,7 @@ def add_followup(
     if problems:
         raise ValidationError(problems, context="uppföljning")
     get_action(conn, action_id)  # raises NotFoundError
-    res = conn.execute(
-        action_followups.insert().values(
-            action_id=action_id,
-            meeting_date=day,
-            note=note,
-            status=status or None,
-            author=author,
-            created_at=utcnow(),
-        )
-    )
-    if status:
-        conn.execute(
-            update(actions)
-            .where(actions.c.id == action_id)
-            .values(status=status, updated_at=utcnow())
-        )
-    return int(res.inserted_primary_key[0])  # type: ignore[index]
+    return store.insert_followup(conn, action_id, day, note, status, author)
 
 
 def load_demo_actions(
@@ -349,11 +271,7 @@ def load_demo_actions(
         if not item_kommun:
             raise ValidationError("varje åtgärd behöver 'kommun'", context="actions.json")
         key = str(item.get("id") or item.get("external_key") or item["title"])
-        existing = conn.execute(
-            select(actions.c.id).where(
-                (actions.c.kommun == item_kommun) & (actions.c.external_key == key)
-            )
-        ).scalar_one_or_none()
+        existing = store.action_id_by_key(conn, item_kommun, key)
         if existing is None:
             action_id = create_action(
                 conn,
@@ -363,30 +281,25 @@ def load_demo_actions(
                 external_key=key,
             )
         else:
-            action_id = int(existing)
+            action_id = existing
             update_action(conn, action_id, {k: v for k, v in item.items() if k in _EDITABLE})
         # follow-ups already stored (from an earlier load or written at a meeting) are kept
-        have = {
-            (r.meeting_date, r.note)
-            for r in conn.execute(
-                select(action_followups.c.meeting_date, action_followups.c.note).where(
-                    action_followups.c.action_id == action_id
-                )
-            )
-        }
+        have = store.followup_keys(conn, action_id)
         for f in item.get("followups") or ():
             day = _as_date(f.get("meeting_date") or f.get("date"))
-            if (day, str(f.get("note") or "")) in have:
+            note = str(f.get("note") or "")
+            if (day, note) in have:
                 continue
-            conn.execute(
-                action_followups.insert().values(
-                    action_id=action_id,
-                    meeting_date=day,
-                    note=str(f.get("note") or ""),
-                    status=f.get("status"),
-                    author=f.get("author") or "demo",
-                    created_at=utcnow(),
-                )
+            # a loaded note records the status of its meeting; the action's own status
+            # comes from the item itself
+            store.insert_followup(
+                conn,
+                action_id,
+                day,
+                note,
+                f.get("status"),
+                f.get("author") or "demo",
+                apply_status=False,
             )
         n += 1
     return n
@@ -437,118 +350,3 @@ def action_cells(action: Mapping[str, Any], res: int = STORAGE_RES) -> np.ndarra
         # a point stands for its block: the res-9 cell around it
         return np.unique(polygon_to_cells(cells_to_polygons(centre)[0], res))
     return np.zeros(0, np.uint64)
-
-
-# --------------------------------------------------------------------------- effect
-
-
-@dataclass(frozen=True)
-class ActionEffect:
-    """Before/after comparison of an action's area with the rest of its locality."""
-
-    weeks: int
-    start: pd.Timestamp
-    area_before: float
-    area_after: float
-    rest_before: float
-    rest_after: float
-    series: pd.DataFrame  # week_start, area, rest
-    n_area_reports: int
-
-    @property
-    def area_change(self) -> float:
-        return self.area_after - self.area_before
-
-    @property
-    def rest_change(self) -> float:
-        return self.rest_after - self.rest_before
-
-    @property
-    def did(self) -> float:
-        """Difference-in-differences of weekly weighted counts (negative = improvement)."""
-        return self.area_change - self.rest_change
-
-    def summary_sv(self) -> str:
-        """One plain-Swedish sentence about the result."""
-        direction = "minskade" if self.area_change < 0 else "ökade"
-        rest_dir = "minskade" if self.rest_change < 0 else "ökade"
-        verdict = (
-            "en större minskning än i resten av tätorten"
-            if self.did < 0
-            else "ingen större minskning än i resten av tätorten"
-        )
-        return (
-            f"I åtgärdens område {direction} de viktade rapporterna från "
-            f"{self.area_before:.1f} till {self.area_after:.1f} per vecka "
-            f"({self.weeks} veckor före jämfört med {self.weeks} veckor efter start). "
-            f"I resten av tätorten {rest_dir} de från {self.rest_before:.1f} till "
-            f"{self.rest_after:.1f}. Det är {verdict} (skillnad {self.did:+.1f} per vecka)."
-        )
-
-
-def action_effect(
-    reports: pd.DataFrame,
-    area_cells: np.ndarray,
-    locality_cells: np.ndarray,
-    start: dt.date | pd.Timestamp,
-    weights: Mapping[str, float],
-    weeks: int = 8,
-    tz: str = "Europe/Stockholm",
-) -> ActionEffect:
-    """Weekly weighted counts in the area vs the rest of the locality around ``start``.
-
-    Parameters
-    ----------
-    reports
-        Approved reports (report frame) of the kommun.
-    area_cells, locality_cells
-        Cells at :data:`geo.schema.STORAGE_RES` of the action's area and of its locality.
-    start
-        Start of the action (local date).
-    weights
-        Category -> severity weight (unknown categories weigh 1).
-    weeks
-        Periods before and after.
-    """
-    if weeks < 1:
-        raise ValidationError("weeks must be at least 1")
-    t0 = pd.Timestamp(start)
-    t0 = t0.tz_localize(tz) if t0.tzinfo is None else t0.tz_convert(tz)
-    t0 = t0.tz_convert("UTC")
-    edges = pd.DatetimeIndex([t0 + pd.Timedelta(weeks=i) for i in range(-weeks, weeks + 1)])
-    cells = reports["cell"].to_numpy(np.uint64)
-    area_set = np.unique(np.asarray(area_cells, np.uint64))
-    loc_set = np.unique(np.asarray(locality_cells, np.uint64))
-    in_area = np.isin(cells, area_set) & (cells != 0)
-    in_rest = np.isin(cells, loc_set) & ~in_area & (cells != 0)
-    w = (
-        reports["category"]
-        .astype(object)
-        .map(lambda c: float(weights.get(c, 1.0)))
-        .to_numpy(np.float64)
-    )
-    occurred = pd.to_datetime(reports["occurred_at"], utc=True)
-    idx = (
-        np.searchsorted(edges.asi8, occurred.to_numpy("datetime64[ns]").astype(np.int64), "right")
-        - 1
-    )
-    ok = (idx >= 0) & (idx < 2 * weeks)
-    area = np.bincount(idx[ok & in_area], weights=w[ok & in_area], minlength=2 * weeks)
-    rest = np.bincount(idx[ok & in_rest], weights=w[ok & in_rest], minlength=2 * weeks)
-    n_rest_cells = max(1, len(np.setdiff1d(loc_set, area_set)))
-    n_area_cells = max(1, len(area_set))
-    # the rest of the locality is scaled to the area's size, so both are comparable
-    rest_scaled = rest * (n_area_cells / n_rest_cells)
-    series = pd.DataFrame(
-        {"week_start": edges[:-1].tz_convert(tz), "area": area, "rest": rest_scaled}
-    )
-    return ActionEffect(
-        weeks=weeks,
-        start=t0,
-        area_before=float(area[:weeks].mean()),
-        area_after=float(area[weeks:].mean()),
-        rest_before=float(rest_scaled[:weeks].mean()),
-        rest_after=float(rest_scaled[weeks:].mean()),
-        series=series,
-        n_area_reports=int((ok & in_area).sum()),
-    )

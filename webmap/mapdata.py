@@ -16,10 +16,10 @@ from shapely.geometry import shape
 
 from geo.cells import cells_resolution, cells_to_parent, strings_to_cells
 from geo.errors import ValidationError
+from geo.store.grades import latest_decisions
 from geo.store.reports import read_reports
 from webmap.actions import action_cells, list_actions
 from webmap.auth import role_required
-from webmap.grades import latest_decisions
 from webmap.layers import (
     MAX_CELLS,
     actions_geojson,

@@ -15,8 +15,8 @@ from flask_login import current_user
 
 from analysis.grading import GRADE_LABELS
 from geo.errors import ValidationError
+from geo.store.grades import latest_publication, set_grade, store_publication
 from webmap.auth import role_required
-from webmap.grades import latest_publication, set_grade, store_publication
 from webmap.reports import (
     render_weekly_html,
     render_weekly_pdf,

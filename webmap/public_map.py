@@ -22,15 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import shapely
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
-from sqlalchemy import Engine, and_, func, inspect, select
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
 
 from analysis.grading import GRADE_LABELS
 from analysis.public import (
@@ -50,16 +47,25 @@ from analysis.zones import nearest_place_names
 from geo.boundaries import assign_points
 from geo.cells import cells_to_polygons
 from geo.errors import NotFoundError, ValidationError
-from geo.schema import Source, Status
+from geo.schema import Source
+from geo.store.actions import select_actions
 from geo.store.db import current_version
-from geo.store.tables import citizen_report
-from geo.store.tables import report as report_table
+from geo.store.grades import latest_decisions, latest_published_period
+from geo.store.reports import read_public_reports
+from geo.store.tables import ACTION_STATUSES
 from webmap.state import get_engine
 from webmap.submissions import KommunGeo, runtime, tenant_choices
 from webmap.web import base_map_config, place_labels
 from webmap.weeks import week_text_sv
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.engine import Connection
+
 bp = Blueprint("public_map", __name__)
+
+#: Status of a cancelled action (never shown to the public).
+CANCELLED = "avbruten"
 
 PUBLIC_ENDPOINTS = ("public_map.map", "public_map.cells", "public_map.summary")
 
@@ -111,32 +117,6 @@ def public_settings(geo: KommunGeo) -> dict[str, Any]:
     sources = tuple(s.get("public_sources") or DEFAULT_SOURCES)
     sources = tuple(x for x in sources if x != Source.POLICE.value)
     return {"k": max(k, 1), "res": res, "snapshot": snapshot, "sources": sources}
-
-
-def read_public_reports(
-    conn: Connection, kommun: str, start: dt.datetime, sources: tuple[str, ...]
-) -> pd.DataFrame:
-    """Approved reports with a cell since ``start`` and the instant each became public."""
-    r, c = report_table, citizen_report
-    published = func.coalesce(c.c.moderated_at, r.c.created_at)
-    rows = conn.execute(
-        select(r.c.cell, r.c.category, r.c.occurred_at, published.label("published_at"))
-        .select_from(r.outerjoin(c, c.c.report_id == r.c.id))
-        .where(
-            and_(
-                r.c.kommun == kommun,
-                r.c.status == Status.APPROVED.value,
-                r.c.cell.is_not(None),
-                r.c.occurred_at >= start,
-                r.c.source.in_(list(sources)),
-            )
-        )
-    ).all()
-    frame = pd.DataFrame(rows, columns=["cell", "category", "occurred_at", "published_at"])
-    frame["cell"] = pd.to_numeric(frame["cell"]).fillna(0).to_numpy(np.int64).astype(np.uint64)
-    frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
-    frame["published_at"] = pd.to_datetime(frame["published_at"], utc=True)
-    return frame
 
 
 class PublicCache:
@@ -264,73 +244,26 @@ def cells_geojson(
     }
 
 
-def _has_table(conn: Connection, name: str) -> bool:
-    try:
-        return bool(inspect(conn).has_table(name))
-    except SQLAlchemyError:
-        return False
-
-
 def published_grades(conn: Connection, kommun: str) -> tuple[str | None, dict[str, int]]:
-    """``(period, {locality code: grade})`` of the latest publication (empty when none).
-
-    Tolerates a database without the meeting tables.
-    """
-    if not (_has_table(conn, "publications") and _has_table(conn, "grade_decisions")):
+    """``(period, {locality code: grade})`` of the latest publication (empty when none)."""
+    period = latest_published_period(conn, kommun)
+    if period is None:
         return None, {}
-    from geo.store.tables import grade_decisions, publications
-
-    try:
-        period = conn.execute(
-            select(publications.c.period)
-            .where(publications.c.kommun == kommun)
-            .order_by(publications.c.published_at.desc(), publications.c.id.desc())
-            .limit(1)
-        ).scalar_one_or_none()
-        if period is None:
-            return None, {}
-        rows = conn.execute(
-            select(grade_decisions.c.locality, grade_decisions.c.grade)
-            .where((grade_decisions.c.kommun == kommun) & (grade_decisions.c.period == period))
-            .order_by(grade_decisions.c.decided_at, grade_decisions.c.id)
-        ).all()
-    except SQLAlchemyError:
-        return None, {}
-    grades: dict[str, int] = {}
-    for loc, grade in rows:  # the latest decision per locality wins
-        grades[str(loc)] = int(grade)
-    return str(period), grades
+    decisions = latest_decisions(conn, kommun, period)
+    return period, {loc: int(d["grade"]) for loc, d in decisions.items()}
 
 
 def public_actions(conn: Connection, kommun: str) -> list[dict[str, Any]]:
-    """Actions marked public (not cancelled), tolerating a database without them."""
-    if not _has_table(conn, "actions"):
-        return []
-    from geo.store.tables import actions
-
-    try:
-        rows = conn.execute(
-            select(
-                actions.c.title,
-                actions.c.kind,
-                actions.c.status,
-                actions.c.planned_end,
-                actions.c.locality,
-                actions.c.description,
-            )
-            .where(
-                (actions.c.kommun == kommun)
-                & actions.c.public.is_(True)
-                & (actions.c.status != "avbruten")
-            )
-            .order_by(actions.c.planned_end.is_(None), actions.c.planned_end, actions.c.id)
-        ).all()
-    except SQLAlchemyError:
-        return []
+    """Actions marked public and not cancelled, the soonest planned end first."""
+    shown = [x for x in ACTION_STATUSES if x != CANCELLED]
+    rows = sorted(
+        select_actions(conn, kommun, public_only=True, statuses=shown),
+        key=lambda r: (r["planned_end"] is None, r["planned_end"] or dt.date.min, r["id"]),
+    )
     out = []
     for r in rows:
-        end = r.planned_end
-        if end is not None and r.status != "genomförd":
+        end = r["planned_end"]
+        if end is not None and r["status"] != "genomförd":
             expected = f"klart {end.year}"
         elif end is not None:
             expected = f"genomförd {end.year}"
@@ -338,13 +271,13 @@ def public_actions(conn: Connection, kommun: str) -> list[dict[str, Any]]:
             expected = None
         out.append(
             {
-                "title": r.title,
-                "kind": r.kind,
-                "status": r.status,
+                "title": r["title"],
+                "kind": r["kind"],
+                "status": r["status"],
                 "expected": expected,
                 "planned_end": end.isoformat() if end is not None else None,
-                "locality": r.locality,
-                "description": r.description,
+                "locality": r["locality"],
+                "description": r["description"],
             }
         )
     return out

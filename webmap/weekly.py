@@ -21,10 +21,10 @@ from sqlalchemy import Engine
 from analysis.grading import GRADE_COLOURS, GRADE_LABELS
 from geo.boundaries import read_boundaries
 from geo.cells import cells_to_parent, strings_to_cells
+from geo.store.grades import decision_history, grades_over_weeks, latest_decisions
 from geo.store.reports import read_reports
 from geo.tenants import Tenant, get_tenant
 from webmap.actions import list_actions
-from webmap.grades import decision_history, grades_over_weeks, latest_decisions
 from webmap.results import CachedResult, ResultStore
 from webmap.weeks import canonical_week, deadline, monday_of, shift_week, week_text_sv
 

@@ -13,12 +13,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
 from geo._fingerprint import report_fingerprints
-from geo.schema import REPORT_COLUMNS, empty_reports
+from geo.schema import REPORT_COLUMNS, Status, empty_reports
 from geo.store.db import utcnow
+from geo.store.tables import citizen_report
 from geo.store.tables import report as report_table
 
 #: Largest number of bound values in one ``IN (...)`` clause (portable across SQLite builds).
@@ -211,6 +212,57 @@ def insert_reports(
     return ids
 
 
+def read_public_reports(
+    conn: Connection, kommun: str, start: dt.datetime, sources: Sequence[str]
+) -> pd.DataFrame:
+    """Approved reports with a cell since ``start`` and the instant each became public.
+
+    Returns ``DataFrame[cell (uint64), category, occurred_at, published_at]`` (UTC); a
+    citizen report became public when it was approved, any other when it was stored.
+    """
+    r, c = report_table, citizen_report
+    published = func.coalesce(c.c.moderated_at, r.c.created_at)
+    rows = conn.execute(
+        select(r.c.cell, r.c.category, r.c.occurred_at, published.label("published_at"))
+        .select_from(r.outerjoin(c, c.c.report_id == r.c.id))
+        .where(
+            r.c.kommun == kommun,
+            r.c.status == Status.APPROVED.value,
+            r.c.cell.is_not(None),
+            r.c.occurred_at >= start,
+            r.c.source.in_(list(sources)),
+        )
+    ).all()
+    frame = pd.DataFrame(rows, columns=["cell", "category", "occurred_at", "published_at"])
+    frame["cell"] = pd.to_numeric(frame["cell"]).fillna(0).to_numpy(np.int64).astype(np.uint64)
+    frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
+    frame["published_at"] = pd.to_datetime(frame["published_at"], utc=True)
+    return frame
+
+
+def count_reports(conn: Connection, kommun: str | None = None) -> int:
+    """Number of stored reports (of ``kommun``, or of every kommun)."""
+    q = select(func.count()).select_from(report_table)
+    if kommun is not None:
+        q = q.where(report_table.c.kommun == kommun)
+    return int(conn.execute(q).scalar_one())
+
+
+def backdate_filing(conn: Connection, kommun: str) -> int:
+    """Date each report of ``kommun`` as stored when it was reported (synthetic data).
+
+    ``created_at`` becomes ``reported_at`` (or ``occurred_at``) where that is earlier, as
+    if a year of reports had been filed week by week. Returns the rows changed.
+    """
+    filed = func.coalesce(report_table.c.reported_at, report_table.c.occurred_at)
+    res = conn.execute(
+        update(report_table)
+        .where(report_table.c.kommun == kommun, filed < report_table.c.created_at)
+        .values(created_at=filed)
+    )
+    return int(res.rowcount)
+
+
 def existing_fingerprints(
     conn: Connection, kommun: str, fingerprints: Sequence[str]
 ) -> dict[str, int]:
@@ -244,9 +296,12 @@ def existing_external_ids(
 
 
 __all__ = [
+    "backdate_filing",
+    "count_reports",
     "existing_external_ids",
     "existing_fingerprints",
     "insert_reports",
+    "read_public_reports",
     "read_reports",
     "reports_to_rows",
     "rows_to_reports",

@@ -119,12 +119,8 @@ def test_page_shows_counts_grades_and_public_actions_but_no_text(app: Any, clien
     assert [a["title"] for a in summary["actions"]] == ["Busstationen byggs om"]
 
 
-def test_without_meeting_tables_the_page_still_works(app: Any, client: Any) -> None:
-    with engine(app).begin() as conn:
-        conn.execute(text("drop table publications"))
-        conn.execute(text("drop table grade_decisions"))
-        conn.execute(text("drop table action_followups"))
-        conn.execute(text("drop table actions"))
+def test_without_meetings_or_actions_the_page_still_works(app: Any, client: Any) -> None:
+    # every table exists (one migration history); a new kommun has no rows in them yet
     resp = client.get("/karta/publik")
     assert resp.status_code == 200
     assert "Ingen bedömning har publicerats ännu." in resp.get_data(as_text=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine
 
 from geo.demo import (
     DEFAULT_END,
@@ -20,8 +20,8 @@ from geo.demo import (
     generate,
     write,
 )
-from geo.store.db import utcnow
-from geo.store.tables import report
+from geo.store.actions import insert_missing_actions
+from geo.store.reports import backdate_filing, count_reports
 from geo.tenants import seed_default_tenants
 from webmap.db import open_database
 
@@ -69,45 +69,10 @@ def generate_cmd(out_dir: Path, seed: int, weeks: int, end: str | None, as_json:
         click.echo(f"  planterad hotspot: {h['name']} ({h['pattern']}, {h['weeks_active']} veckor)")
 
 
-def _store_actions(engine: Engine, demo: DemoData) -> tuple[int, str | None]:
-    """Insert the demo actions that are not stored yet."""
-    from geo.store.tables import actions as table
-
-    names = set(table.c.keys())
-    now = utcnow()
-    stored = 0
+def _store_actions(engine: Engine, demo: DemoData) -> int:
+    """Insert the demo actions that are not stored yet; return how many."""
     with engine.begin() as conn:
-        existing = set(
-            conn.execute(
-                select(table.c.external_key).where(table.c.kommun == DEMO_KOMMUN)
-            ).scalars()
-        )
-        for item in demo.actions:
-            if item["external_key"] in existing:
-                continue
-            row: dict[str, Any] = {k: v for k, v in item.items() if k in names}
-            for key in ("planned_start", "planned_end"):
-                if isinstance(row.get(key), str):
-                    row[key] = dt.date.fromisoformat(row[key])
-            row.update({"created_by": "demo", "created_at": now, "updated_at": now})
-            conn.execute(table.insert().values(**row))
-            stored += 1
-    return stored, None
-
-
-def _backdate(engine: Engine) -> None:
-    """Date each synthetic report as filed when it was reported (a year of weekly work).
-
-    Public numbers only include reports stored before the latest snapshot (Monday 00:00),
-    so without this a freshly loaded demo would show an empty public map for a week.
-    """
-    filed = func.coalesce(report.c.reported_at, report.c.occurred_at)
-    with engine.begin() as conn:
-        conn.execute(
-            update(report)
-            .where(report.c.kommun == DEMO_KOMMUN, filed < report.c.created_at)
-            .values(created_at=filed)
-        )
+        return insert_missing_actions(conn, DEMO_KOMMUN, demo.actions, created_by="demo")
 
 
 #: Weeks before the latest for which the demo records a meeting (the last one published).
@@ -128,8 +93,8 @@ def _demo_meetings(engine: Engine, weeks: int = DEMO_MEETING_WEEKS) -> list[str]
     if weeks < 1:
         return []
     from geo.boundaries import read_boundaries
+    from geo.store.grades import set_grade, store_publication
     from webmap.config import load_config
-    from webmap.grades import set_grade, store_publication
     from webmap.reports import render_weekly_html, render_weekly_pdf, weekly_images
     from webmap.results import ResultStore
     from webmap.weekly import build_weekly
@@ -185,7 +150,7 @@ def load_cmd(seed: int, keep: Path | None, as_json: bool) -> None:
     """Ladda demodata i en tom databas (gör inget om det redan finns rapporter)."""
     engine = open_database()
     with engine.connect() as conn:
-        existing = int(conn.execute(select(func.count()).select_from(report)).scalar_one())
+        existing = count_reports(conn)
     if existing:
         msg = f"databasen har redan {existing} rapporter; demodata laddas inte"
         if as_json:
@@ -207,8 +172,11 @@ def load_cmd(seed: int, keep: Path | None, as_json: bool) -> None:
         paths = write(demo, out)
         click.echo(f"importerar {len(demo.reports)} syntetiska rapporter …", err=True)
         result = ingest_file(engine, paths["reports"], kommun=DEMO_KOMMUN)
-    _backdate(engine)
-    actions, note = _store_actions(engine, demo)
+    with engine.begin() as conn:
+        # public numbers only include reports stored before the latest snapshot (Monday
+        # 00:00): without this a freshly loaded demo would show an empty public map
+        backdate_filing(conn, DEMO_KOMMUN)
+    actions = _store_actions(engine, demo)
     meetings = _demo_meetings(engine)
     summary = {
         "loaded": True,
@@ -225,7 +193,7 @@ def load_cmd(seed: int, keep: Path | None, as_json: bool) -> None:
         "actions": actions,
         "meetings": meetings,
         "published": meetings[-1] if meetings else None,
-        "note": note,
+        "note": None,
         "files": str(keep) if keep else None,
     }
     if as_json:
@@ -239,5 +207,3 @@ def load_cmd(seed: int, keep: Path | None, as_json: bool) -> None:
         click.echo(
             f"demomöten: bedömningar satta för {', '.join(meetings)}; {meetings[-1]} publicerad"
         )
-    if note:
-        click.echo(f"obs: {note}")

@@ -1,4 +1,8 @@
-"""Grades set by the weekly meeting (audit trail: every decision is kept)."""
+"""Grades set by the weekly meeting and published weeks (audit trail: every decision is kept).
+
+"The latest decision wins": of several decisions for one locality and week, the one
+stored last (highest id) counts, everywhere (meeting, public map, reports).
+"""
 
 from __future__ import annotations
 
@@ -86,6 +90,18 @@ def grades_over_weeks(
     for period, locality, grade in rows:
         out.setdefault(period, {})[locality] = int(grade)
     return out
+
+
+def latest_published_period(conn: Connection, kommun: str) -> str | None:
+    """The week of the newest publication of ``kommun`` (None when nothing is published)."""
+    t = publications
+    period = conn.execute(
+        select(t.c.period)
+        .where(t.c.kommun == kommun)
+        .order_by(t.c.published_at.desc(), t.c.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return None if period is None else str(period)
 
 
 def latest_publication(conn: Connection, kommun: str, period: str) -> dict[str, Any] | None:
