@@ -61,3 +61,7 @@ class ConfigError(LagesbildError, ValueError):
 
 class GeocodingError(LagesbildError, RuntimeError):
     """A geocoder could not be reached or answered with an error."""
+
+
+class DuplicateKeyError(LagesbildError):
+    """A row with this key (idempotency key, receipt…) is stored already."""

@@ -13,12 +13,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from geo.errors import NotFoundError, ValidationError
+from geo.store import users as store
 from geo.store.db import utcnow
-from geo.store.tables import api_key
 from geo.tenants import find_tenant
 
 
@@ -53,19 +52,8 @@ def create_api_key(
         raise NotFoundError(f"kommunen {kommun!r} finns inte")
     prefix = secrets.token_hex(4)
     secret = f"lb_{prefix}_{secrets.token_urlsafe(24)}"
-    res = conn.execute(
-        api_key.insert().values(
-            name=name,
-            prefix=prefix,
-            key_hash=key_hash(secret),
-            kommun=kommun,
-            created_by=created_by,
-            created_at=utcnow(),
-        )
-    )
-    pk = res.inserted_primary_key
-    assert pk is not None
-    stored = ApiKey(int(pk[0]), name, prefix, kommun, False)
+    key_id = store.insert_api_key(conn, name, prefix, key_hash(secret), kommun, created_by)
+    stored = ApiKey(key_id, name, prefix, kommun, False)
     return secret, stored
 
 
@@ -74,39 +62,35 @@ def verify_api_key(conn: Connection, key: str | None, touch: bool = True) -> Api
     if not key or len(key) > 200:
         return None
     digest = key_hash(key)
-    row = conn.execute(select(api_key).where(api_key.c.key_hash == digest)).first()
-    if row is None or not hmac.compare_digest(row.key_hash, digest) or row.revoked_at is not None:
+    row = store.api_key_by_hash(conn, digest)
+    if row is None or not hmac.compare_digest(row["key_hash"], digest):
+        return None
+    if row["revoked_at"] is not None:
         return None
     if touch:
-        conn.execute(update(api_key).where(api_key.c.id == row.id).values(last_used_at=utcnow()))
-    return ApiKey(int(row.id), row.name, row.prefix, row.kommun, False)
+        store.touch_api_key(conn, int(row["id"]), utcnow())
+    return ApiKey(int(row["id"]), row["name"], row["prefix"], row["kommun"], False)
 
 
 def list_api_keys(conn: Connection) -> list[dict[str, Any]]:
     """Every key (no hashes)."""
-    rows = conn.execute(select(api_key).order_by(api_key.c.id)).all()
     return [
         {
-            "id": int(r.id),
-            "name": r.name,
-            "prefix": r.prefix,
-            "kommun": r.kommun,
-            "created_at": r.created_at.isoformat(),
-            "last_used_at": r.last_used_at.isoformat() if r.last_used_at else None,
-            "revoked": r.revoked_at is not None,
+            "id": int(r["id"]),
+            "name": r["name"],
+            "prefix": r["prefix"],
+            "kommun": r["kommun"],
+            "created_at": r["created_at"].isoformat(),
+            "last_used_at": r["last_used_at"].isoformat() if r["last_used_at"] else None,
+            "revoked": r["revoked_at"] is not None,
         }
-        for r in rows
+        for r in store.all_api_keys(conn)
     ]
 
 
 def revoke_api_key(conn: Connection, prefix: str) -> None:
     """Revoke the key with this prefix."""
-    res = conn.execute(
-        update(api_key)
-        .where((api_key.c.prefix == prefix) & api_key.c.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
-    if res.rowcount == 0:
+    if not store.revoke_api_key(conn, prefix, utcnow()):
         raise NotFoundError(f"ingen aktiv nyckel med prefixet {prefix!r}")
 
 

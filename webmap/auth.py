@@ -34,7 +34,7 @@ import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
@@ -54,15 +54,17 @@ from flask import (
 )
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import Engine, select, update
-from sqlalchemy.engine import Connection
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from geo.errors import NotFoundError, ValidationError
-from geo.store.db import utcnow
-from geo.store.tables import ROLES, users
+from geo.store import users as store
+from geo.store.tables import ROLES
 from webmap.state import current_state, get_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.engine import Connection
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -160,16 +162,16 @@ class User:
         }
 
 
-def _row_to_user(row: Any) -> User:
+def _row_to_user(row: Mapping[str, Any]) -> User:
     return User(
-        id=int(row.id),
-        username=row.username,
-        role=row.role,
-        kommuner=tuple(row.kommuner or ()),
-        reporter_org=row.reporter_org,
-        active=bool(row.active),
-        created_at=row.created_at,
-        last_login=row.last_login,
+        id=int(row["id"]),
+        username=row["username"],
+        role=row["role"],
+        kommuner=tuple(row["kommuner"] or ()),
+        reporter_org=row["reporter_org"],
+        active=bool(row["active"]),
+        created_at=row["created_at"],
+        last_login=row["last_login"],
     )
 
 
@@ -199,17 +201,7 @@ def create_user(
         problems.append(f"användaren {username!r} finns redan")
     if problems:
         raise ValidationError(problems, context="användare")
-    conn.execute(
-        users.insert().values(
-            username=username,
-            password_hash=hash_password(password),
-            role=role,
-            kommuner=sorted(set(kommuner)),
-            reporter_org=reporter_org,
-            active=True,
-            created_at=utcnow(),
-        )
-    )
+    store.insert_user(conn, username, hash_password(password), role, kommuner, reporter_org)
     user = find_user(conn, username)
     assert user is not None
     return user
@@ -217,25 +209,24 @@ def create_user(
 
 def find_user(conn: Connection, username: str) -> User | None:
     """User by name, or None."""
-    row = conn.execute(select(users).where(users.c.username == username)).first()
+    row = store.user_by_name(conn, username)
     return None if row is None else _row_to_user(row)
 
 
 def get_user_by_id(conn: Connection, user_id: int) -> User | None:
     """User by id, or None."""
-    row = conn.execute(select(users).where(users.c.id == user_id)).first()
+    row = store.user_by_id(conn, user_id)
     return None if row is None else _row_to_user(row)
 
 
 def list_users(conn: Connection) -> list[User]:
     """All users, by name."""
-    return [_row_to_user(r) for r in conn.execute(select(users).order_by(users.c.username))]
+    return [_row_to_user(r) for r in store.all_users(conn)]
 
 
 def set_active(conn: Connection, username: str, active: bool) -> User:
     """Enable or disable a user (a disabled user is logged out at the next request)."""
-    res = conn.execute(update(users).where(users.c.username == username).values(active=active))
-    if res.rowcount == 0:
+    if not store.update_user(conn, username, active=active):
         raise NotFoundError(f"användaren {username!r} finns inte")
     user = find_user(conn, username)
     assert user is not None
@@ -246,12 +237,7 @@ def set_password(conn: Connection, username: str, password: str) -> None:
     """Replace a user's password."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise ValidationError(f"lösenordet måste ha minst {MIN_PASSWORD_LENGTH} tecken")
-    res = conn.execute(
-        update(users)
-        .where(users.c.username == username)
-        .values(password_hash=hash_password(password))
-    )
-    if res.rowcount == 0:
+    if not store.update_user(conn, username, password_hash=hash_password(password)):
         raise NotFoundError(f"användaren {username!r} finns inte")
 
 
@@ -265,21 +251,19 @@ def authenticate(engine: Engine, username: str, password: str) -> User | None:
     """The active user with these credentials (last login updated), else None."""
     hasher = _hasher()
     with engine.begin() as conn:
-        row = conn.execute(select(users).where(users.c.username == username)).first()
+        row = store.user_by_name(conn, username)
         if row is None:
             with contextlib.suppress(VerificationError, InvalidHashError):
                 hasher.verify(_dummy_hash(), password)
             return None
         try:
-            hasher.verify(row.password_hash, password)
+            hasher.verify(row["password_hash"], password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return None
-        if not row.active:
+        if not row["active"]:
             return None
-        values: dict[str, Any] = {"last_login": utcnow()}
-        if hasher.check_needs_rehash(row.password_hash):
-            values["password_hash"] = hasher.hash(password)
-        conn.execute(update(users).where(users.c.id == row.id).values(**values))
+        rehash = hasher.check_needs_rehash(row["password_hash"])
+        store.record_login(conn, int(row["id"]), hasher.hash(password) if rehash else None)
     return _row_to_user(row)
 
 

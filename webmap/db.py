@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from geo.store import connect, upgrade
-from geo.store.tables import kommun as kommun_table
-from geo.tenants import seed_default_tenants
+from geo.tenants import list_tenants, seed_default_tenants
 
 
 def open_database(config: dict[str, Any] | None = None, migrate: bool = True) -> Engine:
@@ -29,6 +28,6 @@ def open_database(config: dict[str, Any] | None = None, migrate: bool = True) ->
         upgrade(engine)
         if cfg.get("SEED_DEFAULT_TENANTS", True):
             with engine.begin() as conn:
-                if conn.execute(select(func.count()).select_from(kommun_table)).scalar_one() == 0:
+                if not list_tenants(conn):
                     seed_default_tenants(conn)
     return engine

@@ -16,19 +16,24 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import and_, func, select, update
-from sqlalchemy.engine import Connection
 
 from geo import pii
 from geo.errors import NotFoundError, ValidationError
-from geo.schema import Source, Status
+from geo.schema import Status
+from geo.store.citizen import (
+    log_moderation,
+    moderation_history,
+    moderation_subject,
+    pending_citizen_reports,
+    pending_count,
+    set_citizen_status,
+    set_citizen_text,
+)
 from geo.store.db import bump_version, utcnow
-from geo.store.tables import citizen_report, moderation_log
-from geo.store.tables import report as report_table
 from webmap.auth import require_kommun_access, role_required
 from webmap.state import get_engine
 from webmap.submissions import (
@@ -39,6 +44,9 @@ from webmap.submissions import (
     tenant_choices,
     text_hash,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderering")
 
@@ -58,22 +66,9 @@ class Decision:
     logged: tuple[str, ...]
 
 
-def _load(conn: Connection, report_id: int) -> Any:
-    r, c = report_table, citizen_report
-    row = conn.execute(
-        select(
-            r.c.id,
-            r.c.kommun,
-            r.c.status,
-            r.c.description,
-            r.c.source,
-            c.c.text_salt,
-            c.c.receipt,
-        )
-        .join(c, c.c.report_id == r.c.id)
-        .where(r.c.id == report_id)
-    ).first()
-    if row is None or row.source != Source.CITIZEN.value:
+def _load(conn: Connection, report_id: int) -> dict[str, Any]:
+    row = moderation_subject(conn, report_id)
+    if row is None:
         raise NotFoundError(f"medborgarrapport {report_id} finns inte")
     return row
 
@@ -103,25 +98,24 @@ def decide(
         raise ValidationError(f"okänt beslut {action!r}")
     row = _load(conn, report_id)
     when = (now or utcnow()).replace(microsecond=0)
-    status_before = str(row.status)
-    current = row.description
+    status_before = str(row["status"])
+    current = row["description"]
     logged: list[str] = []
 
     def log(kind: str, before: str, after: str, text_before: Any, text_after: Any) -> None:
-        conn.execute(
-            moderation_log.insert().values(
-                report_id=report_id,
-                kommun=row.kommun,
-                action=kind,
-                actor=actor,
-                actor_id=actor_id,
-                at=when,
-                status_before=before,
-                status_after=after,
-                text_hash_before=text_hash(row.text_salt, text_before),
-                text_hash_after=text_hash(row.text_salt, text_after),
-                pii_flags=pii.flags(text_after),
-            )
+        log_moderation(
+            conn,
+            report_id=report_id,
+            kommun=row["kommun"],
+            action=kind,
+            actor=actor,
+            actor_id=actor_id,
+            at=when,
+            status_before=before,
+            status_after=after,
+            text_hash_before=text_hash(row["text_salt"], text_before),
+            text_hash_after=text_hash(row["text_salt"], text_after),
+            pii_flags=pii.flags(text_after),
         )
         logged.append(kind)
 
@@ -133,82 +127,26 @@ def decide(
         if not ok:
             raise ValidationError(f"texten får vara högst {MAX_DESCRIPTION_OPEN311} tecken")
     if target != current:
-        conn.execute(
-            update(report_table).where(report_table.c.id == report_id).values(description=target)
-        )
-        conn.execute(
-            update(citizen_report)
-            .where(citizen_report.c.report_id == report_id)
-            .values(pii_flags=pii.flags(target))
-        )
+        set_citizen_text(conn, report_id, target, pii.flags(target))
         log("redact", status_before, status_before, current, target)
     status_after = status_before
     if action in ("approve", "reject"):
         status_after = Status.APPROVED.value if action == "approve" else Status.REJECTED.value
-        conn.execute(
-            update(report_table).where(report_table.c.id == report_id).values(status=status_after)
-        )
-        conn.execute(
-            update(citizen_report)
-            .where(citizen_report.c.report_id == report_id)
-            .values(moderated_at=when, moderated_by=actor)
-        )
+        set_citizen_status(conn, report_id, status_after, when, actor)
         log(action, status_before, status_after, target, target)
     if Status.APPROVED.value in (status_before, status_after):
-        bump_version(conn, row.kommun)  # the analysis input changed
+        bump_version(conn, row["kommun"])  # the analysis input changed
     return Decision(report_id, status_before, status_after, tuple(logged))
 
 
 def queue(conn: Connection, kommun: str, limit: int = 50) -> list[dict[str, Any]]:
     """Pending citizen reports of a kommun, oldest first."""
-    r, c = report_table, citizen_report
-    rows = conn.execute(
-        select(
-            r.c.id,
-            r.c.category,
-            r.c.description,
-            r.c.location_text,
-            r.c.lat,
-            r.c.lon,
-            r.c.locality,
-            r.c.occurred_at,
-            c.c.receipt,
-            c.c.channel,
-            c.c.time_of_day,
-            c.c.pii_flags,
-            c.c.submitted_at,
-        )
-        .join(c, c.c.report_id == r.c.id)
-        .where(and_(r.c.kommun == kommun, r.c.status == Status.PENDING.value))
-        .order_by(c.c.submitted_at, r.c.id)
-        .limit(limit)
-    ).all()
-    return [dict(row._mapping) for row in rows]
-
-
-def pending_count(conn: Connection, kommun: str) -> int:
-    """Number of pending citizen reports of a kommun."""
-    r, c = report_table, citizen_report
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(r.join(c, c.c.report_id == r.c.id))
-            .where(and_(r.c.kommun == kommun, r.c.status == Status.PENDING.value))
-        ).scalar_one()
-    )
+    return pending_citizen_reports(conn, kommun, limit)
 
 
 def audit_log(conn: Connection, kommun: str, limit: int = 200) -> list[dict[str, Any]]:
     """Latest moderation decisions of a kommun (newest first)."""
-    m, c = moderation_log, citizen_report
-    rows = conn.execute(
-        select(m, c.c.receipt)
-        .select_from(m.outerjoin(c, c.c.report_id == m.c.report_id))
-        .where(m.c.kommun == kommun)
-        .order_by(m.c.at.desc(), m.c.id.desc())
-        .limit(limit)
-    ).all()
-    return [dict(row._mapping) for row in rows]
+    return moderation_history(conn, kommun, limit)
 
 
 def highlight(text: str | None) -> list[tuple[str, str | None]]:
@@ -280,15 +218,15 @@ def decide_view(report_id: int) -> Any:
             row = _load(conn, report_id)
         except NotFoundError:
             abort(404)
-    require_kommun_access(row.kommun)
+    require_kommun_access(row["kommun"])
     text = request.form.get("text")
     try:
         with runtime().write_lock, get_engine().begin() as conn:
             # the queue only offers pending reports: a stale page (another planner decided
             # meanwhile) must not overturn that decision, e.g. approve a rejected text
-            if str(_load(conn, report_id).status) != Status.PENDING.value:
-                flash(f"Rapport {row.receipt} är redan granskad; inget ändrades.", "error")
-                return redirect(url_for("moderation.queue", kommun=row.kommun))
+            if str(_load(conn, report_id)["status"]) != Status.PENDING.value:
+                flash(f"Rapport {row['receipt']} är redan granskad; inget ändrades.", "error")
+                return redirect(url_for("moderation.queue", kommun=row["kommun"]))
             decision = decide(
                 conn,
                 report_id,
@@ -299,7 +237,7 @@ def decide_view(report_id: int) -> Any:
             )
     except ValidationError as exc:
         flash(str(exc), "error")
-        return redirect(url_for("moderation.queue", kommun=row.kommun))
+        return redirect(url_for("moderation.queue", kommun=row["kommun"]))
     messages = {
         "approve": "Rapport {r} godkänd.",
         "reject": "Rapport {r} avvisad.",
@@ -307,8 +245,8 @@ def decide_view(report_id: int) -> Any:
         "redact_auto": "Personuppgifter i rapport {r} maskerade.",
     }
     if decision.logged or action in ("approve", "reject"):
-        flash(messages[action].format(r=row.receipt), "info")
-    return redirect(url_for("moderation.queue", kommun=row.kommun))
+        flash(messages[action].format(r=row["receipt"]), "info")
+    return redirect(url_for("moderation.queue", kommun=row["kommun"]))
 
 
 @bp.get("/logg", endpoint="log")

@@ -60,14 +60,13 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from flask import Blueprint, Response, current_app, jsonify, request
-from sqlalchemy import and_, select
 from werkzeug.exceptions import HTTPException
 
 from analysis.public import GROUPS, PublicTable, category_to_group
 from geo.cells import cells_to_parent, cells_to_points
 from geo.errors import NotFoundError
-from geo.schema import Source, Status
-from geo.store.tables import citizen_report
+from geo.schema import Status
+from geo.store.citizen import approved_citizen_reports, report_place
 from webmap.apikeys import verify_api_key
 from webmap.state import get_engine
 from webmap.submissions import (
@@ -440,31 +439,9 @@ def requests_list(fmt: str) -> Response:
     if geo is None:
         return error_response(404, "jurisdiction_id not found", fmt)
     args = request.args
-    from geo.store.tables import report as r
-
-    c = citizen_report
-    query = (
-        select(
-            c.c.receipt,
-            c.c.submitted_at,
-            c.c.moderated_at,
-            r.c.category,
-            r.c.status,
-            r.c.description,
-            r.c.cell,
-            r.c.locality,
-        )
-        .join(r, r.c.id == c.c.report_id)
-        .where(
-            and_(
-                r.c.kommun == geo.tenant.key,
-                r.c.source == Source.CITIZEN.value,
-                r.c.status == Status.APPROVED.value,
-            )
-        )
-        .order_by(c.c.submitted_at.desc(), r.c.id.desc())
-        .limit(MAX_RESULTS)
-    )
+    receipts: list[str] | None = None
+    submitted: tuple[dt.datetime, dt.datetime] | None = None
+    codes: list[str] = []
     too_long = (
         len(args.get("service_request_id", "")) > 2000 or len(args.get("service_code", "")) > 1000
     )
@@ -479,7 +456,7 @@ def requests_list(fmt: str) -> Response:
         normalise_receipt(x) for x in (args.get("service_request_id") or "").split(",") if x.strip()
     ]
     if ids:
-        query = query.where(c.c.receipt.in_(ids[:MAX_RESULTS]))
+        receipts = ids[:MAX_RESULTS]
     else:
         try:
             end = _parse_w3c(args["end_date"]) if args.get("end_date") else None
@@ -498,10 +475,8 @@ def requests_list(fmt: str) -> Response:
             return error_response(
                 400, f"the date range may span at most {MAX_WINDOW_DAYS} days", fmt
             )
-        query = query.where(and_(c.c.submitted_at >= start, c.c.submitted_at <= end))
+        submitted = (start, end)
         codes = [x.strip() for x in (args.get("service_code") or "").split(",") if x.strip()]
-        if codes:
-            query = query.where(r.c.category.in_(codes))
         statuses = {x.strip() for x in (args.get("status") or "").split(",") if x.strip()}
         if statuses - {"open", "closed"}:
             return error_response(400, "status must be open and/or closed", fmt)
@@ -513,11 +488,19 @@ def requests_list(fmt: str) -> Response:
     from webmap.public_map import public_settings, public_table_for
 
     table = public_table_for(geo)
+    as_of = None
     if public_settings(geo)["snapshot"] != "live":
         as_of = table.as_of.tz_convert("UTC").tz_localize(None).to_pydatetime()
-        query = query.where(c.c.moderated_at < as_of)
     with get_engine().connect() as conn:
-        rows = [dict(x._mapping) for x in conn.execute(query)]
+        rows = approved_citizen_reports(
+            conn,
+            geo.tenant.key,
+            receipts=receipts,
+            submitted=submitted,
+            categories=codes,
+            moderated_before=as_of,
+            limit=MAX_RESULTS,
+        )
     positions = _public_positions(geo, [int(x["cell"] or 0) for x in rows], table)
     payload = [_request_payload(x, geo, positions.get(int(x["cell"] or 0))) for x in rows]
     return respond(fmt, payload, "service_requests", "request")
@@ -528,30 +511,23 @@ def request_one(service_request_id: str, fmt: str) -> Response:
     """One request by id (the receipt number)."""
     if len(service_request_id) > 40:
         return error_response(404, "service_request_id not found", fmt)
-    from geo.store.tables import report as r
-
     with get_engine().connect() as conn:
         found = find_receipt(conn, service_request_id)
-        extra = None
-        if found is not None:
-            extra = conn.execute(
-                select(r.c.description, r.c.cell, r.c.locality, r.c.kommun).where(
-                    r.c.id == found["id"]
-                )
-            ).first()
+        extra = None if found is None else report_place(conn, int(found["id"]))
     if found is None or extra is None:
         return error_response(404, "service_request_id not found", fmt)
     try:
-        geo = runtime().geo.get(get_engine(), str(extra.kommun))
+        geo = runtime().geo.get(get_engine(), str(extra["kommun"]))
     except NotFoundError:
         return error_response(404, "service_request_id not found", fmt)
     row = {
         **found,
-        "description": extra.description,
-        "cell": extra.cell,
-        "locality": extra.locality,
+        "description": extra["description"],
+        "cell": extra["cell"],
+        "locality": extra["locality"],
     }
     position = None
     if found["status"] == Status.APPROVED.value:
-        position = _public_positions(geo, [int(extra.cell or 0)]).get(int(extra.cell or 0))
+        cell = int(extra["cell"] or 0)
+        position = _public_positions(geo, [cell]).get(cell)
     return respond(fmt, [_request_payload(row, geo, position)], "service_requests", "request")

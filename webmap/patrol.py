@@ -39,7 +39,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -49,18 +49,23 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from shapely.geometry import mapping as shape_mapping
-from sqlalchemy import Engine, select, update
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
-from geo.errors import LagesbildError, NotFoundError, ValidationError
+from geo.errors import DuplicateKeyError, LagesbildError, NotFoundError, ValidationError
 from geo.store.db import current_version, utcnow
-from geo.store.tables import patrol_observation
-from geo.store.tables import report as report_table
+from geo.store.patrol import (
+    claim_observation_key,
+    observation_key,
+    set_observation_report,
+    user_observations,
+)
 from geo.tenants import Tenant
 from webmap.auth import role_required
 from webmap.state import current_state
 from webmap.weeks import MAX_YEAR, MIN_YEAR
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.engine import Connection
 
 bp = Blueprint("patrol", __name__)
 
@@ -666,13 +671,12 @@ class StoredKey:
 
 def find_observation(conn: Connection, key: str) -> StoredKey | None:
     """The stored row of an idempotency key, or None."""
-    t = patrol_observation
-    row = conn.execute(select(t.c.report_id, t.c.user_id, t.c.kommun).where(t.c.key == key)).first()
+    row = observation_key(conn, key)
     if row is None:
         return None
-    rid = None if row.report_id is None else int(row.report_id)
-    uid = None if row.user_id is None else int(row.user_id)
-    return StoredKey(rid, uid, str(row.kommun))
+    rid = None if row["report_id"] is None else int(row["report_id"])
+    uid = None if row["user_id"] is None else int(row["user_id"])
+    return StoredKey(rid, uid, str(row["kommun"]))
 
 
 def store_observation(
@@ -695,15 +699,7 @@ def store_observation(
     for _attempt in range(3):
         try:
             with lock or threading.Lock(), engine.begin() as conn:
-                conn.execute(
-                    patrol_observation.insert().values(
-                        key=obs.key,
-                        report_id=None,
-                        kommun=obs.kommun,
-                        user_id=user_id,
-                        created_at=moment,
-                    )
-                )
+                claim_observation_key(conn, obs.key, obs.kommun, user_id, moment)
                 result = ingest_frame(
                     conn, obs.to_frame(moment), kommun=obs.kommun, source="patrol"
                 )
@@ -715,13 +711,9 @@ def store_observation(
                         str(detail) if isinstance(detail, str) else "observationen avvisades"
                     )
                 report_id = int(outcome["report_id"])
-                conn.execute(
-                    update(patrol_observation)
-                    .where(patrol_observation.c.key == obs.key)
-                    .values(report_id=report_id)
-                )
+                set_observation_report(conn, obs.key, report_id)
             return report_id, True
-        except IntegrityError:
+        except DuplicateKeyError:
             with engine.connect() as conn:
                 found = find_observation(conn, obs.key)
             if found is not None and found.report_id is not None:
@@ -733,16 +725,8 @@ def recent_observations(
     engine: Engine, user_id: int, kommun: str, since: dt.datetime, limit: int = 20
 ) -> list[dict[str, Any]]:
     """The user's stored observations in ``kommun`` since ``since`` (naive UTC), newest first."""
-    t, r = patrol_observation, report_table
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(r.c.id, r.c.category, r.c.occurred_at, r.c.description)
-            .join(t, t.c.report_id == r.c.id)
-            .where(t.c.user_id == user_id, t.c.kommun == kommun, t.c.created_at >= since)
-            .order_by(r.c.occurred_at.desc(), r.c.id.desc())
-            .limit(limit)
-        ).all()
-    return [dict(row._mapping) for row in rows]
+        return user_observations(conn, user_id, kommun, since, limit)
 
 
 # --------------------------------------------------------------------------- static map

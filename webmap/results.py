@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from analysis.config import AnalysisConfig
 from analysis.hotspots import HotspotResult, analyse
@@ -44,8 +44,7 @@ from geo.cells import strings_to_cells
 from geo.errors import ValidationError
 from geo.gazetteer import named_places
 from geo.store import current_version
-from geo.store.reports import read_reports
-from geo.store.tables import report as report_table
+from geo.store.reports import occurred_range, read_reports
 from geo.tenants import Tenant, get_tenant
 from webmap.weeks import TIME_OF_DAY, canonical_week, deadline, week_of
 
@@ -301,13 +300,8 @@ class ResultStore:
 
     def report_range(self, kommun: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         """First and last ``occurred_at`` of approved reports (UTC)."""
-        t = report_table
         with self.engine.connect() as conn:
-            lo, hi = conn.execute(
-                select(func.min(t.c.occurred_at), func.max(t.c.occurred_at)).where(
-                    (t.c.kommun == kommun) & (t.c.status == "approved")
-                )
-            ).one()
+            lo, hi = occurred_range(conn, kommun)
 
         def conv(v: Any) -> pd.Timestamp | None:
             return None if v is None else pd.Timestamp(v).tz_localize("UTC")

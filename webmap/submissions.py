@@ -17,13 +17,12 @@ import hashlib
 import math
 import os
 import secrets
-import sqlite3
 import threading
 import time
 import unicodedata
 import weakref
-from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,18 +31,24 @@ import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from geo import pii
 from geo.boundaries import read_boundaries, tenant_extent
-from geo.cells import latlng_to_cell_reference
-from geo.errors import LagesbildError, NotFoundError, ValidationError
-from geo.schema import STORAGE_RES, Precision, Source, Status
+from geo.errors import DuplicateKeyError, LagesbildError, NotFoundError, ValidationError
+from geo.schema import Precision, Status
+from geo.store.citizen import (
+    by_idempotency_key,
+    checkpoint,
+    citizen_report_row,
+    insert_citizen_report,
+    receipt_facts,
+    shred_citizen_rows,
+    sqlite_writer,
+    stored_submission,
+)
 from geo.store.db import utcnow
-from geo.store.tables import citizen_report
-from geo.store.tables import report as report_table
 from geo.tenants import Tenant, find_tenant
 
 #: Longest description from the web form and the JSON API (characters).
@@ -480,43 +485,20 @@ def text_hash(salt: str | None, text: str | None) -> str | None:
     return hashlib.sha256(f"{salt}\x1f{text}".encode()).hexdigest()
 
 
-def _report_fingerprint(kommun: str, receipt: str) -> str:
-    """Fingerprint by external id (the receipt): never a hash of the text."""
-    key = "\x1f".join(["id", kommun, Source.CITIZEN.value, receipt])
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-_REPORT_INSERT = report_table.insert()
-_CITIZEN_INSERT = citizen_report.insert()
-
-
 def _report_row(sub: Submission, receipt: str, now: dt.datetime) -> dict[str, Any]:
-    """The ``report`` row of a submission (same columns and conventions as geo's importer)."""
-    cell = 0
-    if Precision(sub.precision).has_cell:
-        # one point: the reference H3 call gives the same cell as points_to_cells, faster
-        cell = latlng_to_cell_reference(sub.lat, sub.lon, STORAGE_RES)
-    return {
+    """The ``report`` row of a submission (see :func:`geo.store.citizen.citizen_report_row`)."""
+    fields = {
         "kommun": sub.kommun,
-        "source": Source.CITIZEN.value,
-        "external_id": receipt,
-        "fingerprint": _report_fingerprint(sub.kommun, receipt),
         "occurred_at": sub.occurred_at,
-        "reported_at": now,
         "category": sub.category,
-        "severity": None,
         "description": sub.description,
-        "reporter_org": None,
-        "location_text": sub.place,
+        "place": sub.place,
         "lat": sub.lat,
         "lon": sub.lon,
         "precision": sub.precision,
         "locality": sub.locality,
-        "cell": cell or None,
-        "status": Status.PENDING.value,
-        "import_id": None,
-        "created_at": now,
     }
+    return citizen_report_row(fields, receipt, now)
 
 
 def _citizen_row(
@@ -537,78 +519,6 @@ def _citizen_row(
         "moderated_by": None,
         "text_deleted_at": None,
     }
-
-
-class _DriverInsert:
-    """A plain ``INSERT`` for the DB-API connection, with SQLAlchemy's own value conversion.
-
-    Used on the SQLite writer connection: the same SQL and stored formats as
-    ``conn.execute(table.insert(), row)``, without the per-statement overhead.
-    """
-
-    def __init__(self, table: Any, dialect: Any, skip: tuple[str, ...] = ()) -> None:
-        self.columns = [c.name for c in table.columns if c.name not in skip]
-        quote = dialect.identifier_preparer.quote
-        names = ", ".join(quote(c) for c in self.columns)
-        marks = ", ".join("?" for _ in self.columns)
-        self.sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
-        self.processors = [table.c[c].type.bind_processor(dialect) for c in self.columns]
-
-    def values(self, row: dict[str, Any]) -> tuple[Any, ...]:
-        out = []
-        for name, proc in zip(self.columns, self.processors, strict=True):
-            value = row[name]
-            out.append(proc(value) if proc is not None and value is not None else value)
-        return tuple(out)
-
-
-#: Prepared inserts per dialect name (immutable SQL and converters, built once).
-_DRIVER_INSERTS: dict[str, tuple[_DriverInsert, _DriverInsert]] = {}
-
-
-def _driver_inserts(engine: Engine) -> tuple[_DriverInsert, _DriverInsert]:
-    key = engine.dialect.name
-    found = _DRIVER_INSERTS.get(key)
-    if found is None:
-        found = (
-            _DriverInsert(report_table, engine.dialect, skip=("id",)),
-            _DriverInsert(citizen_report, engine.dialect),
-        )
-        _DRIVER_INSERTS[key] = found
-    return found
-
-
-def _write(
-    engine: Engine,
-    writer: Connection | None,
-    report_row: dict[str, Any],
-    citizen_row: dict[str, Any],
-) -> int:
-    """Insert both rows in one transaction (committed on return); returns the report id."""
-    if writer is None or engine.dialect.name != "sqlite":
-        with _transaction(engine, writer) as conn:
-            res = conn.execute(_REPORT_INSERT, report_row)
-            pk = res.inserted_primary_key
-            assert pk is not None
-            report_id = int(pk[0])
-            conn.execute(_CITIZEN_INSERT, {**citizen_row, "report_id": report_id})
-        return report_id
-    inserts = _driver_inserts(engine)
-    raw: Any = writer.connection.dbapi_connection
-    cur = raw.cursor()
-    try:
-        if raw.isolation_level is None:  # autocommit driver: open the transaction
-            cur.execute("BEGIN")
-        cur.execute(inserts[0].sql, inserts[0].values(report_row))
-        report_id = int(cur.lastrowid)
-        cur.execute(inserts[1].sql, inserts[1].values({**citizen_row, "report_id": report_id}))
-        raw.commit()
-    except BaseException:
-        raw.rollback()
-        raise
-    finally:
-        cur.close()
-    return report_id
 
 
 def store_submission(
@@ -636,13 +546,13 @@ def store_submission(
             # no look-up first: the unique idempotency key makes a repeated submission
             # fail here (IntegrityError, rolled back) and the first receipt is returned
             with lock or nullcontext():
-                report_id = _write(
+                report_id = insert_citizen_report(
                     engine,
                     writer,
                     _report_row(sub, receipt, now),
                     _citizen_row(sub, receipt, key, salt, now),
                 )
-        except (IntegrityError, sqlite3.IntegrityError):
+        except DuplicateKeyError:
             if key is not None:
                 found = find_by_idempotency(engine, key)
                 if found is not None:  # a repeated or concurrent copy won
@@ -656,33 +566,13 @@ def store_submission(
     raise LagesbildError("rapporten kunde inte sparas, försök igen")
 
 
-@contextmanager
-def _transaction(engine: Engine, writer: Connection | None) -> Iterator[Connection]:
-    if writer is None:
-        with engine.begin() as conn:
-            yield conn
-    else:
-        with writer.begin():
-            yield writer
-
-
-_BY_KEY = (
-    select(
-        citizen_report.c.receipt,
-        citizen_report.c.report_id,
-        citizen_report.c.kommun,
-        report_table.c.status,
-    )
-    .join(report_table, report_table.c.id == citizen_report.c.report_id)
-    .where(citizen_report.c.idempotency_key == bindparam("key_hash"))
-)
-
-
 def _find_by_key(conn: Connection, key_hash: str) -> Receipt | None:
-    row = conn.execute(_BY_KEY, {"key_hash": key_hash}).first()
+    row = by_idempotency_key(conn, key_hash)
     if row is None:
         return None
-    return Receipt(row.receipt, int(row.report_id), str(row.status), False, str(row.kommun))
+    return Receipt(
+        row["receipt"], int(row["report_id"]), str(row["status"]), False, str(row["kommun"])
+    )
 
 
 def _same_submission(engine: Engine, report_id: int, sub: Submission) -> bool:
@@ -691,37 +581,22 @@ def _same_submission(engine: Engine, report_id: int, sub: Submission) -> bool:
     Compares what a retry sends unchanged: kommun, category, position, place text, time
     of day and, while moderation and retention have not changed it, the description.
     """
-    r, c = report_table, citizen_report
     with engine.connect() as conn:
-        row = conn.execute(
-            select(
-                r.c.kommun,
-                r.c.category,
-                r.c.lat,
-                r.c.lon,
-                r.c.location_text,
-                r.c.description,
-                c.c.time_of_day,
-                c.c.moderated_at,
-                c.c.text_deleted_at,
-            )
-            .join(c, c.c.report_id == r.c.id)
-            .where(r.c.id == report_id)
-        ).first()
+        row = stored_submission(conn, report_id)
     if row is None:
         return False
     same = (
-        row.kommun == sub.kommun
-        and row.category == sub.category
-        and row.lat is not None
-        and row.lon is not None
-        and math.isclose(float(row.lat), sub.lat, abs_tol=1e-9)
-        and math.isclose(float(row.lon), sub.lon, abs_tol=1e-9)
-        and (row.location_text or None) == sub.place
-        and (row.time_of_day or None) == sub.time_of_day
+        row["kommun"] == sub.kommun
+        and row["category"] == sub.category
+        and row["lat"] is not None
+        and row["lon"] is not None
+        and math.isclose(float(row["lat"]), sub.lat, abs_tol=1e-9)
+        and math.isclose(float(row["lon"]), sub.lon, abs_tol=1e-9)
+        and (row["location_text"] or None) == sub.place
+        and (row["time_of_day"] or None) == sub.time_of_day
     )
-    if same and row.moderated_at is None and row.text_deleted_at is None:
-        same = (row.description or None) == sub.description
+    if same and row["moderated_at"] is None and row["text_deleted_at"] is None:
+        same = (row["description"] or None) == sub.description
     return bool(same)
 
 
@@ -733,38 +608,7 @@ def find_by_idempotency(engine: Engine, key_hash: str) -> Receipt | None:
 
 def find_receipt(conn: Connection, receipt: str) -> dict[str, Any] | None:
     """Public facts of a receipt (no text, no position), or None."""
-    c, r = citizen_report, report_table
-    row = conn.execute(
-        select(
-            c.c.receipt,
-            c.c.kommun,
-            c.c.submitted_at,
-            c.c.moderated_at,
-            c.c.time_of_day,
-            c.c.channel,
-            r.c.category,
-            r.c.status,
-            r.c.occurred_at,
-            r.c.id,
-        )
-        .join(r, r.c.id == c.c.report_id)
-        .where(c.c.receipt == normalise_receipt(receipt))
-    ).first()
-    return None if row is None else dict(row._mapping)
-
-
-def shred_citizen_rows(conn: Connection, report_ids: list[int]) -> None:
-    """Retention hook: forget the text salts (audit hashes become unlinkable) and flags."""
-    if not report_ids:
-        return
-    now = utcnow()
-    for start in range(0, len(report_ids), 500):
-        part = report_ids[start : start + 500]
-        conn.execute(
-            update(citizen_report)
-            .where(citizen_report.c.report_id.in_(part))
-            .values(text_salt=None, pii_flags=[], text_deleted_at=now)
-        )
+    return receipt_facts(conn, normalise_receipt(receipt))
 
 
 # -- per-app runtime (flask) -----------------------------------------------------------------
@@ -911,7 +755,7 @@ def runtime() -> CitizenRuntime:
         with _RUNTIME_LOCK:
             rt = state.extras.get("citizen")
             if rt is None:
-                writer = _sqlite_writer(state.engine)
+                writer = sqlite_writer(state.engine)
                 lock_path = f"{state.engine.url.database}-citizen.lock" if writer else None
                 rt = CitizenRuntime(write_lock=WriteLock(lock_path), writer=writer)
                 if writer is not None:
@@ -924,20 +768,8 @@ def runtime() -> CitizenRuntime:
 _RUNTIME_LOCK = threading.Lock()
 
 
-def _sqlite_writer(engine: Engine) -> Connection | None:
-    """A long-lived connection to an SQLite file database (see :class:`CitizenRuntime`)."""
-    database = engine.url.database or ""
-    if engine.dialect.name != "sqlite" or database in ("", ":memory:"):
-        return None
-    conn = engine.connect()
-    # checkpoints (with their fsync) happen in the background, not inside a submission
-    conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
-    conn.commit()
-    return conn
-
-
 def _checkpoint_loop(engine: Engine, owner: weakref.ref[Any], interval: float) -> None:
-    """Run ``PRAGMA wal_checkpoint(PASSIVE)`` every ``interval`` s while ``owner`` lives.
+    """Run a PASSIVE WAL checkpoint every ``interval`` s while ``owner`` lives.
 
     PASSIVE copies committed WAL frames into the database without waiting for (or
     blocking) writers; the WAL stays small and no submission waits for an fsync.
@@ -946,11 +778,7 @@ def _checkpoint_loop(engine: Engine, owner: weakref.ref[Any], interval: float) -
     try:
         while owner() is not None:
             time.sleep(interval)
-            try:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-                conn.commit()
-            except Exception:  # pragma: no cover - the next round tries again
-                conn.rollback()
+            checkpoint(conn)
     finally:
         conn.close()
 

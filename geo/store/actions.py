@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from geo.store.db import utcnow
+from geo.store.db import insert_row, utcnow
 from geo.store.tables import action_followups, actions
 
 
@@ -26,17 +26,16 @@ def insert_action(
 ) -> int:
     """Store a new action from validated fields; return its id."""
     now = utcnow()
-    res = conn.execute(
-        actions.insert().values(
-            kommun=kommun,
-            created_by=created_by,
-            created_at=now,
-            updated_at=now,
-            external_key=external_key,
-            **row,
-        )
+    return insert_row(
+        conn,
+        actions,
+        kommun=kommun,
+        created_by=created_by,
+        created_at=now,
+        updated_at=now,
+        external_key=external_key,
+        **row,
     )
-    return int(res.inserted_primary_key[0])  # type: ignore[index]
 
 
 def update_action_row(conn: Connection, action_id: int, row: Mapping[str, Any]) -> None:
@@ -156,21 +155,21 @@ def insert_followup(
 ) -> int:
     """Store a follow-up note; with ``apply_status`` its ``status`` becomes the action's."""
     now = utcnow()
-    res = conn.execute(
-        action_followups.insert().values(
-            action_id=action_id,
-            meeting_date=meeting_date,
-            note=note,
-            status=status or None,
-            author=author,
-            created_at=now,
-        )
+    key = insert_row(
+        conn,
+        action_followups,
+        action_id=action_id,
+        meeting_date=meeting_date,
+        note=note,
+        status=status or None,
+        author=author,
+        created_at=now,
     )
     if status and apply_status:
         conn.execute(
             update(actions).where(actions.c.id == action_id).values(status=status, updated_at=now)
         )
-    return int(res.inserted_primary_key[0])  # type: ignore[index]
+    return key
 
 
 __all__ = [

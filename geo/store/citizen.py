@@ -9,14 +9,17 @@ status and text here too, so no code outside :mod:`geo.store` writes ``report``.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, func, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from geo._fingerprint import external_id_fingerprint
+from geo.errors import DuplicateKeyError
 from geo.schema import STORAGE_RES, Precision, Source, Status
 from geo.store.db import utcnow
 from geo.store.tables import citizen_report, moderation_log
@@ -124,8 +127,20 @@ def insert_citizen_report(
     ``writer`` is an optional long-lived SQLite connection used by one writer at a time
     (see :func:`sqlite_writer`); through it the rows go in with two prepared DB-API
     statements. Any other database uses ordinary Core inserts. A duplicate receipt or
-    idempotency key raises the driver's ``IntegrityError`` (nothing is stored).
+    idempotency key raises :class:`~geo.errors.DuplicateKeyError` (nothing is stored).
     """
+    try:
+        return _insert_citizen_report(engine, writer, report_row, citizen_row)
+    except (IntegrityError, sqlite3.IntegrityError) as exc:
+        raise DuplicateKeyError("kvittot eller idempotensnyckeln finns redan") from exc
+
+
+def _insert_citizen_report(
+    engine: Engine,
+    writer: Connection | None,
+    report_row: dict[str, Any],
+    citizen_row: dict[str, Any],
+) -> int:
     if writer is None or engine.dialect.name != "sqlite":
         with _transaction(engine, writer) as conn:
             res = conn.execute(_REPORT_INSERT, report_row)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import Engine, Table, create_engine, event, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import QueuePool
 
@@ -77,6 +77,13 @@ def migration_config(conn: Connection) -> Config:
     cfg.set_main_option("path_separator", "space")
     cfg.attributes["connection"] = conn
     return cfg
+
+
+def insert_row(conn: Connection, table: Table, **values: object) -> int:
+    """Insert one row into ``table`` and return its generated integer primary key."""
+    pk = conn.execute(table.insert().values(**values)).inserted_primary_key
+    assert pk is not None
+    return int(pk[0])
 
 
 def current_version(conn: Connection, kommun: str) -> int:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from geo.errors import ValidationError
-from geo.store.db import utcnow
+from geo.store.db import insert_row, utcnow
 from geo.store.tables import grade_decisions, publications
 
 
@@ -39,20 +39,19 @@ def set_grade(
         problems.append("kommentaren får vara högst 4000 tecken")
     if problems:
         raise ValidationError(problems, context="bedömning")
-    res = conn.execute(
-        grade_decisions.insert().values(
-            kommun=kommun,
-            period=period,
-            locality=locality,
-            suggested_grade=suggested_grade,
-            suggested_explanation=suggested_explanation,
-            grade=g,
-            comment=(comment or "").strip() or None,
-            decided_by=decided_by,
-            decided_at=utcnow(),
-        )
+    return insert_row(
+        conn,
+        grade_decisions,
+        kommun=kommun,
+        period=period,
+        locality=locality,
+        suggested_grade=suggested_grade,
+        suggested_explanation=suggested_explanation,
+        grade=g,
+        comment=(comment or "").strip() or None,
+        decided_by=decided_by,
+        decided_at=utcnow(),
     )
-    return int(res.inserted_primary_key[0])  # type: ignore[index]
 
 
 def latest_decisions(conn: Connection, kommun: str, period: str) -> dict[str, dict[str, Any]]:
@@ -122,15 +121,14 @@ def store_publication(
     html: str,
     pdf: bytes,
 ) -> int:
-    res = conn.execute(
-        publications.insert().values(
-            kommun=kommun,
-            period=period,
-            published_by=published_by,
-            published_at=utcnow(),
-            data_version=data_version,
-            html=html,
-            pdf=pdf,
-        )
+    return insert_row(
+        conn,
+        publications,
+        kommun=kommun,
+        period=period,
+        published_by=published_by,
+        published_at=utcnow(),
+        data_version=data_version,
+        html=html,
+        pdf=pdf,
     )
-    return int(res.inserted_primary_key[0])  # type: ignore[index]

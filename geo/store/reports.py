@@ -240,6 +240,18 @@ def read_public_reports(
     return frame
 
 
+def occurred_range(
+    conn: Connection, kommun: str, status: str | None = Status.APPROVED.value
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """First and last ``occurred_at`` (naive UTC) of the reports of ``kommun``."""
+    t = report_table
+    q = select(func.min(t.c.occurred_at), func.max(t.c.occurred_at)).where(t.c.kommun == kommun)
+    if status is not None:
+        q = q.where(t.c.status == status)
+    lo, hi = conn.execute(q).one()
+    return lo, hi
+
+
 def count_reports(conn: Connection, kommun: str | None = None) -> int:
     """Number of stored reports (of ``kommun``, or of every kommun)."""
     q = select(func.count()).select_from(report_table)
@@ -301,6 +313,7 @@ __all__ = [
     "existing_external_ids",
     "existing_fingerprints",
     "insert_reports",
+    "occurred_range",
     "read_public_reports",
     "read_reports",
     "reports_to_rows",

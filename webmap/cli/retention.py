@@ -7,8 +7,8 @@ import json
 import click
 
 from geo.retention import purge_citizen_text
+from geo.store.citizen import shred_citizen_rows
 from webmap.db import open_database
-from webmap.submissions import shred_citizen_rows
 
 
 @click.group("retention")
