@@ -69,8 +69,10 @@ bench: dev
 	$(BIN)/python benchmarks/web.py
 	$(BIN)/python benchmarks/load.py
 
+# Regenerate the package data in geo/data/ from the full source files in ../shared
 boundaries: install
 	$(BIN)/python data/boundaries/make_boundaries.py ../shared
+	$(BIN)/python data/gazetteer/make_places.py ../shared/data/real
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
