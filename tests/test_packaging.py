@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -49,10 +50,16 @@ print(json.dumps({
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Target folder with the wheel built from this checkout installed (no deps)."""
     base = tmp_path_factory.mktemp("wheel")
-    dist, target = base / "dist", base / "site"
+    src, dist, target = base / "src", base / "dist", base / "site"
+    # build from a clean copy: no stale build/ folder, nothing written into the checkout
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("geo", "analysis", "webmap"):
+        shutil.copytree(ROOT / name, src / name, ignore=ignore)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
     subprocess.run(
-        [*pip, "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-q", "-w", str(dist)],
+        [*pip, "wheel", str(src), "--no-deps", "--no-build-isolation", "-q", "-w", str(dist)],
         check=True,
         capture_output=True,
         timeout=300,
