@@ -35,8 +35,9 @@ run: install
 	$(BIN)/lagesbild analyse
 	LAGESBILD_TILES="$(LAGESBILD_TILES)" $(BIN)/lagesbild serve --host $(HOST) --port $(PORT)
 
-# Browser tests need Debian's chromium. Installed when missing and running as root;
-# otherwise stop with a message naming the package (never skip the browser tests).
+# Browser tests need Debian's chromium, the shared rate-limit tests Debian's redis-server.
+# Installed when missing and running as root; otherwise stop with a message naming the
+# package (never skip those tests).
 system-deps:
 	@if ! command -v chromium >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
@@ -44,6 +45,16 @@ system-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-dejavu-core >/dev/null; \
 	  else \
 	    echo "error: the browser tests need Chromium. Install it: sudo apt-get install chromium chromium-driver" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+	@# The shared rate-limit tests start a throwaway redis-server (no persistence) themselves.
+	@if ! command -v redis-server >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing redis-server (Debian) for the shared rate-limit tests" >&2; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	  else \
+	    echo "error: the shared rate-limit tests need redis-server. Install it: sudo apt-get install redis-server" >&2; \
 	    exit 1; \
 	  fi; \
 	fi
@@ -69,8 +80,10 @@ bench: dev
 	$(BIN)/python benchmarks/web.py
 	$(BIN)/python benchmarks/load.py
 
+# Regenerate the package data in geo/data/ from the full source files in ../shared
 boundaries: install
 	$(BIN)/python data/boundaries/make_boundaries.py ../shared
+	$(BIN)/python data/gazetteer/make_places.py ../shared/data/real
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

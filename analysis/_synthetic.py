@@ -12,7 +12,7 @@ Hallstaviks torg    Hallstavik  new           ~10 (at least 8) reports in the fi
 Rimbo torg          Rimbo       sporadic      bursts of ~6 reports in a third of the weeks
 ==================  ==========  ============  ==============================================
 
-The coordinates are those of the project gazetteer (``data/gazetteer/places.csv``),
+The coordinates are those of the project gazetteer (``geo/data/gazetteer/places.csv``),
 which are approximate; here they only serve as planting points. Weeks follow
 the EST period (Tuesday 13:00 Europe/Stockholm), ending at ``end``.
 """

@@ -13,8 +13,8 @@ reports in that step: in a mostly empty town one or two reports already make the
 neighbourhood "significant", and that is not a hotspot. A step is *significant cold* when
 Gi* is significant with ``z < 0``.
 
-Patterns (DOMAIN.md, ArcGIS Pro / sfdep rules)
-----------------------------------------------
+Patterns (docs/domain.md, ArcGIS Pro / sfdep rules)
+---------------------------------------------------
 ``n`` steps, hot share = hot steps / n, trend = Mann-Kendall on the z series at
 ``alpha`` (+1 increasing, -1 decreasing). Rules are tried in this order, each first for
 hot and then for its cold mirror (hot <-> cold, increasing <-> decreasing); the first

@@ -1,7 +1,7 @@
 """Forecast accuracy: hit rate, PAI and PEI* in a rolling-origin backtest.
 
-Definitions (DOMAIN.md, "Hotspot forecast accuracy")
------------------------------------------------------
+Definitions (docs/domain.md, "Forecast accuracy metrics")
+---------------------------------------------------------
 A forecast flags an area ``a`` of a study region of area ``A``; ``n`` of the ``N`` events of
 the next step fall in the flagged cells.
 

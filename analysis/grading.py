@@ -1,6 +1,6 @@
 """Suggested 5-grade assessment of localities and zones, with a Swedish explanation.
 
-The product **suggests** a grade; the meeting sets it. The scale (DOMAIN.md):
+The product **suggests** a grade; the meeting sets it. The scale (docs/domain.md):
 
 =====  ===============  ============  =========================================================
 grade  label            colour        rule (first that holds, from the top; thresholds in

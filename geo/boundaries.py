@@ -15,7 +15,7 @@ population      Int64      inhabitants where known
 geometry        Polygon    (Multi)Polygon, EPSG:4326
 ==============  =========  ====================================================
 
-The shipped approximations (``data/boundaries/``) are produced by
+The shipped approximations (package data in ``geo/data/boundaries/``) are produced by
 ``data/boundaries/make_boundaries.py`` with :func:`derive_approximate_localities`; the
 official SCB polygons replace them through :func:`read_boundary_file` and
 :func:`store_boundaries` (``lagesbild boundaries import``).
@@ -45,8 +45,8 @@ from geo.cells import cells_to_polygons, polygon_to_cells
 from geo.errors import BoundaryError
 from geo.store.tables import boundary as boundary_table
 
-#: Folder with the shipped (approximate) boundary files.
-DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "boundaries"
+#: Folder with the shipped (approximate) boundary files (package data).
+DATA_DIR = Path(__file__).resolve().parent / "data" / "boundaries"
 LOCALITIES_FILE = "localities.geojson"
 KOMMUNER_FILE = "kommuner.geojson"
 
@@ -81,7 +81,7 @@ def _empty_frame() -> gpd.GeoDataFrame:
 
 
 def load_boundaries(level: str = "locality", kommun: str | None = None) -> gpd.GeoDataFrame:
-    """The shipped approximate boundaries (``data/boundaries/``) as a boundary frame."""
+    """The shipped approximate boundaries (``geo/data/boundaries/``) as a boundary frame."""
     if level not in ("locality", "kommun"):
         raise BoundaryError(f"level must be 'locality' or 'kommun', got {level!r}")
     path = DATA_DIR / (LOCALITIES_FILE if level == "locality" else KOMMUNER_FILE)

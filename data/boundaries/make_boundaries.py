@@ -1,4 +1,4 @@
-"""Regenerate the approximate boundaries shipped in ``data/boundaries/``.
+"""Regenerate the approximate boundaries shipped in the package (``geo/data/boundaries/``).
 
 Usage (from the project root, with ``../shared`` beside it)::
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo.boundaries import DEFAULT_TENANTS, derive_approximate_localities
+from geo.boundaries import DATA_DIR, DEFAULT_TENANTS, derive_approximate_localities
 
 HERE = Path(__file__).resolve().parent
 
@@ -31,7 +31,7 @@ def main(shared: Path) -> None:
     localities = localities.set_geometry(localities.geometry.set_precision(1e-6))
     kommun_rows = kommun_rows.set_geometry(kommun_rows.geometry.set_precision(1e-6))
     for frame, name in ((localities, "localities.geojson"), (kommun_rows, "kommuner.geojson")):
-        out = HERE / name
+        out = DATA_DIR / name
         out.unlink(missing_ok=True)
         frame.drop(columns=["level"]).to_file(out, driver="GeoJSON")
         print(f"{out.name}: {len(frame)} features", file=sys.stderr)

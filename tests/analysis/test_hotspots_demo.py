@@ -41,7 +41,7 @@ def localities() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def places() -> pd.DataFrame:
-    frame = pd.read_csv(ROOT / "data" / "gazetteer" / "places.csv")
+    frame = pd.read_csv(ROOT / "geo" / "data" / "gazetteer" / "places.csv")
     return frame[frame["precision"].isin(["point", "street"])][["name", "lat", "lon"]]
 
 

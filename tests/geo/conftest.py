@@ -12,8 +12,7 @@ from geo.store import connect, upgrade
 from geo.tenants import seed_default_tenants
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
-REAL = SHARED / "data" / "real"
+FIXTURES = ROOT / "tests" / "fixtures"
 
 
 @pytest.fixture
@@ -41,7 +40,7 @@ def vancouver_engine(engine: Engine) -> Engine:
     with engine.begin() as conn:
         import_boundary_file(
             conn,
-            REAL / "vancouver-vpd-2020" / "vancouver_neighbourhoods.geojson",
+            FIXTURES / "vancouver" / "vancouver_neighbourhoods.geojson",
             name_field="name",
             code_field="mapid",
             kommun="vancouver",

@@ -28,8 +28,7 @@ from geo.tenants import get_tenant, import_boundary_file, list_tenants, seed_def
 from webmap.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
-VANCOUVER = SHARED / "data" / "real" / "vancouver-vpd-2020" / "vancouver_neighbourhoods.geojson"
+VANCOUVER = ROOT / "tests" / "fixtures" / "vancouver" / "vancouver_neighbourhoods.geojson"
 LAYER = "To2020_SR99TM"
 
 #: SCB representative points (SWEREF 99 TM) of a few tätorter, SCB tätort register 2020.

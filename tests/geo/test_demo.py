@@ -175,7 +175,7 @@ def _gi_star(universe: np.ndarray, x: np.ndarray, k: int = 1) -> np.ndarray:
 
 
 def _pattern(z: np.ndarray, alpha: float = 0.05) -> str:
-    """DOMAIN.md emerging-hotspot rules for one location (hot side and cold check)."""
+    """Emerging-hotspot rules (docs/domain.md) for one location (hot side and cold check)."""
     crit = 1.959964  # two-sided normal quantile for alpha = 0.05
     hot, cold = z > crit, z < -crit
     n = z.size

@@ -8,26 +8,34 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from geo._gazetteer_sources import read_sweden
 from geo.boundaries import assign_points, load_boundaries
 from geo.errors import ValidationError
-from geo.gazetteer import PLACES_FILE, Gazetteer, Place, fold
+from geo.gazetteer import PLACES_FILE, SWEDEN_FILE, Gazetteer, Place, fold
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
-REAL = SHARED / "data" / "real"
 
 NORRTALJE, RIMBO, HALLSTAVIK = "0188TC109", "0188TB111", "0188TB106"
 
 
 @pytest.fixture(scope="module")
 def gaz() -> Gazetteer:
-    return Gazetteer.default(shared_dir=REAL)
+    return Gazetteer.default()
 
 
-def test_shared_data_is_present() -> None:
-    # the default gazetteer reads the real SCB/GeoNames/postal files from ../shared
-    assert (REAL / "boundaries" / "scb_tatorter_2020_points.csv").exists()
-    assert (REAL / "places" / "postal_codes_target_kommuner.csv").exists()
+def test_shipped_place_names_cover_every_kommun() -> None:
+    # the place names ship inside the package (no data outside it is read)
+    assert SWEDEN_FILE.is_relative_to(Path(__import__("geo").__file__).parent)
+    table = read_sweden()
+    counts = table["kind"].value_counts().to_dict()
+    assert counts == {"tatort": 2017, "geonames": 1323, "kommun": 290, "postal": 134}
+    kommuner = table[table["kind"] == "kommun"]
+    assert kommuner["code"].str.fullmatch(r"\d{4}").all() and kommuner["code"].is_unique
+    # every tätort and place belongs to one of the 290 kommuner
+    assert set(table["kommun_kod"]) == set(kommuner["code"])
+    assert table["lat"].dropna().between(55.0, 69.1).all()
+    assert table["lon"].dropna().between(10.9, 24.2).all()
+    assert SWEDEN_FILE.stat().st_size < 200_000
 
 
 def test_fold_is_case_and_accent_insensitive() -> None:
@@ -111,7 +119,10 @@ def test_geonames_is_secondary_and_known_errors_are_dropped(gaz: Gazetteer) -> N
 
 
 def test_postal_codes_give_locality_precision(gaz: Gazetteer) -> None:
-    postal = pd.read_csv(REAL / "places" / "postal_codes_target_kommuner.csv", dtype=str)
+    table = read_sweden()
+    postal = table[table["kind"] == "postal"].rename(
+        columns={"code": "postal_code", "name": "locality"}
+    )
     code = postal[postal["locality"] == "Rimbo"]["postal_code"].iloc[0]
     for text in (f"Adress: Okändgatan 3, {code[:3]} {code[3:]}", f"postnr {code}"):
         m = gaz.lookup(text, kommun="norrtalje")
@@ -183,25 +194,25 @@ def test_project_places_are_approximate_and_inside_their_locality() -> None:
     loc = load_boundaries("locality")
     got = assign_points(places["lat"].astype(float), places["lon"].astype(float), loc)
     assert list(got) == places["locality"].tolist()
-    assert "APPROXIMATE" in (PLACES_FILE.parent / "README.md").read_text(encoding="utf-8")
+    readme = ROOT / "data" / "gazetteer" / "README.md"
+    assert "APPROXIMATE" in readme.read_text(encoding="utf-8")
 
 
-def test_fallback_without_shared_folder(tmp_path: Path) -> None:
-    gaz = Gazetteer.default(shared_dir=tmp_path / "missing")
-    assert any("localities.geojson" in n for n in gaz.notes)
+def test_localities_fall_in_their_shipped_polygon(gaz: Gazetteer) -> None:
     m = gaz.lookup("i Hallstavik", kommun="norrtalje")
     assert m is not None and m.locality == HALLSTAVIK and m.precision == "locality"
     loc = load_boundaries("locality", "norrtalje")
     assert assign_points([m.lat], [m.lon], loc)[0] == HALLSTAVIK
-    # the project places and kommun names do not need the shared folder
     assert gaz.lookup("Busstorget", kommun="norrtalje") is not None
     assert gaz.lookup("Norrtälje kommun", kommun="norrtalje") is not None
 
 
 def test_other_swedish_kommun_from_scb(gaz: Gazetteer) -> None:
-    other = Gazetteer.default(["0180"], shared_dir=REAL)  # Stockholm, by SCB code
+    other = Gazetteer.default(["0180", "kiruna"])  # Stockholm by SCB code, Kiruna by key
     m = other.lookup("Bråk i Stockholm", kommun="stockholm")
     assert m is not None and m.precision == "locality" and m.kommun == "stockholm"
+    m = other.lookup("Skadegörelse i Kiruna kommun", kommun="kiruna")
+    assert m is not None and m.kommun == "kiruna" and m.lat > 67
     assert other.lookup("Rimbo") is None
 
 

@@ -27,7 +27,6 @@ from geo.geocode import (
 from geo.store import connect, geocode_cache, upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
-REAL = ROOT.parent / "shared" / "data" / "real"
 
 #: Canned Nominatim /search answers by (lower-case) query.
 ANSWERS: dict[str, list[dict[str, Any]]] = {
@@ -160,7 +159,7 @@ def _online(server: StandIn, **kw: Any) -> OnlineGeocoder:
 
 @pytest.fixture(scope="module")
 def gaz() -> Gazetteer:
-    return Gazetteer.default(shared_dir=REAL)
+    return Gazetteer.default()
 
 
 def test_answer_type_sets_precision(server: StandIn) -> None:

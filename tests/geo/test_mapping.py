@@ -11,7 +11,7 @@ from geo.errors import MappingError, ValidationError
 from geo.mapping import Mapping, assemble_time_parts, map_categories, stage_native
 
 ROOT = Path(__file__).resolve().parents[2]
-VANCOUVER_TOML = ROOT / "data" / "mappings" / "vancouver.toml"
+VANCOUVER_TOML = ROOT / "geo" / "data" / "mappings" / "vancouver.toml"
 VPD_COLUMNS = [
     "TYPE", "YEAR", "MONTH", "DAY", "HOUR", "MINUTE", "HUNDRED_BLOCK", "NEIGHBOURHOOD", "X", "Y",
 ]  # fmt: skip

@@ -27,7 +27,7 @@ from geo.store.reports import read_reports
 from geo.tenants import ensure_tenant
 
 ROOT = Path(__file__).resolve().parents[2]
-ARCHIVE = ROOT.parent / "shared" / "data" / "real" / "polisen-events" / "polisen_events.csv.gz"
+ARCHIVE = ROOT / "tests" / "fixtures" / "polisen" / "polisen_events_excerpt.csv.gz"
 NOW = pd.Timestamp("2026-11-20 12:00", tz="UTC")
 
 

@@ -40,7 +40,6 @@ import pytest
 from webmap.config import TestConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

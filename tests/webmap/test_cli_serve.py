@@ -2,58 +2,26 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import psutil
 import pytest
+from _servers import listening_pids, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _listeners(proc: subprocess.Popen[bytes], port: int) -> set[int]:
-    tree = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
-    out = set()
-    for p in tree:
-        try:
-            conns = p.net_connections(kind="tcp")
-        except psutil.NoSuchProcess:
-            continue
-        if any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in conns):
-            out.add(p.pid)
-    return out
-
-
 @pytest.mark.parametrize("processes", [1, 2])
 def test_serve_answers_from_every_worker(tmp_path: Path, processes: int) -> None:
-    port = _free_port()
-    env = dict(
-        os.environ,
-        PYTHONPATH=str(ROOT),
-        LAGESBILD_DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite'}",
-        LAGESBILD_INSTANCE_DIR=str(tmp_path / "instance"),
-        LAGESBILD_TILES="",
-    )
-    cmd = [sys.executable, "-c", "from webmap.cli import main; main()", "serve"]
-    cmd += ["--port", str(port), "--processes", str(processes), "--threads", "2"]
-    proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stderr=subprocess.PIPE)
+    proc, port = serve(tmp_path, processes)
     try:
         deadline = time.monotonic() + 60
         listeners: set[int] = set()
         while time.monotonic() < deadline and len(listeners) < processes:
             assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-            listeners = _listeners(proc, port)
+            listeners = listening_pids(proc, port)
             time.sleep(0.2)
         assert len(listeners) == processes
         if processes > 1:

@@ -199,7 +199,7 @@ def test_a_typo_in_the_public_settings_falls_back_to_private_defaults(
 
 
 def test_published_cells_are_named_after_a_nearby_known_place(app: Any, client: Any) -> None:
-    assert INSIDE == (59.7577, 18.6990)  # Busstorget in data/gazetteer/places.csv
+    assert INSIDE == (59.7577, 18.6990)  # Busstorget in geo/data/gazetteer/places.csv
     _approved(app, client, 3, where=INSIDE)
     _approved(app, client, 3, where=(59.7450, 18.7200))  # > 300 m from every named place
     near = sorted(f["properties"]["near"] or "" for f in _cells(client)["features"])

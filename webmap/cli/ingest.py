@@ -3,7 +3,7 @@
 Examples::
 
     lagesbild ingest rapporter.csv --kommun norrtalje --source actor
-    lagesbild ingest crimedata.csv.gz --kommun vancouver --mapping data/mappings/vancouver.toml
+    lagesbild ingest crimedata.csv.gz --kommun vancouver --mapping vancouver
     lagesbild ingest polisen_events.csv.gz --source police --format polisen --json
 
 Re-running the same command continues an interrupted import and stores nothing twice.
@@ -94,9 +94,9 @@ def _geocoder(config: dict[str, Any], engine: Engine) -> Any:
 )
 @click.option(
     "--mapping",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="TOML-mappning av filens kolumner (t.ex. data/mappings/vancouver.toml).",
+    help="TOML-mappning av filens kolumner: en fil eller namnet på en medföljande (vancouver).",
 )
 @click.option("--crs", default=None, help="Koordinatsystem för kolumnerna x/y, t.ex. EPSG:3006.")
 @click.option(
