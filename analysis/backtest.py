@@ -34,7 +34,7 @@ from scipy.stats import wilcoxon
 
 from analysis._forecast_data import EventSeries
 from analysis._ranking import capture_scores, expected_capture
-from analysis.forecast import make_forecaster
+from analysis.forecast import _deviance, make_forecaster
 from geo._validate import Problems
 from geo.cells import cells_area_m2
 
@@ -56,13 +56,6 @@ FITTED_FIGURES = ("theta", "omega", "background_share", "half_life_weeks_chosen"
 
 #: Expected count from which a cell-week enters the interval coverage check.
 INTERVAL_MIN_EXPECTED = 0.5
-
-
-def _poisson_deviance(y: np.ndarray, mu: np.ndarray) -> float:
-    """Summed Poisson deviance ``2 * sum(y log(y / mu) - (y - mu))``."""
-    mu = np.maximum(mu, 1e-9)
-    ratio = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0)
-    return float(2.0 * np.sum(ratio - (y - mu)))
 
 
 def check_protocol(
@@ -153,7 +146,7 @@ def backtest(
             risk = fitted.risk_
             extra: dict[str, float] = {}
             if getattr(fitted, "expected_count", False):
-                extra["deviance"] = _poisson_deviance(actual, np.maximum(risk, 0.0))
+                extra["deviance"] = _deviance(actual, np.maximum(risk, 0.0))
                 extra["cell_steps"] = float(actual.size)
             for attr in FITTED_FIGURES:
                 if hasattr(fitted, attr + "_"):

@@ -148,23 +148,76 @@ HALF_LIFE_GRID: tuple[float, ...] = (4.0, 8.0, 13.0, 26.0, 52.0, math.inf)
 #: Coverages (share of cells) at which the inner backtest counts expected hits.
 SELECT_COVERAGES: tuple[float, ...] = (0.005, 0.01, 0.02)
 
+#: Coverage of the plain-words hit rate told to planners.
+REPORT_COVERAGE = 0.05
+
 
 def negbin_interval(
     mean: npt.ArrayLike, dispersion: float, level: float = 0.8
 ) -> tuple[FloatArray, FloatArray]:
-    """Central ``level`` interval of a count with the given mean.
+    """Interval of a count with the given mean whose probability is closest to ``level``.
 
-    Negative binomial with ``var = mean + dispersion * mean**2`` (Poisson at 0).
+    The count is negative binomial with ``var = mean + dispersion * mean**2`` (Poisson at
+    0). Counts are whole numbers, so the central interval (the ``(1 - level) / 2`` and
+    ``(1 + level) / 2`` quantiles) usually holds clearly more than ``level`` (for a mean of
+    1 it holds 92 % at level 0.8); of it and the intervals one shorter at either end, the
+    one whose probability is closest to ``level`` is returned, so that the intervals hold
+    about ``level`` of the counts on average.
     """
     from scipy.stats import nbinom, poisson
 
     mu = np.maximum(np.asarray(mean, dtype=np.float64), 1e-12)
     tail = (1.0 - float(level)) / 2.0
     if dispersion <= 1e-9:
-        return poisson.ppf(tail, mu), poisson.ppf(1 - tail, mu)
-    size = 1.0 / float(dispersion)
-    p = size / (size + mu)
-    return nbinom.ppf(tail, size, p), nbinom.ppf(1 - tail, size, p)
+        dist = poisson(mu)
+    else:
+        size = 1.0 / float(dispersion)
+        dist = nbinom(size, size / (size + mu))
+    lo0, hi0 = dist.ppf(tail), dist.ppf(1 - tail)
+    best_lo, best_hi = lo0, hi0
+    best_gap = np.abs(dist.cdf(hi0) - dist.cdf(lo0 - 1) - level)
+    for lo, hi in ((lo0 + 1, hi0), (lo0, hi0 - 1)):
+        ok = lo <= hi
+        gap = np.where(ok, np.abs(dist.cdf(hi) - dist.cdf(lo - 1) - level), np.inf)
+        better = gap < best_gap - 1e-12
+        best_lo = np.where(better, lo, best_lo)
+        best_hi = np.where(better, hi, best_hi)
+        best_gap = np.where(better, gap, best_gap)
+    return np.asarray(best_lo, dtype=np.float64), np.asarray(best_hi, dtype=np.float64)
+
+
+def sum_interval(
+    means: npt.ArrayLike, dispersion: float, level: float = 0.8
+) -> tuple[float, float]:
+    """``level`` interval of the total count of several cells with the given means.
+
+    Each cell's count has ``var = mu + dispersion * mu**2``; cells are taken as
+    independent and the total as negative binomial with the same mean and variance.
+    """
+    mu = np.asarray(means, dtype=np.float64)
+    total = float(mu.sum())
+    if total <= 0:
+        return 0.0, 0.0
+    phi = float(dispersion) * float(np.sum(mu**2)) / total**2
+    lo, hi = negbin_interval(np.array([total]), phi, level)
+    return float(lo[0]), float(hi[0])
+
+
+def hit_text_sv(share: float | None, coverage: float, steps: int) -> str:
+    """Plain Swedish: how much of what happened the forecast had pointed out."""
+    if share is None or steps == 0:
+        return "Prognosen har ännu för lite historik för att visa hur ofta den träffar."
+    return (
+        f"De senaste {steps} veckorna hände {round(100 * share)} % av händelserna på de "
+        f"{coverage:.0%} av platserna som prognosen pekade ut som mest utsatta."
+    )
+
+
+def _deviance(y: FloatArray, mu: FloatArray) -> float:
+    """Summed Poisson deviance of counts ``y`` under means ``mu``."""
+    mu = np.maximum(mu, 1e-9)
+    safe = np.where(y > 0, y, 1.0)
+    return float(2.0 * np.sum(np.where(y > 0, y * np.log(safe / mu), 0.0) - (y - mu)))
 
 
 def _eb_risk(
@@ -228,6 +281,9 @@ class RiskForecast(_Forecast):
         ``phi`` of ``var = mu + phi mu^2`` from the inner backtest.
     selection_ : dict
         Expected hits of every candidate half-life in the inner backtest.
+    hit_share_ : float or None
+        Share of the inner backtest's events in the :data:`REPORT_COVERAGE` riskiest cells
+        (what :func:`hit_text_sv` tells planners); ``hit_steps_`` inner steps.
     """
 
     name = "lagesbild"
@@ -240,7 +296,9 @@ class RiskForecast(_Forecast):
         shrinkage: float | str = "auto",
         select_steps: int = 8,
         level: float = 0.8,
+        select_by: str = "hits",
     ) -> None:
+        self.select_by = select_by
         self.half_life_weeks = half_life_weeks
         self.k = k
         self.shrinkage = shrinkage
@@ -273,6 +331,8 @@ class RiskForecast(_Forecast):
         inner = list(range(max(2, T - int(self.select_steps)), T))
         grid = HALF_LIFE_GRID if self.half_life_weeks == "auto" else (float(self.half_life_weeks),)  # type: ignore[arg-type]
         hits = {h: 0.0 for h in grid}
+        told = {h: 0.0 for h in grid}
+        m_told = max(1, int(math.ceil(REPORT_COVERAGE * series.n_cells)))
         resid: dict[float, list[tuple[FloatArray, FloatArray]]] = {h: [] for h in grid}
         n = series.n_cells
         sizes = [max(1, int(math.ceil(c * n))) for c in SELECT_COVERAGES]
@@ -281,8 +341,14 @@ class RiskForecast(_Forecast):
             for h in grid:
                 r = _eb_risk(counts[:, :s], series.step_weeks, h, W, ring, self.shrinkage)[0]
                 hits[h] += sum(float(flag_weights(r, m) @ y) for m in sizes)
+                told[h] += float(flag_weights(r, m_told) @ y)
                 resid[h].append((r, y))
-        best = max(grid, key=lambda h: (hits[h], -grid.index(h))) if inner else grid[0]
+        # most expected hits; among equal hits the lowest Poisson deviance
+        dev = {h: sum(_deviance(y, r) for r, y in resid[h]) for h in grid}
+        if self.select_by == "deviance":
+            best = min(grid, key=lambda h: (dev[h], -hits[h])) if inner else grid[0]
+        else:
+            best = max(grid, key=lambda h: (round(hits[h], 9), -dev[h])) if inner else grid[0]
         risk, e, exposure, m, kappa = _eb_risk(
             counts, series.step_weeks, best, W, ring, self.shrinkage
         )
@@ -301,6 +367,9 @@ class RiskForecast(_Forecast):
         self.half_life_weeks_chosen_ = float(best)
         self.dispersion_ = phi
         self.selection_ = {str(h): round(v, 3) for h, v in hits.items()}
+        events = float(counts[:, inner].sum()) if inner else 0.0
+        self.hit_share_ = told[best] / events if events > 0 else None
+        self.hit_steps_ = len(inner)
         self._done(series, risk)
         return self
 
@@ -522,5 +591,7 @@ __all__ = [
     "HALF_LIFE_GRID",
     "estimate_kappa",
     "make_forecaster",
+    "hit_text_sv",
     "negbin_interval",
+    "sum_interval",
 ]
