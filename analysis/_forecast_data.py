@@ -53,6 +53,10 @@ def _empty_float() -> FloatArray:
     return np.zeros(0, np.float64)
 
 
+def _empty_time() -> npt.NDArray[np.datetime64]:
+    return np.zeros(0, "datetime64[ns]")
+
+
 @dataclass(eq=False)
 class EventSeries:
     """Counts per cell and step with the events behind them.
@@ -69,6 +73,8 @@ class EventSeries:
         Row in ``cells`` and step of each event inside the universe and the steps.
     event_lat, event_lon : float64 (m,)
         Event positions (NaN when unknown; then cell centres stand in).
+    event_time : datetime64[ns] (m,)
+        Exact event times as recorded (NaT when unknown; then the step start stands in).
     """
 
     cells: CellArray
@@ -78,6 +84,7 @@ class EventSeries:
     event_step: IntArray = field(default_factory=_empty_int)
     event_lat: FloatArray = field(default_factory=_empty_float)
     event_lon: FloatArray = field(default_factory=_empty_float)
+    event_time: npt.NDArray[np.datetime64] = field(default_factory=_empty_time)
     cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -90,6 +97,12 @@ class EventSeries:
             )
         if len(self.edges) != self.counts.shape[1] + 1:
             raise ValidationError("edges must have n_steps + 1 entries")
+        if self.event_time.shape[0] != self.event_index.shape[0]:
+            # no exact times recorded: the start of each event's step stands in
+            starts = np.asarray(self.edges[:-1], dtype="datetime64[ns]")
+            self.event_time = (
+                starts[self.event_step] if starts.size else np.zeros(0, "datetime64[ns]")
+            )
 
     # ------------------------------------------------------------------ shape
     @property
@@ -129,8 +142,31 @@ class EventSeries:
             event_step=self.event_step[keep] - start,
             event_lat=self.event_lat[keep],
             event_lon=self.event_lon[keep],
+            event_time=self.event_time[keep],
             cache=self.cache,
         )
+
+    def subset(self, rows: npt.ArrayLike) -> EventSeries:
+        """The cells at ``rows`` (sorted indices) only, with their own cache."""
+        idx = np.asarray(rows, dtype=np.int64)
+        remap = np.full(self.n_cells, -1, dtype=np.int64)
+        remap[idx] = np.arange(idx.size)
+        keep = remap[self.event_index] >= 0
+        return EventSeries(
+            cells=self.cells[idx],
+            counts=self.counts[idx],
+            edges=self.edges,
+            event_index=remap[self.event_index[keep]],
+            event_step=self.event_step[keep],
+            event_lat=self.event_lat[keep],
+            event_lon=self.event_lon[keep],
+            event_time=self.event_time[keep],
+        )
+
+    def event_days(self) -> FloatArray:
+        """Event times in days since the first step start."""
+        t0 = np.datetime64(self.edges[0].to_datetime64(), "ns")
+        return (self.event_time - t0) / np.timedelta64(1, "D")
 
     # ------------------------------------------------------------------ geometry (cached)
     def weights(self, k: int = 1, include_self: bool = True) -> sp.csr_matrix:
@@ -260,6 +296,7 @@ def events_to_series(
     )
     lat_arr = np.full(len(t), np.nan) if lat is None else np.asarray(lat, dtype=np.float64)
     lon_arr = np.full(len(t), np.nan) if lon is None else np.asarray(lon, dtype=np.float64)
+    t_naive = t.tz_convert(None) if t.tz is not None else t  # UTC, like the edges
     return EventSeries(
         cells=uni,
         counts=counts.astype(np.float64),
@@ -268,6 +305,7 @@ def events_to_series(
         event_step=step_idx[keep],
         event_lat=lat_arr[keep],
         event_lon=lon_arr[keep],
+        event_time=np.asarray(t_naive, dtype="datetime64[ns]")[keep],
     )
 
 

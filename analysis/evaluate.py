@@ -11,29 +11,32 @@ the next step fall in the flagged cells.
   have caught: the sum of the ``m`` largest next-step cell counts, ``m`` the number of
   flagged cells (H3 cells of one resolution have nearly equal areas).
 
-The study region ``A`` is the boundary's area when a boundary is given (the universe is
-then every cell whose centre lies inside it); otherwise it is the union of the cells with
-any event in the evaluation window (``area_basis`` says which).
+The study region ``A`` at each origin is fixed from what was known then: the boundary's
+area when a boundary is given (the universe is every cell whose centre lies inside it);
+otherwise the cells with an event in that origin's training window and their area
+(``area_basis`` says which). Events after an origin never change its cells or ``A``.
 
 Which cells are flagged (coverage rule and tie rule)
 ----------------------------------------------------
-Cells are ranked by risk, highest first; **ties are broken by the smaller H3 index**
-(deterministic and independent of the method). The flagged set is the shortest prefix of
-that ranking whose cumulative cell area reaches ``coverage * A`` (at least one cell); ``a``
-is the flagged cells' exact area.
+Cells are ranked by risk, highest first. The number of flagged cells ``m`` is the shortest
+prefix of that ranking whose cumulative cell area reaches ``coverage * A`` (at least one
+cell). **Cells tied at the cut-off value share the remaining places**: each counts with
+the probability of being flagged, so the score is its expected value over every order of
+the tied cells (fractional credit), never an arbitrary order such as the H3 index.
 
-Backtest
---------
+Backtest and comparison
+-----------------------
 Steps are anchored at the end: the last step ends at midnight after the last event, and
 only complete steps are used. With ``train_steps`` = L and ``origins`` = O the last
 ``L + O`` steps are used; origin ``o`` fits every method on steps ``o .. o + L - 1`` of
-that window and scores step ``o + L``, so the test step is never seen in fitting. The
-summary is the median over origins (origins with no event, ``N = 0``, are left out).
+that window and scores step ``o + L``, so the test step is never seen in fitting (see
+:mod:`analysis.backtest`). The summary is the median over origins (origins with no event,
+``N = 0``, are left out); the product is compared with every other method by paired
+per-origin differences (median, IQR, bootstrap 95 % interval, Wilcoxon signed-rank p).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -44,7 +47,15 @@ from pyproj import Geod, Transformer
 from shapely.geometry.base import BaseGeometry
 
 from analysis._forecast_data import EventSeries, events_to_series, parse_step
-from analysis.forecast import make_forecaster
+from analysis._ranking import capture_scores, expected_capture, flag_count
+from analysis.backtest import (
+    DEFAULT_METHODS,
+    backtest,
+    check_protocol,
+    fitted_summary,
+    paired_differences,
+    summarize_backtest,
+)
 from geo._validate import Problems
 from geo.cells import SUPPORTED_RES, cells_area_m2, points_to_cells, polygon_to_cells
 from geo.errors import ValidationError
@@ -52,20 +63,12 @@ from geo.errors import ValidationError
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-#: Methods compared by default, with their (stated) parameters.
-DEFAULT_METHODS: dict[str, dict[str, Any]] = {
-    "lagesbild": {"half_life_weeks": 13.0, "k": 1, "shrinkage": "auto"},
-    "last_k": {"k": 8},
-    "kde": {"bandwidth_m": 250.0, "max_points": 20_000, "seed": 0},
-    "prospective": {"radius_m": 400.0, "weeks": 8.0},
-    "gistar": {"k": 1, "window": "cube"},
-}
-
 DEFAULT_COVERAGES: tuple[float, ...] = (0.005, 0.01, 0.05)
 
 TIE_RULE = (
-    "cells ranked by risk (highest first), ties broken by the smaller H3 index; flagged = "
-    "shortest prefix whose cell area reaches coverage * A (at least one cell)"
+    "cells ranked by risk (highest first); flagged = shortest prefix whose cell area reaches "
+    "coverage * A (at least one cell); cells tied at the cut-off share the remaining places "
+    "and are scored by their expected value (fractional credit)"
 )
 
 TIME_PART_NAMES = ("year", "month", "day", "hour", "minute", "second")
@@ -73,9 +76,10 @@ TIME_PART_NAMES = ("year", "month", "day", "hour", "minute", "second")
 
 # ---------------------------------------------------------------------- scoring
 def rank_cells(risk: npt.ArrayLike, cells: npt.ArrayLike) -> IntArray:
-    """Indices of cells from highest to lowest risk; ties by the smaller cell index.
+    """Indices of cells from highest to lowest risk (display order; ties by cell index).
 
-    NaN risk ranks last.
+    NaN risk ranks last. Scores never depend on this order among ties (see
+    :func:`score_forecast`).
     """
     r = np.asarray(risk, dtype=np.float64)
     r = np.where(np.isnan(r), -np.inf, r)
@@ -90,7 +94,7 @@ def flag_cells(
     coverage: float,
     total_area_m2: float,
 ) -> IntArray:
-    """Indices of the flagged cells (in rank order) for one coverage.
+    """Indices of the flagged cells (in rank order) for one coverage, for display.
 
     The shortest prefix of :func:`rank_cells` whose cumulative area reaches
     ``coverage * total_area_m2``, at least one cell and at most all cells.
@@ -98,17 +102,8 @@ def flag_cells(
     if not 0 < coverage <= 1:
         raise ValidationError(f"coverage must be in (0, 1], got {coverage}")
     order = rank_cells(risk, cells)
-    cum = np.cumsum(np.asarray(area_m2, dtype=np.float64)[order])
-    return order[: _prefix_size(cum, coverage * float(total_area_m2))]
-
-
-def _prefix_size(cum_area: FloatArray, target: float) -> int:
-    """Shortest prefix whose cumulative area reaches ``target`` (1 .. len)."""
-    if cum_area.size == 0:
-        return 0
-    # relative tolerance: an exact multiple of the cell area must not take one cell more
-    m = int(np.searchsorted(cum_area, target * (1 - 1e-12), side="left")) + 1
-    return min(max(m, 1), int(cum_area.size))
+    area = np.asarray(area_m2, dtype=np.float64)[order]
+    return order[: flag_count(area, coverage * float(total_area_m2))]
 
 
 def score_flags(
@@ -125,24 +120,11 @@ def score_flags(
     idx = np.asarray(flagged, dtype=np.int64)
     y = np.asarray(actual, dtype=np.float64)
     area = np.asarray(area_m2, dtype=np.float64)
-    n = float(y[idx].sum())
-    N = float(y.sum())
     m = idx.size
     n_star = float(np.sort(y)[::-1][:m].sum()) if m else 0.0
-    a = float(area[idx].sum())
-    hit = n / N if N > 0 else math.nan
-    pai = hit / (a / total_area_m2) if N > 0 and a > 0 else math.nan
-    pei = n / n_star if n_star > 0 else math.nan
-    return {
-        "n": n,
-        "N": N,
-        "n_star": n_star,
-        "cells": float(m),
-        "area_m2": a,
-        "hit_rate": hit,
-        "pai": pai,
-        "pei_star": pei,
-    }
+    return capture_scores(
+        float(y[idx].sum()), float(y.sum()), n_star, m, float(area[idx].sum()), total_area_m2
+    )
 
 
 def score_forecast(
@@ -153,9 +135,17 @@ def score_forecast(
     coverage: float,
     total_area_m2: float,
 ) -> dict[str, float]:
-    """:func:`flag_cells` then :func:`score_flags`."""
-    flagged = flag_cells(risk, area_m2, cells, coverage, total_area_m2)
-    return score_flags(flagged, actual, area_m2, total_area_m2)
+    """Scores of flagging ``coverage`` of the area, ties at the cut-off by expected value.
+
+    ``cells`` is accepted for symmetry with :func:`flag_cells`; the score does not depend
+    on it (tied cells share the remaining places, see :mod:`analysis._ranking`).
+    """
+    if not 0 < coverage <= 1:
+        raise ValidationError(f"coverage must be in (0, 1], got {coverage}")
+    y = np.asarray(actual, dtype=np.float64)
+    n, a, m = expected_capture(risk, y, area_m2, coverage * float(total_area_m2))
+    n_star = float(np.sort(y)[::-1][:m].sum()) if m else 0.0
+    return capture_scores(n, float(y.sum()), n_star, m, a, float(total_area_m2))
 
 
 # ---------------------------------------------------------------------- input
@@ -365,7 +355,7 @@ def prepare_series(
     else:
         universe = np.unique(cells[in_window & (cells != 0)])
         area = float(cells_area_m2(universe).sum()) if universe.size else 0.0
-        basis = "cells with any event"
+        basis = "cells with an event in each training window"
     inside = np.isin(cells, universe)
     info["outside_boundary"] = int((~inside & in_window).sum()) if boundary is not None else 0
     series = events_to_series(
@@ -383,85 +373,16 @@ def prepare_series(
 
 
 # ---------------------------------------------------------------------- backtest
-def backtest(
-    series: EventSeries,
-    *,
-    train_steps: int = 26,
-    origins: int = 26,
-    coverages: Iterable[float] = DEFAULT_COVERAGES,
-    methods: Mapping[str, Mapping[str, Any]] | None = None,
-    total_area_m2: float | None = None,
-) -> pd.DataFrame:
-    """Rolling-origin backtest over the last ``train_steps + origins`` steps.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per origin, method and coverage: ``origin``, ``test_start``, ``method``,
-        ``coverage`` and the keys of :func:`score_flags`.
-    """
-    covs = [float(c) for c in coverages]
-    methods = dict(DEFAULT_METHODS if methods is None else methods)
-    problems = Problems("backtest")
-    if train_steps < 1:
-        problems.add(f"train steps must be >= 1, got {train_steps}")
-    if origins < 1:
-        problems.add(f"origins must be >= 1, got {origins}")
-    for c in covs:
-        if not 0 < c <= 1:
-            problems.add(f"coverage must be in (0, 1], got {c}")
-    if not methods:
-        problems.add("no methods to compare")
-    need = train_steps + origins
-    if series.n_steps < need:
-        problems.add(
-            f"too few steps: {train_steps} training steps + {origins} origins need "
-            f"{need} complete steps, the data has {series.n_steps}"
+def select_methods(names: Sequence[str] | None) -> dict[str, dict[str, Any]]:
+    """The default parameters of the named methods (all of :data:`DEFAULT_METHODS`)."""
+    if names is None:
+        return {k: dict(v) for k, v in DEFAULT_METHODS.items()}
+    unknown = [n for n in names if n not in DEFAULT_METHODS]
+    if unknown:
+        raise ValidationError(
+            f"unknown methods {unknown}; choose from {sorted(DEFAULT_METHODS)}", context="methods"
         )
-    if series.n_cells == 0 or series.counts.sum() == 0:
-        problems.add("no events in the evaluation window")
-    problems.raise_if_any()
-    forecasters = {name: make_forecaster(name, **dict(params)) for name, params in methods.items()}
-    area = cells_area_m2(series.cells)
-    A = float(area.sum()) if total_area_m2 is None else float(total_area_m2)
-    first = series.n_steps - need
-    rows: list[dict[str, Any]] = []
-    for o in range(origins):
-        lo = first + o
-        train = series.window(lo, lo + train_steps)
-        actual = series.counts[:, lo + train_steps]
-        for name, forecaster in forecasters.items():
-            risk = forecaster.fit(train).risk_
-            order = rank_cells(risk, series.cells)
-            cum = np.cumsum(area[order])
-            for c in covs:
-                flagged = order[: _prefix_size(cum, c * A)]
-                score = score_flags(flagged, actual, area, A)
-                rows.append(
-                    {
-                        "origin": o,
-                        "test_start": series.edges[lo + train_steps],
-                        "method": name,
-                        "coverage": c,
-                        **score,
-                    }
-                )
-    return pd.DataFrame(rows)
-
-
-def summarize_backtest(scores: pd.DataFrame) -> list[dict[str, Any]]:
-    """Median hit rate, PAI and PEI* per method and coverage (NaN origins left out)."""
-    out: list[dict[str, Any]] = []
-    for (method, coverage), group in scores.groupby(["method", "coverage"], sort=False):
-        entry: dict[str, Any] = {"method": method, "coverage": float(coverage)}  # type: ignore[arg-type]
-        for key in ("hit_rate", "pai", "pei_star"):
-            vals = group[key].to_numpy(np.float64)
-            vals = vals[np.isfinite(vals)]
-            entry[key] = round(float(np.median(vals)), 4) if vals.size else None
-        entry["cells"] = int(np.median(group["cells"]))
-        entry["area_km2"] = round(float(np.median(group["area_m2"])) / 1e6, 4)
-        out.append(entry)
-    return out
+    return {n: dict(DEFAULT_METHODS[n]) for n in names}
 
 
 def evaluate_events(
@@ -475,21 +396,14 @@ def evaluate_events(
     boundary: BaseGeometry | None = None,
     methods: Mapping[str, Mapping[str, Any]] | None = None,
     read_summary: Mapping[str, int] | None = None,
+    product: str = "lagesbild",
 ) -> dict[str, Any]:
     """Backtest every method on located events and summarise as a JSON-ready dict.
 
     ``events`` has columns ``time``, ``lat``, ``lon`` (see :func:`read_events`).
     """
-    problems = Problems("evaluate")
     covs = [float(c) for c in coverages]
-    if train_steps < 1:
-        problems.add(f"train steps must be >= 1, got {train_steps}")
-    if origins < 1:
-        problems.add(f"origins must be >= 1, got {origins}")
-    for c in covs:
-        if not 0 < c <= 1:
-            problems.add(f"coverage must be in (0, 1], got {c}")
-    problems.raise_if_any()
+    check_protocol(Problems("evaluate"), train_steps, origins, covs).raise_if_any()
     series, info = prepare_series(
         events, res=res, step=step, n_steps=train_steps + origins, boundary=boundary
     )
@@ -501,6 +415,7 @@ def evaluate_events(
         coverages=covs,
         methods=used_methods,
         total_area_m2=info["area_m2"],
+        universe="boundary" if boundary is not None else "training",
     )
     counts = dict(read_summary or {})
     counts.update(
@@ -525,6 +440,8 @@ def evaluate_events(
         "methods": {name: dict(params) for name, params in used_methods.items()},
         "tie_rule": TIE_RULE,
         "results": summarize_backtest(scores),
+        "paired": paired_differences(scores, product=product),
+        "fitted": fitted_summary(scores),
     }
 
 

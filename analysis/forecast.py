@@ -32,6 +32,11 @@ Baselines (same interface)
 --------------------------
 * :class:`LastKForecast` (``"last_k"``): events in the last ``k`` steps (default 8 weeks,
   the same memory as prospective mapping).
+* :class:`CountAllForecast` (``"count_all"``): mean count over the whole training window.
+* :class:`~analysis.sepp.SEPPForecast` (``"sepp"``): grid self-exciting point process
+  (Mohler et al. 2015), EM on exact event times.
+* :class:`~analysis.learned.LearnedForecast` (``"learned"``): Poisson gradient boosting
+  on past-only features.
 * :class:`KDEForecast` (``"kde"``): scikit-learn Gaussian ``KernelDensity`` of the
   training events in local metres (fixed bandwidth 250 m), evaluated at cell centres.
 * :class:`ProspectiveForecast` (``"prospective"``): Bowers, Johnson & Pease (2004):
@@ -53,6 +58,7 @@ import scipy.sparse as sp
 from sklearn.neighbors import KernelDensity
 
 from analysis._forecast_data import EventSeries, as_series
+from analysis._ranking import flag_weights
 from analysis.getis_ord import GetisOrdGiStar
 from geo.cells import average_edge_m, cells_resolution
 from geo.errors import ValidationError
@@ -136,23 +142,131 @@ def estimate_kappa(e: FloatArray, exposure: float, m: FloatArray) -> float:
     return float(np.clip(second / excess, 1e-3, 1e6))
 
 
+#: Half-lives (weeks) the product chooses among; ``inf`` weighs the whole window equally.
+HALF_LIFE_GRID: tuple[float, ...] = (4.0, 8.0, 13.0, 26.0, 52.0, math.inf)
+
+#: Coverages (share of cells) at which the inner backtest counts expected hits.
+SELECT_COVERAGES: tuple[float, ...] = (0.005, 0.01, 0.02)
+
+#: Coverage of the plain-words hit rate told to planners.
+REPORT_COVERAGE = 0.05
+
+
+def negbin_interval(
+    mean: npt.ArrayLike, dispersion: float, level: float = 0.8
+) -> tuple[FloatArray, FloatArray]:
+    """Interval of a count with the given mean whose probability is closest to ``level``.
+
+    The count is negative binomial with ``var = mean + dispersion * mean**2`` (Poisson at
+    0). Counts are whole numbers, so the central interval (the ``(1 - level) / 2`` and
+    ``(1 + level) / 2`` quantiles) usually holds clearly more than ``level`` (for a mean of
+    1 it holds 92 % at level 0.8); of it and the intervals one shorter at either end, the
+    one whose probability is closest to ``level`` is returned, so that the intervals hold
+    about ``level`` of the counts on average.
+    """
+    from scipy.stats import nbinom, poisson
+
+    mu = np.maximum(np.asarray(mean, dtype=np.float64), 1e-12)
+    tail = (1.0 - float(level)) / 2.0
+    if dispersion <= 1e-9:
+        dist = poisson(mu)
+    else:
+        size = 1.0 / float(dispersion)
+        dist = nbinom(size, size / (size + mu))
+    lo0, hi0 = dist.ppf(tail), dist.ppf(1 - tail)
+    best_lo, best_hi = lo0, hi0
+    best_gap = np.abs(dist.cdf(hi0) - dist.cdf(lo0 - 1) - level)
+    for lo, hi in ((lo0 + 1, hi0), (lo0, hi0 - 1)):
+        ok = lo <= hi
+        gap = np.where(ok, np.abs(dist.cdf(hi) - dist.cdf(lo - 1) - level), np.inf)
+        better = gap < best_gap - 1e-12
+        best_lo = np.where(better, lo, best_lo)
+        best_hi = np.where(better, hi, best_hi)
+        best_gap = np.where(better, gap, best_gap)
+    return np.asarray(best_lo, dtype=np.float64), np.asarray(best_hi, dtype=np.float64)
+
+
+def sum_interval(
+    means: npt.ArrayLike, dispersion: float, level: float = 0.8
+) -> tuple[float, float]:
+    """``level`` interval of the total count of several cells with the given means.
+
+    Each cell's count has ``var = mu + dispersion * mu**2``; cells are taken as
+    independent and the total as negative binomial with the same mean and variance.
+    """
+    mu = np.asarray(means, dtype=np.float64)
+    total = float(mu.sum())
+    if total <= 0:
+        return 0.0, 0.0
+    phi = float(dispersion) * float(np.sum(mu**2)) / total**2
+    lo, hi = negbin_interval(np.array([total]), phi, level)
+    return float(lo[0]), float(hi[0])
+
+
+def hit_text_sv(share: float | None, coverage: float, steps: int) -> str:
+    """Plain Swedish: how much of what happened the forecast had pointed out."""
+    if share is None or steps == 0:
+        return "Prognosen har ännu för lite historik för att visa hur ofta den träffar."
+    return (
+        f"De senaste {steps} veckorna hände {round(100 * share)} % av händelserna på de "
+        f"{coverage:.0%} av platserna som prognosen pekade ut som mest utsatta."
+    )
+
+
+def _deviance(y: FloatArray, mu: FloatArray) -> float:
+    """Summed Poisson deviance of counts ``y`` under means ``mu``."""
+    mu = np.maximum(mu, 1e-9)
+    safe = np.where(y > 0, y, 1.0)
+    return float(2.0 * np.sum(np.where(y > 0, y * np.log(safe / mu), 0.0) - (y - mu)))
+
+
+def _eb_risk(
+    counts: FloatArray, step_weeks: float, half_life: float, W: Any, ring: int, shrinkage: Any
+) -> tuple[FloatArray, FloatArray, float, FloatArray, float]:
+    """Posterior mean rate per cell: ``(risk, e, exposure, prior m, kappa)``."""
+    T = counts.shape[1]
+    ages = (T - 1 - np.arange(T)) * step_weeks
+    w = 0.5 ** (ages / float(half_life)) if math.isfinite(half_life) else np.ones(T)
+    e = counts @ w
+    exposure = float(w.sum())
+    n = counts.shape[0]
+    if ring > 0:
+        m = np.asarray(W @ e).ravel() / (_ring_size(ring) * exposure)
+    else:
+        m = np.full(n, e.sum() / (n * exposure))
+    kappa = estimate_kappa(e, exposure, m) if shrinkage == "auto" else float(shrinkage)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        risk = np.where(m > 0, (e + kappa) * m / (exposure * m + kappa), 0.0)
+    return risk, e, exposure, m, kappa
+
+
 class RiskForecast(_Forecast):
     """The product's forecast: recency-weighted counts with local empirical-Bayes pooling.
 
     Parameters
     ----------
     half_life_weeks
-        Half-life of the recency weights in weeks.
+        Half-life of the recency weights in weeks; ``"auto"`` chooses it per fit from
+        :data:`HALF_LIFE_GRID` by an inner rolling-origin backtest on the training data
+        (the half-life whose forecasts caught the most events in the last ``select_steps``
+        steps at :data:`SELECT_COVERAGES`), so each kommun gets the memory its data favour.
     k
         Ring size of the local prior (1 = the cell and its six neighbours).
     shrinkage
         ``"auto"`` estimates the prior shape ``kappa`` from the data; a number fixes it.
+    select_steps
+        Inner origins of the automatic choice (and of the interval's dispersion).
+    level
+        Central probability of the interval ``lower_ .. upper_``.
 
     Attributes
     ----------
     cells_ : uint64 (n,)
     risk_ : float (n,)
         Expected events per cell in the next step.
+    lower_, upper_ : float (n,)
+        ``level`` predictive interval of the next step's count (negative binomial with the
+        dispersion seen in the inner backtest).
     rate_ : float (n,)
         The cell's own recency-weighted rate per step (``e / E``).
     prior_ : float (n,)
@@ -161,46 +275,101 @@ class RiskForecast(_Forecast):
         Shape of the Gamma prior used.
     exposure_ : float
         Sum of the step weights (effective number of steps).
+    half_life_weeks_chosen_ : float
+        The half-life used (``inf`` = the whole window weighed equally).
+    dispersion_ : float
+        ``phi`` of ``var = mu + phi mu^2`` from the inner backtest.
+    selection_ : dict
+        Expected hits of every candidate half-life in the inner backtest.
+    hit_share_ : float or None
+        Share of the inner backtest's events in the :data:`REPORT_COVERAGE` riskiest cells
+        (what :func:`hit_text_sv` tells planners); ``hit_steps_`` inner steps.
     """
 
     name = "lagesbild"
+    expected_count = True
 
     def __init__(
-        self, half_life_weeks: float = 13.0, k: int = 1, shrinkage: float | str = "auto"
+        self,
+        half_life_weeks: float | str = "auto",
+        k: int = 1,
+        shrinkage: float | str = "auto",
+        select_steps: int = 8,
+        level: float = 0.8,
+        select_by: str = "hits",
     ) -> None:
+        self.select_by = select_by
         self.half_life_weeks = half_life_weeks
         self.k = k
         self.shrinkage = shrinkage
+        self.select_steps = select_steps
+        self.level = level
 
-    def fit(self, data: Any) -> RiskForecast:
+    def _check(self) -> None:
         problems = []
-        if not self.half_life_weeks > 0:
-            problems.append("half_life_weeks must be > 0")
+        hl = self.half_life_weeks
+        if hl != "auto" and not (isinstance(hl, (int, float)) and hl > 0):
+            problems.append("half_life_weeks must be 'auto' or > 0")
         if int(self.k) < 0:
             problems.append("k must be >= 0")
         if self.shrinkage != "auto" and not (
             isinstance(self.shrinkage, (int, float)) and self.shrinkage > 0
         ):
             problems.append("shrinkage must be 'auto' or a positive number")
+        if not 0 < float(self.level) < 1:
+            problems.append("level must be in (0, 1)")
         if problems:
             raise ValidationError(problems, context="RiskForecast")
+
+    def fit(self, data: Any) -> RiskForecast:
+        self._check()
         series = self._series(data)
-        w = 0.5 ** (_ages_weeks(series) / float(self.half_life_weeks))
-        e = series.counts @ w
-        exposure = float(w.sum())
-        if int(self.k) > 0:
-            W = series.weights(int(self.k), include_self=True)
-            m = np.asarray(W @ e).ravel() / (_ring_size(int(self.k)) * exposure)
+        ring = int(self.k)
+        W = series.weights(ring, include_self=True) if ring > 0 else None
+        counts = series.counts
+        T = series.n_steps
+        inner = list(range(max(2, T - int(self.select_steps)), T))
+        grid = HALF_LIFE_GRID if self.half_life_weeks == "auto" else (float(self.half_life_weeks),)  # type: ignore[arg-type]
+        hits = {h: 0.0 for h in grid}
+        told = {h: 0.0 for h in grid}
+        m_told = max(1, int(math.ceil(REPORT_COVERAGE * series.n_cells)))
+        resid: dict[float, list[tuple[FloatArray, FloatArray]]] = {h: [] for h in grid}
+        n = series.n_cells
+        sizes = [max(1, int(math.ceil(c * n))) for c in SELECT_COVERAGES]
+        for s in inner:
+            y = counts[:, s]
+            for h in grid:
+                r = _eb_risk(counts[:, :s], series.step_weeks, h, W, ring, self.shrinkage)[0]
+                hits[h] += sum(float(flag_weights(r, m) @ y) for m in sizes)
+                told[h] += float(flag_weights(r, m_told) @ y)
+                resid[h].append((r, y))
+        # most expected hits; among equal hits the lowest Poisson deviance
+        dev = {h: sum(_deviance(y, r) for r, y in resid[h]) for h in grid}
+        if self.select_by == "deviance":
+            best = min(grid, key=lambda h: (dev[h], -hits[h])) if inner else grid[0]
         else:
-            m = np.full(series.n_cells, e.sum() / (series.n_cells * exposure))
-        kappa = (
-            estimate_kappa(e, exposure, m) if self.shrinkage == "auto" else float(self.shrinkage)  # type: ignore[arg-type]
+            best = max(grid, key=lambda h: (round(hits[h], 9), -dev[h])) if inner else grid[0]
+        risk, e, exposure, m, kappa = _eb_risk(
+            counts, series.step_weeks, best, W, ring, self.shrinkage
         )
-        risk = (e + kappa) * m / (exposure * m + kappa)
+        phi = 0.0
+        if resid[best]:
+            mu = np.concatenate([r for r, _ in resid[best]])
+            yy = np.concatenate([y for _, y in resid[best]])
+            denom = float(np.sum(mu**2))
+            if denom > 0:
+                phi = max(0.0, float(np.sum((yy - mu) ** 2 - mu)) / denom)
+        self.lower_, self.upper_ = negbin_interval(risk, phi, float(self.level))
         self.rate_ = e / exposure
         self.prior_ = m
         self.kappa_ = kappa
         self.exposure_ = exposure
+        self.half_life_weeks_chosen_ = float(best)
+        self.dispersion_ = phi
+        self.selection_ = {str(h): round(v, 3) for h, v in hits.items()}
+        events = float(counts[:, inner].sum()) if inner else 0.0
+        self.hit_share_ = told[best] / events if events > 0 else None
+        self.hit_steps_ = len(inner)
         self._done(series, risk)
         return self
 
@@ -224,6 +393,18 @@ class LastKForecast(_Forecast):
             raise ValidationError("k must be >= 1", context="LastKForecast")
         series = self._series(data)
         self._done(series, series.counts[:, -int(self.k) :].sum(axis=1))
+        return self
+
+
+class CountAllForecast(_Forecast):
+    """Mean count per step over the whole training window (the long-run count)."""
+
+    name = "count_all"
+    expected_count = True
+
+    def fit(self, data: Any) -> CountAllForecast:
+        series = self._series(data)
+        self._done(series, series.counts.sum(axis=1) / series.n_steps)
         return self
 
 
@@ -372,14 +553,25 @@ class GiStarForecast(_Forecast):
 FORECASTERS: dict[str, type[_Forecast]] = {
     RiskForecast.name: RiskForecast,
     LastKForecast.name: LastKForecast,
+    CountAllForecast.name: CountAllForecast,
     KDEForecast.name: KDEForecast,
     ProspectiveForecast.name: ProspectiveForecast,
     GiStarForecast.name: GiStarForecast,
 }
 
 
+def _register_references() -> None:
+    """Add the reference methods of their own modules (imported late: they build on this)."""
+    from analysis.learned import LearnedForecast
+    from analysis.sepp import SEPPForecast, SEPPRing1Forecast
+
+    for cls in (SEPPForecast, SEPPRing1Forecast, LearnedForecast):
+        FORECASTERS.setdefault(cls.name, cls)
+
+
 def make_forecaster(method: str, **params: Any) -> _Forecast:
     """A forecaster by method name (see :data:`FORECASTERS`)."""
+    _register_references()
     if method not in FORECASTERS:
         raise ValidationError(
             f"unknown forecast method {method!r}; choose from {sorted(FORECASTERS)}"
@@ -389,12 +581,17 @@ def make_forecaster(method: str, **params: Any) -> _Forecast:
 
 __all__ = [
     "FORECASTERS",
+    "CountAllForecast",
     "Forecaster",
     "GiStarForecast",
     "KDEForecast",
     "LastKForecast",
     "ProspectiveForecast",
     "RiskForecast",
+    "HALF_LIFE_GRID",
     "estimate_kappa",
     "make_forecaster",
+    "hit_text_sv",
+    "negbin_interval",
+    "sum_interval",
 ]

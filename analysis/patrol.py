@@ -43,7 +43,7 @@ import scipy.sparse as sp
 
 from analysis._forecast_data import events_to_series
 from analysis._patrol_solve import GREEDY_RATIO, max_cover, path_length, walking_order
-from analysis.forecast import RiskForecast
+from analysis.forecast import REPORT_COVERAGE, RiskForecast, hit_text_sv, sum_interval
 from geo.cells import (
     average_edge_m,
     cells_resolution,
@@ -238,13 +238,17 @@ class ShiftRisk:
         The kommun-wide share of a week's incidents in the shifts.
     events_ : DataFrame
         The history used (``cell``, ``time`` local, ``category``), for descriptions.
+    forecast_ : RiskForecast
+        The weekly forecast (its chosen half-life, dispersion and inner-backtest hits).
+    hit_text_ : str
+        Plain Swedish: how often the forecast hit in its recent backtest.
     """
 
     def __init__(
         self,
         shift: str | Shift = "18-02",
         timezone: str | None = DEFAULT_TZ,
-        half_life_weeks: float = 13.0,
+        half_life_weeks: float | str = "auto",
         k: int = 1,
         lookback_weeks: int = 52,
         profile_alpha: float = 168.0,
@@ -322,6 +326,8 @@ class ShiftRisk:
         self.weekly_ = forecast.risk_
         self.share_ = cell_share
         self.expected_ = forecast.risk_ * cell_share
+        self.forecast_ = forecast
+        self.hit_text_ = hit_text_sv(forecast.hit_share_, REPORT_COVERAGE, forecast.hit_steps_)
         self.profile_ = profile
         self.shift_share_ = share
         self.events_ = frame
@@ -420,6 +426,7 @@ class PatrolArea:
     must_visit: bool = False
     window: tuple[int, int] | None = None
     reason: str = ""
+    interval: tuple[float, float] | None = None
 
     @property
     def window_label(self) -> str | None:
@@ -432,6 +439,7 @@ class PatrolArea:
             "cells": [str(c) for c in cells_to_strings(self.cells)],
             "centre": {"lat": round(self.centre[0], 6), "lon": round(self.centre[1], 6)},
             "expected": round(float(self.expected), 4),
+            "interval_80": None if self.interval is None else [int(v) for v in self.interval],
             "window": self.window_label,
             "reason": self.reason,
             "locality": self.locality,
@@ -859,7 +867,10 @@ def describe_plan(
     local = pd.DatetimeIndex(events["time"])
     hours = np.asarray(local.hour)
     days = shift.shift_day(local)
+    expected = pd.Series(risk.expected_, index=risk.cells_)
     for area in plan.areas:
+        mu = expected.reindex(area.cells).fillna(0.0).to_numpy()
+        area.interval = sum_interval(mu, risk.forecast_.dispersion_, 0.8)
         inside = np.isin(ev_cells, area.cells)
         area.window = area_window(
             hours[inside & (days == weekday)],

@@ -11,9 +11,13 @@
    all 51 other weeks of the year. It shows how close to the attainable ceiling the
    count-based methods get at this scale.
 
+4. ``speed``: fit + predict of the product's forecaster on 50,000 cells x 104 weeks
+   (synthetic counts on real H3 cells), the automatic memory choice against the fixed
+   13-week half-life of earlier releases, timed in the same run (best of 3).
+
 Prints one JSON object::
 
-    python benchmarks/forecast.py [--boundary]
+    python benchmarks/forecast.py [--boundary] [--speed-only]
 """
 
 from __future__ import annotations
@@ -85,6 +89,37 @@ def _load(boundary: bool) -> tuple[pd.DataFrame, dict[str, int], Any]:
     return events, summary, region
 
 
+def speed(n_cells: int = 50_000, weeks: int = 104, repeats: int = 3) -> dict[str, Any]:
+    """Seconds of fit + predict, automatic memory vs the fixed 13-week half-life."""
+    from analysis._forecast_data import EventSeries
+    from analysis.forecast import RiskForecast
+    from geo.cells import cells_to_disks, points_to_cells
+
+    k = 1
+    while 1 + 3 * k * (k + 1) < n_cells:
+        k += 1
+    _, disk = cells_to_disks(points_to_cells([59.33], [18.06], 10), k)
+    cells = np.unique(disk)[:n_cells]
+    rng = np.random.default_rng(0)
+    rate = rng.gamma(0.3, 0.5, size=(cells.size, 1))
+    counts = rng.poisson(np.broadcast_to(rate, (cells.size, weeks))).astype(np.float64)
+    edges = pd.date_range("2024-01-01", periods=weeks + 1, freq="7D")
+    out: dict[str, Any] = {"cells": int(cells.size), "weeks": weeks}
+    for label, params in (
+        ("fixed_13w_s", {"half_life_weeks": 13.0}),
+        ("auto_s", {"half_life_weeks": "auto"}),
+    ):
+        best = np.inf
+        for _ in range(repeats):
+            series = EventSeries(cells=cells, counts=counts, edges=edges)  # fresh cache
+            t0 = time.perf_counter()
+            RiskForecast(**params).fit(series).predict()
+            best = min(best, time.perf_counter() - t0)
+        out[label] = round(best, 3)
+    out["auto_over_fixed"] = round(out["auto_s"] / out["fixed_13w_s"], 2)
+    return out
+
+
 def _pei(scores: pd.DataFrame) -> pd.DataFrame:
     return scores.pivot_table(index="origin", columns="coverage", values="pei_star")
 
@@ -92,7 +127,11 @@ def _pei(scores: pd.DataFrame) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--boundary", action="store_true", help="A = the 22 neighbourhoods")
+    parser.add_argument("--speed-only", action="store_true", help="only the speed part")
     args = parser.parse_args()
+    if args.speed_only:
+        print(json.dumps({"benchmark": "forecast", "speed": speed()}))
+        return
     started = time.perf_counter()
     events, summary, region = _load(args.boundary)
     result = evaluate_events(events, boundary=region, read_summary=summary)
@@ -100,12 +139,18 @@ def main() -> None:
 
     series, info = prepare_series(events, res=10, step="1w", n_steps=52, boundary=region)
     A = info["area_m2"]
-    base = backtest(series, methods={"lagesbild": DEFAULT_METHODS["lagesbild"]}, total_area_m2=A)
+    universe = "boundary" if region is not None else "training"
+    base = backtest(
+        series,
+        methods={"lagesbild": DEFAULT_METHODS["lagesbild"]},
+        total_area_m2=A,
+        universe=universe,
+    )
     base_pei = _pei(base)
     sensitivity = []
     for method, params in [(m, p) for m, p in DEFAULT_METHODS.items()] + VARIANTS:
         merged = {**DEFAULT_METHODS[method], **params}
-        scores = backtest(series, methods={method: merged}, total_area_m2=A)
+        scores = backtest(series, methods={method: merged}, total_area_m2=A, universe=universe)
         pei = _pei(scores)
         diff = pei - base_pei
         sensitivity.append(
@@ -142,6 +187,7 @@ def main() -> None:
         "benchmark": "forecast",
         "data": "Vancouver VPD 2020",
         "evaluate_s": round(evaluate_s, 2),
+        "speed": speed(),
         "evaluate": result,
         "sensitivity": sensitivity,
         "reference_not_a_forecast": {

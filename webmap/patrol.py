@@ -360,6 +360,10 @@ def compute_plan(
                 "reason": area.reason,
                 "expected": round(float(area.expected), 3),
                 "expected_text": number_sv(float(area.expected)),
+                "interval_80": None if area.interval is None else [int(v) for v in area.interval],
+                "interval_text": None
+                if area.interval is None
+                else f"{int(area.interval[0])}–{int(area.interval[1])}",
                 "must_visit": bool(area.must_visit),
                 "centre": [round(lat, 6), round(lon, 6)],
                 "outline": outline,
@@ -383,6 +387,7 @@ def compute_plan(
             "covered_text": None if share is None else f"{round(share * 100)} %",
             "notes": list(plan.notes),
             "reports_used": int(len(risk.events_)),
+            "forecast_text": risk.hit_text_,
             "start_local": start_local.isoformat(),
             "end_local": end_local.isoformat(),
         }

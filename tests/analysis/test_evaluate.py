@@ -20,6 +20,7 @@ from analysis.evaluate import (
     read_events,
     score_flags,
     score_forecast,
+    select_methods,
 )
 from analysis.forecast import LastKForecast
 from geo.errors import ValidationError
@@ -58,7 +59,7 @@ def test_undefined_scores_are_nan() -> None:
 
 
 # ---------------------------------------------------------------- tie and coverage rules
-def test_ties_are_broken_by_the_smaller_cell_index() -> None:
+def test_display_order_breaks_ties_by_the_smaller_cell_index() -> None:
     risk = np.array([1.0, 5.0, 5.0, 5.0, np.nan])
     cells = np.array([10, 40, 20, 30, 5], dtype=np.uint64)
     assert list(rank_cells(risk, cells)) == [2, 3, 1, 0, 4]
@@ -173,7 +174,7 @@ def test_series_is_anchored_at_the_end_with_complete_steps() -> None:
     assert end == (events["time"].max() + pd.Timedelta(microseconds=1)).ceil("D")
     assert series.n_steps == info["available_steps"]
     assert info["used"] + info["outside_window"] == len(events)
-    assert info["area_basis"] == "cells with any event"
+    assert info["area_basis"] == "cells with an event in each training window"
 
 
 def test_boundary_sets_the_area_and_drops_outside_events() -> None:
@@ -211,7 +212,8 @@ def test_backtest_never_shows_the_test_step_to_a_method(monkeypatch: pytest.Monk
 
 def test_backtest_finds_the_persistent_hot_spot() -> None:
     series, info = prepare_series(_events(weeks=12), res=10)
-    scores = backtest(series, train_steps=6, origins=4, coverages=[0.001])
+    methods = select_methods(["lagesbild", "last_k", "kde", "prospective", "gistar"])
+    scores = backtest(series, train_steps=6, origins=4, coverages=[0.001], methods=methods)
     lb = scores[scores["method"] == "lagesbild"]
     assert (lb["cells"] == 1).all()  # the smallest coverage flags one cell
     assert (lb["pei_star"] == 1.0).all() and (lb["hit_rate"] > 0.4).all()
@@ -230,10 +232,29 @@ def test_too_few_steps_and_empty_windows_are_reported() -> None:
 
 
 def test_evaluate_events_summary_shape() -> None:
-    out = evaluate_events(_events(weeks=12), train_steps=6, origins=4, coverages=[0.01, 0.05])
+    out = evaluate_events(
+        _events(weeks=12),
+        train_steps=6,
+        origins=4,
+        coverages=[0.01, 0.05],
+        methods=select_methods(["lagesbild", "count_all", "sepp", "last_k", "gistar"]),
+    )
     assert out["origins"] == 4 and out["res"] == 10
-    assert out["area_basis"] == "cells with any event" and out["area_km2"] > 0
+    assert (
+        out["area_basis"] == "cells with an event in each training window" and out["area_km2"] > 0
+    )
     assert len(out["results"]) == 5 * 2
     row = out["results"][0]
     assert set(row) >= {"method", "coverage", "hit_rate", "pai", "pei_star"}
     assert out["methods"]["last_k"] == {"k": 8}
+    paired = {(r["other"], r["coverage"]) for r in out["paired"]}
+    assert paired == {
+        (m, c) for m in ("count_all", "sepp", "last_k", "gistar") for c in (0.01, 0.05)
+    }
+    assert set(out["fitted"]["sepp"]) == {"theta", "omega", "background_share"}
+    assert out["fitted"]["lagesbild"]["half_life_weeks_chosen"] > 0
+
+
+def test_unknown_methods_are_named() -> None:
+    with pytest.raises(ValidationError, match="nosuch"):
+        select_methods(["lagesbild", "nosuch"])

@@ -10,13 +10,17 @@ from sklearn.neighbors import KernelDensity
 from analysis._forecast_data import EventSeries, events_to_series
 from analysis.cube import SpaceTimeCube
 from analysis.forecast import (
+    HALF_LIFE_GRID,
     GiStarForecast,
     KDEForecast,
     LastKForecast,
     ProspectiveForecast,
     RiskForecast,
     estimate_kappa,
+    hit_text_sv,
     make_forecaster,
+    negbin_interval,
+    sum_interval,
 )
 from analysis.getis_ord import GetisOrdGiStar
 from geo.cells import average_edge_m, cells_to_disks, points_to_cells
@@ -203,3 +207,50 @@ def test_errors_are_clear() -> None:
         make_forecaster("oracle")
     with pytest.raises(ValidationError, match="column 'cell'"):
         RiskForecast().fit(pd.DataFrame({"time": [START]}))
+
+
+# ---------------------------------------------------------------- the product's choices
+def test_auto_memory_is_short_when_places_change_and_wins_its_inner_backtest() -> None:
+    rng = np.random.default_rng(0)
+    cells = _disk(8)
+    rate = rng.gamma(0.5, 1.0, size=(cells.size, 1))
+    stable = rng.poisson(np.broadcast_to(rate, (cells.size, 30)))
+    model = RiskForecast().fit(_series(stable, cells))
+    assert set(model.selection_) == {str(h) for h in HALF_LIFE_GRID}
+    best = max(model.selection_.values())
+    assert model.selection_[str(model.half_life_weeks_chosen_)] == best
+    assert model.half_life_weeks_chosen_ >= 8  # nothing changed: not the shortest memory
+    moved = stable.copy()
+    moved[:, 18:] = rng.poisson(np.broadcast_to(rate[::-1], (cells.size, 12)))
+    quick = RiskForecast().fit(_series(moved, cells))
+    assert quick.half_life_weeks_chosen_ == 4  # the places changed 12 weeks ago
+    # a fixed half-life is used as given
+    fixed = RiskForecast(half_life_weeks=13).fit(_series(moved, cells))
+    assert fixed.half_life_weeks_chosen_ == 13
+
+
+def test_80_percent_intervals_hold_about_80_percent_of_next_week_counts() -> None:
+    rng = np.random.default_rng(6)
+    cells = _disk(6)
+    rate = rng.gamma(1.0, 1.5, size=(cells.size, 1))
+    counts = rng.poisson(rng.gamma(4.0, np.broadcast_to(rate, (cells.size, 31)) / 4.0))
+    model = RiskForecast().fit(_series(counts[:, :30], cells))
+    assert model.dispersion_ == pytest.approx(0.25, abs=0.12)  # gamma shape 4
+    sel = model.risk_ >= 0.5
+    y = counts[sel, 30]
+    inside = (y >= model.lower_[sel]) & (y <= model.upper_[sel])
+    assert 0.7 <= inside.mean() <= 0.9
+    assert np.all(model.lower_ <= model.upper_)
+
+
+def test_interval_of_counts_is_the_one_closest_to_the_level() -> None:
+    lo, hi = negbin_interval(np.array([1.0, 20.0]), 0.0, 0.8)
+    # Poisson(1): 0..1 holds 73.6 %, 0..2 holds 92.0 %: 0..1 is closer to 80 %
+    assert (lo[0], hi[0]) == (0, 1)
+    assert lo[1] < 20 < hi[1]
+    # the total of cells: a Poisson total without extra dispersion
+    assert sum_interval([0.5, 0.5], 0.0) == (0.0, 1.0)
+    assert sum_interval([0.0], 0.3) == (0.0, 0.0)
+    wide = sum_interval([2.0, 2.0], 1.0)
+    assert wide[1] > sum_interval([2.0, 2.0], 0.0)[1]
+    assert "av händelserna" in hit_text_sv(0.4, 0.05, 8) and "40 %" in hit_text_sv(0.4, 0.05, 8)

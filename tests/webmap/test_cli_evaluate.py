@@ -47,17 +47,20 @@ def test_evaluate_prints_one_json_object(tmp_path: Path) -> None:
         "evaluate", str(csv), "--time-parts", "YEAR,MONTH,DAY,HOUR,MINUTE",
         "--x-col", "X", "--y-col", "Y", "--crs", "EPSG:3006",
         "--train-steps", "4", "--origins", "3", "--coverage", "0.01,0.05", "--json",
+        "--methods", "lagesbild,count_all,sepp,last_k,kde",
     ]  # fmt: skip
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert {"res", "origins", "area_km2", "area_basis", "results"} <= set(out)
     assert out["res"] == 10 and out["origins"] == 3
-    assert out["area_basis"] == "cells with any event"
+    assert out["area_basis"] == "cells with an event in each training window"
     assert out["events"]["unlocated"] == 5
     methods = [r["method"] for r in out["results"]]
-    assert sorted(set(methods)) == ["gistar", "kde", "lagesbild", "last_k", "prospective"]
+    assert sorted(set(methods)) == ["count_all", "kde", "lagesbild", "last_k", "sepp"]
     assert len(out["results"]) == 10
+    assert {r["other"] for r in out["paired"]} == {"count_all", "kde", "last_k", "sepp"}
+    assert {"theta", "omega", "background_share"} <= set(out["fitted"]["sepp"])
     for row in out["results"]:
         assert row["coverage"] in (0.01, 0.05)
         for key in ("hit_rate", "pai", "pei_star"):
@@ -93,11 +96,12 @@ def test_evaluate_with_boundary_uses_its_area(tmp_path: Path) -> None:
     args = [
         "evaluate", str(csv), "--time-parts", "YEAR,MONTH,DAY", "--x-col", "X",
         "--y-col", "Y", "--crs", "EPSG:3006", "--boundary", str(geojson),
-        "--train-steps", "4", "--origins", "2", "--json",
+        "--train-steps", "4", "--origins", "2", "--methods", "lagesbild,last_k",
     ]  # fmt: skip
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    out = json.loads(result.stdout)
+    assert "parvis per startpunkt" in result.stdout and "last_k" in result.stdout
+    out = json.loads(CliRunner().invoke(main, [*args, "--json"]).stdout)
     assert out["area_basis"] == "boundary"
     assert 2.5 < out["area_km2"] < 3.0  # 0.03 deg x 0.015 deg at 59.76 N
     assert out["events"]["outside_boundary"] > 0
@@ -112,6 +116,8 @@ def test_evaluate_reports_all_input_problems(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "fel:" in result.stderr
     assert "'TID' is missing" in result.stderr and "--crs" in result.stderr
+    bad = CliRunner().invoke(main, ["evaluate", str(csv), "--time-col", "T", "--methods", "x"])
+    assert bad.exit_code == 2 and "unknown methods ['x']" in bad.stderr
 
 
 def test_evaluate_too_few_steps(tmp_path: Path) -> None:

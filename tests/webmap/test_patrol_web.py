@@ -186,6 +186,13 @@ def test_plan_shows_areas_in_walking_order_with_windows_and_reasons(
         assert area["centre"] == [round(want.centre[0], 6), round(want.centre[1], 6)]
     assert cfg["tiles"] == ""  # tests run without tiles
     assert "Promenad mellan områdenas mitt" in html
+    # expected counts come with their 80 % interval, and the page says how often it hit
+    meta = re.findall(r"Förväntat ([\d,]+) \(troligen (\d+)–(\d+)\) händelser", html)
+    assert [(int(lo), int(hi)) for _, lo, hi in meta] == [
+        (int(a.interval[0]), int(a.interval[1])) for a in expected if a.interval is not None
+    ]
+    assert len(meta) == 3 and all(int(lo) <= int(hi) for _, lo, hi in meta)
+    assert _risk.hit_text_ in html and "som prognosen pekade ut" in html
 
 
 def test_plan_is_cached_per_kommun_version_date_shift_and_k(

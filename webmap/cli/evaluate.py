@@ -15,10 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import click
-import pandas as pd
 
-from analysis.evaluate import DEFAULT_COVERAGES, evaluate_events, read_events
+from analysis.evaluate import (
+    DEFAULT_COVERAGES,
+    DEFAULT_METHODS,
+    evaluate_events,
+    read_events,
+    select_methods,
+)
 from geo.errors import ValidationError
+from geo.readers import read_table
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -89,7 +95,12 @@ def read_region(path: Path) -> Any:
     show_default=True,
     help="Andelar av ytan som flaggas, kommaseparerade.",
 )
-@click.option("--sep", default=",", show_default=True, help="Fältavgränsare i CSV-filen.")
+@click.option(
+    "--methods",
+    default=",".join(DEFAULT_METHODS),
+    show_default=True,
+    help="Metoder att jämföra, kommaseparerade (produkten 'lagesbild' jämförs parvis).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Skriv ett JSON-objekt på stdout.")
 def cli(
     events: Path,
@@ -106,16 +117,14 @@ def cli(
     train_steps: int,
     origins: int,
     coverage: str,
-    sep: str,
+    methods: str,
     as_json: bool,
 ) -> None:
     """Utvärdera riskprognosen bakåt i tiden (PAI, PEI*, träffandel) mot baslinjer."""
     started = time.perf_counter()
     covs = _coverages(coverage)
-    try:
-        frame = pd.read_csv(events, sep=sep, low_memory=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise ValidationError(f"cannot read {events.name}: {exc}") from exc
+    chosen = select_methods(_split(methods))
+    frame = read_table(events).frame
     located, summary = read_events(
         frame,
         time_col=time_col,
@@ -141,6 +150,7 @@ def cli(
         origins=origins,
         coverages=covs,
         boundary=region,
+        methods=chosen,
         read_summary=summary,
     )
     result["seconds"] = round(time.perf_counter() - started, 2)
@@ -157,6 +167,20 @@ def cli(
             f"{row['method']:<12} {row['coverage']:>8.3%} {_fmt(row['hit_rate'])} "
             f"{_fmt(row['pai'], 2)} {_fmt(row['pei_star'])}"
         )
+    if result["paired"]:
+        click.echo("\nparvis per startpunkt, PEI* lagesbild minus metod:")
+        click.echo(
+            f"{'metod':<12} {'täckning':>8} {'median':>7} {'IQR':>15} {'95 % KI':>17} {'p':>6}"
+        )
+        for row in result["paired"]:
+            iqr = f"[{row['q25']:+.3f}, {row['q75']:+.3f}]"
+            ci = f"[{row['ci95'][0]:+.3f}, {row['ci95'][1]:+.3f}]"
+            click.echo(
+                f"{row['other']:<12} {row['coverage']:>8.3%} {row['median']:>+7.3f} "
+                f"{iqr:>15} {ci:>17} {row['wilcoxon_p']:>6.3f} {row['verdict']}"
+            )
+    for method, figs in result["fitted"].items():
+        click.echo(f"{method}: " + ", ".join(f"{k} {v:g}" for k, v in figs.items()))
     sys.stdout.flush()
 
 

@@ -1,0 +1,89 @@
+"""Flagging the riskiest cells with ties scored by their expected value.
+
+When the cut-off of a coverage falls inside a group of cells with equal risk, a forecast
+has not said which of them to flag. Every such cell is then flagged with the same
+probability ``r / t`` (``r`` places left for ``t`` tied cells), and the events and area it
+brings count with that weight: the expected score over all orders of the tied cells, never
+one arbitrary order.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def flag_count(order_area: FloatArray, target: float) -> int:
+    """Cells of the shortest prefix whose cumulative area reaches ``target`` (1 .. len)."""
+    cum = np.cumsum(order_area)
+    if cum.size == 0:
+        return 0
+    # relative tolerance: an exact multiple of the cell area must not take one cell more
+    m = int(np.searchsorted(cum, target * (1 - 1e-12), side="left")) + 1
+    return min(max(m, 1), int(cum.size))
+
+
+def flag_weights(risk: npt.ArrayLike, m: int) -> FloatArray:
+    """Probability that each cell is among the ``m`` flagged ones (ties share the rest).
+
+    Cells above the cut-off value weigh 1, cells at it ``r / t``, cells below 0; NaN risk
+    ranks last. The weights sum to ``m``.
+    """
+    r = np.asarray(risk, dtype=np.float64)
+    r = np.where(np.isnan(r), -np.inf, r)
+    w = np.zeros(r.size)
+    if m <= 0 or r.size == 0:
+        return w
+    m = min(int(m), r.size)
+    cut = np.partition(r, r.size - m)[r.size - m]  # the m-th largest value
+    above = r > cut
+    tied = r == cut
+    w[above] = 1.0
+    w[tied] = (m - int(above.sum())) / int(tied.sum())
+    return w
+
+
+def expected_capture(
+    risk: npt.ArrayLike, actual: npt.ArrayLike, area: npt.ArrayLike, target_area: float
+) -> tuple[float, float, int]:
+    """Expected events and area caught by flagging ``target_area`` of the riskiest cells.
+
+    Returns ``(n, a, m)``: expected events ``n`` in the flagged cells, their expected area
+    ``a`` and the number of flagged cells ``m`` (set by the area rule on the risk order).
+    """
+    r = np.asarray(risk, dtype=np.float64)
+    y = np.asarray(actual, dtype=np.float64)
+    ar = np.asarray(area, dtype=np.float64)
+    order = np.argsort(-np.where(np.isnan(r), -np.inf, r), kind="stable")
+    m = flag_count(ar[order], target_area)
+    w = flag_weights(r, m)
+    return float(w @ y), float(w @ ar), m
+
+
+def capture_scores(
+    n: float, N: float, n_star: float, m: int, a: float, A: float
+) -> dict[str, float]:
+    """Hit rate ``n / N``, PAI and PEI* ``n / n*`` from caught events and flagged area.
+
+    NaN where undefined (no events, or ``n* = 0``).
+    """
+    hit = n / N if N > 0 else math.nan
+    pai = hit / (a / A) if N > 0 and a > 0 else math.nan
+    pei = n / n_star if n_star > 0 else math.nan
+    return {
+        "n": n,
+        "N": N,
+        "n_star": n_star,
+        "cells": float(m),
+        "area_m2": a,
+        "hit_rate": hit,
+        "pai": pai,
+        "pei_star": pei,
+    }
+
+
+__all__ = ["capture_scores", "expected_capture", "flag_count", "flag_weights"]
