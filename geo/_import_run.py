@@ -1,0 +1,94 @@
+"""Import runs: the key of a file import, resuming, progress and the test pause hook."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from sqlalchemy import Engine, or_, select
+
+from geo._result import IngestResult
+from geo.store.db import utcnow
+from geo.store.tables import import_run
+
+BATCH_SIZE = 5000
+#: Environment variable of the test hook (see the module documentation).
+PAUSE_ENV = "LAGESBILD_TEST_PAUSE_AFTER_BATCH"
+#: Occurrences later than now plus this are ``future_timestamp``.
+
+
+def import_key(data: bytes, options: dict[str, Any]) -> str:
+    """sha256 of the file bytes and the import options (the import run's key)."""
+    h = hashlib.sha256(data)
+    h.update(b"\x00")
+    h.update(json.dumps(options, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    return h.hexdigest()
+
+
+def _begin_run(
+    engine: Engine, key: str, file_name: str, options: dict[str, Any], read: int
+) -> tuple[int, int, IngestResult]:
+    """Find the unfinished run for ``key`` or start a new one: ``(id, rows_done, counts)``."""
+    t = import_run
+    with engine.begin() as conn:
+        runs = conn.execute(
+            select(t.c.id, t.c.key, t.c.status, t.c.rows_done, t.c.counts)
+            .where(or_(t.c.key == key, t.c.key.like(key + ":%")))
+            .order_by(t.c.id.desc())
+        ).all()
+        if runs and runs[0].status == "running":
+            run = runs[0]
+            counts = IngestResult.from_counts(dict(run.counts or {}))
+            counts.read = read
+            return int(run.id), int(run.rows_done), counts
+        new_key = key if not runs else f"{key}:{len(runs)}"
+        res = conn.execute(
+            t.insert().values(
+                key=new_key,
+                file_name=file_name,
+                kommun=options.get("kommun"),
+                source=options.get("source"),
+                options=options,
+                rows_done=0,
+                counts={},
+                status="running",
+                started_at=utcnow(),
+            )
+        )
+        pk = res.inserted_primary_key
+        assert pk is not None
+        run_id = int(pk[0])
+    return run_id, 0, IngestResult(read=read)
+
+
+def _pause_hook(batch_no: int) -> None:
+    spec = os.environ.get(PAUSE_ENV)
+    if not spec:
+        return
+    n, _, secs = spec.partition(":")
+    if batch_no == int(n):
+        print(f"lagesbild: paus efter batch {batch_no}", file=sys.stderr, flush=True)
+        time.sleep(float(secs or 600))
+
+
+def _progress(total: int, initial: int, name: str, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        initial=initial,
+        desc=name,
+        unit=" rader",
+        file=sys.stderr,
+        disable=None,  # off when stderr is not a terminal
+        leave=False,
+    )
+
+
+__all__ = ["BATCH_SIZE", "PAUSE_ENV", "import_key"]

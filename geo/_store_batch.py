@@ -1,0 +1,164 @@
+"""Storing one batch of prepared rows: reports, duplicates and quarantined rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from geo._fingerprint import raw_fingerprints
+from geo.quarantine import (
+    existing_raw_fingerprints,
+    insert_quarantine,
+    resolve_quarantine,
+    update_quarantine_reason,
+)
+from geo.store.db import bump_version, utcnow
+from geo.store.reports import existing_external_ids, existing_fingerprints, insert_reports
+
+
+def _raw_records(raw: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each raw row as a dict of strings (None for empty cells), keys in column order."""
+    cols = list(raw.columns)
+    values = [raw[c].astype(object).where(raw[c].notna(), None).tolist() for c in cols]
+    return [dict(zip(cols, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _store(
+    conn: Connection,
+    batch: pd.DataFrame,
+    raw: pd.DataFrame,
+    raw_fp: pd.Series,
+    *,
+    import_id: int | None,
+    row_offset: int = 0,
+    quarantine_ids: pd.Series | None = None,
+    now: dt.datetime | None = None,
+    collect: bool = True,
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Store one batch inside the caller's transaction; return ``(counts, outcomes)``.
+
+    With ``quarantine_ids`` (a retry) no quarantine rows are inserted: existing ones are
+    resolved or get their new reason.
+    """
+    when = now or utcnow()
+    outcomes = pd.DataFrame(
+        {
+            "outcome": pd.Series("quarantined", index=batch.index, dtype=object),
+            "report_id": pd.Series(pd.NA, index=batch.index, dtype="Int64"),
+            "reason": batch["_reason"],
+            "detail": batch["_detail"],
+            "quarantine_id": pd.Series(pd.NA, index=batch.index, dtype="Int64"),
+        }
+    )
+    ok = batch["_reason"].isna()
+    acc = batch[ok]
+    # fingerprints embed the kommun, so they are unique across tenants
+    known: dict[str, int] = {}  # fingerprint -> report id
+    for key in acc["kommun"].unique():
+        part = acc[acc["kommun"] == key]
+        known.update(existing_fingerprints(conn, str(key), part["fingerprint"].tolist()))
+        has_ext = part["external_id"].notna()
+        for src in part.loc[has_ext, "source"].unique():
+            sub = part[has_ext & (part["source"] == src)]
+            by_ext = existing_external_ids(conn, str(key), str(src), sub["external_id"].tolist())
+            if by_ext:
+                hit = sub["external_id"].isin(list(by_ext))
+                ext_ids = sub.loc[hit, "external_id"].map(by_ext)
+                known.update(dict(zip(sub.loc[hit, "fingerprint"], ext_ids, strict=True)))
+    in_db = acc["fingerprint"].isin(list(known))
+    is_dup = in_db | acc.duplicated("fingerprint", keep="first")
+    new = acc[~is_dup]
+    ids = insert_reports(conn, new, import_id, return_ids=collect or quarantine_ids is not None)
+    outcomes.loc[new.index, "outcome"] = "stored"
+    if len(ids):
+        known.update(dict(zip(new["fingerprint"], ids.tolist(), strict=True)))
+        outcomes.loc[new.index, "report_id"] = ids
+    dup_idx = acc.index[is_dup.to_numpy()]
+    outcomes.loc[dup_idx, "outcome"] = "duplicate"
+    outcomes.loc[dup_idx, "report_id"] = acc.loc[dup_idx, "fingerprint"].map(known).to_numpy()
+    for key in new["kommun"].unique():
+        bump_version(conn, str(key))
+
+    bad = batch[~ok]
+    if quarantine_ids is None and len(bad):
+        fps = raw_fp[bad.index]
+        existing = existing_raw_fingerprints(conn, fps.tolist())
+        fresh = ~fps.isin(list(existing))
+        # identical raw rows within one batch get distinct fingerprints (ordinal)
+        fresh_idx = bad.index[fresh.to_numpy()]
+        positions = row_offset + batch.index.get_indexer(fresh_idx) + 1
+        columns = {
+            "kommun": batch.loc[fresh_idx, "_qkommun"],
+            "source": batch.loc[fresh_idx, "_qsource"],
+            "reason": batch.loc[fresh_idx, "_reason"],
+            "detail": batch.loc[fresh_idx, "_detail"],
+            "raw_fingerprint": fps[fresh_idx],
+        }
+        lists = {k: v.astype(object).where(v.notna(), None).tolist() for k, v in columns.items()}
+        lists["row_number"] = positions.tolist()
+        lists["raw"] = _raw_records(raw.loc[fresh_idx])
+        names = list(lists)
+        rows = [
+            {**dict(zip(names, vals, strict=True)), "import_id": import_id, "created_at": when}
+            for vals in zip(*lists.values(), strict=True)
+        ]
+        qids = insert_quarantine(conn, rows, return_ids=collect)
+        if qids:
+            outcomes.loc[fresh_idx, "quarantine_id"] = qids
+        old_idx = bad.index[~fresh.to_numpy()]
+        outcomes.loc[old_idx, "quarantine_id"] = [existing[fps[i]] for i in old_idx]
+    elif quarantine_ids is not None:
+        outcomes["quarantine_id"] = quarantine_ids.astype("Int64")
+        resolved = outcomes["outcome"] != "quarantined"
+        resolve_quarantine(
+            conn,
+            [
+                (int(q), int(r))
+                for q, r in zip(
+                    outcomes.loc[resolved, "quarantine_id"],
+                    outcomes.loc[resolved, "report_id"],
+                    strict=True,
+                )
+            ],
+            when,
+        )
+        update_quarantine_reason(
+            conn,
+            [
+                (int(q), str(r), None if pd.isna(d) else str(d))
+                for q, r, d in zip(
+                    outcomes.loc[~resolved, "quarantine_id"],
+                    outcomes.loc[~resolved, "reason"],
+                    outcomes.loc[~resolved, "detail"],
+                    strict=True,
+                )
+            ],
+        )
+
+    stored_rows = batch.loc[new.index]
+    counts: dict[str, Any] = {
+        "stored": len(new),
+        "duplicates": int(is_dup.sum()),
+        "quarantined": int((~ok).sum()),
+        "reasons": {str(k): int(v) for k, v in batch.loc[~ok, "_reason"].value_counts().items()},
+        "precision": {str(k): int(v) for k, v in stored_rows["precision"].value_counts().items()},
+        "kommuner": sorted(str(k) for k in new["kommun"].unique()),
+    }
+    if "_placed" in batch.columns:  # Polisen events
+        counts["placed_from_text"] = int(stored_rows["_placed"].sum())
+    return counts, outcomes
+
+
+def _quarantine_fingerprints(
+    prepared: pd.DataFrame, raw: pd.DataFrame, kommun: str | None, source: str | None
+) -> pd.Series:
+    bad = prepared["_reason"].notna()
+    out = pd.Series(None, index=prepared.index, dtype=object)
+    if bad.any():
+        scope = json.dumps({"kommun": kommun, "source": source}, sort_keys=True)
+        out[bad] = raw_fingerprints(raw[bad.to_numpy()], scope).to_numpy()
+    return out
