@@ -41,14 +41,21 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def error_answer(status: int, message: str, errors: list[dict[str, str]] | None = None) -> Any:
-    """``(response, status)`` of an error in the form the current route speaks."""
+def error_answer(
+    status: int,
+    message: str,
+    errors: list[dict[str, str]] | None = None,
+    *,
+    as_json: bool = False,
+) -> Any:
+    """``(response, status)`` of an error in the form the current route speaks
+    (``as_json``: JSON whatever the route)."""
     if request.path.startswith("/open311/"):
         from webmap.open311 import error_response
 
         details = [f"{e['field']}: {e['message']}" for e in errors] if errors else [message]
         return error_response(status, details)
-    if wants_json():
+    if as_json or wants_json():
         body: dict[str, Any] = {"error": message}
         if errors is not None:
             body["errors"] = errors
@@ -73,7 +80,8 @@ def register_error_handlers(app: Flask) -> None:
     def _model(exc: pydantic.ValidationError) -> Any:
         errors = field_errors(exc)
         names = ", ".join(dict.fromkeys(e["field"] for e in errors))
-        return error_answer(400, f"Ogiltiga fält: {names}.", errors)
+        # the errors of a JSON body are answered in JSON, whatever the route
+        return error_answer(400, f"Ogiltiga fält: {names}.", errors, as_json=request.is_json)
 
     @app.errorhandler(NotFoundError)
     def _not_found(exc: NotFoundError) -> Any:

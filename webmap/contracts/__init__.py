@@ -32,3 +32,28 @@ model per status) in :mod:`webmap.contracts.openapi`. Views call
 :func:`webmap.contracts.common.parse`, and the app maps a
 :class:`pydantic.ValidationError` to a Swedish 400 (:mod:`webmap.errors`).
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+
+def body_contracts() -> dict[str, type[BaseModel]]:
+    """Request-body model of every route that reads a JSON or API form body, by endpoint.
+
+    ``tests/webmap/test_contracts.py`` checks that every POST route answering JSON is
+    listed here and that an invalid body gives a 400 naming the field.
+    """
+    from webmap.contracts.citizen import ReportForm, ReportInput
+    from webmap.contracts.open311 import ServiceRequestInput
+    from webmap.contracts.patrol import ObservationInput
+
+    return {
+        "api.create_report": ReportInput,
+        "open311.requests_create": ServiceRequestInput,
+        "patrol.observation": ObservationInput,
+        "citizen.submit": ReportForm,
+    }
