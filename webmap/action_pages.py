@@ -27,6 +27,7 @@ from webmap.actions import (
     update_action,
 )
 from webmap.auth import role_required
+from webmap.references import check_action_references
 from webmap.reports import effect_png
 from webmap.state import current_state
 from webmap.web import localities_of, resolve_kommun, result_store
@@ -117,6 +118,7 @@ def new() -> Any:
     if request.method == "POST":
         values = _form_values()
         try:
+            check_action_references(tenant.key, values)
             with current_state().engine.begin() as conn:
                 action_id = create_action(
                     conn, tenant.key, values, created_by=current_user.username
@@ -151,6 +153,7 @@ def edit(action_id: int) -> Any:
     if request.method == "POST":
         values = _form_values()
         try:
+            check_action_references(tenant.key, values, kept_zone=action.get("zone_id"))
             with current_state().engine.begin() as conn:
                 update_action(conn, action_id, values)
             flash("Åtgärden är uppdaterad.", "info")

@@ -24,6 +24,7 @@ from geo.errors import NotFoundError, ValidationError
 from geo.schema import STORAGE_RES
 from geo.store import actions as store
 from geo.store.tables import ACTION_KINDS, ACTION_STATUSES
+from webmap.references import FOLLOWUP_AHEAD_DAYS, PLAN_AHEAD_DAYS, date_problem
 
 #: Swedish labels of the action kinds and statuses.
 KIND_LABELS_SV: dict[str, str] = {
@@ -114,6 +115,10 @@ def normalise_action(values: Mapping[str, Any]) -> dict[str, Any]:
         out["planned_start"] = out["planned_end"] = None
     if out["planned_start"] and out["planned_end"] and out["planned_end"] < out["planned_start"]:
         problems.append("slutdatum är före startdatum")
+    for key, label in (("planned_start", "startdatum"), ("planned_end", "slutdatum")):
+        bad = date_problem(label, out[key], PLAN_AHEAD_DAYS)
+        if bad:
+            problems.append(bad)
     for key in ("responsible", "description", "locality", "zone_id"):
         v = values.get(key)
         out[key] = str(v).strip() if v not in (None, "") else None
@@ -238,6 +243,8 @@ def add_followup(
         day = None
     if day is None:
         problems.append("mötesdatum saknas eller är ogiltigt")
+    elif bad := date_problem("mötesdatum", day, FOLLOWUP_AHEAD_DAYS):
+        problems.append(bad)
     if status and status not in ACTION_STATUSES:
         problems.append(f"okänd status {status!r}")
     if problems:

@@ -1,8 +1,8 @@
 """Public JSON API under ``/api`` (citizen reports, categories, place search, OpenAPI).
 
-Described by the OpenAPI 3 document at ``/api/openapi.json`` (:mod:`webmap.openapi`);
-a test keeps every JSON route of ``/api`` and ``/open311`` documented and the responses
-valid against it.
+Described by the OpenAPI 3 document at ``/api/openapi.json``, generated from the models
+of :mod:`webmap.contracts`; a test keeps every JSON route of ``/api`` and ``/open311``
+documented and the responses valid against it.
 
 Errors are ``{"error": "<Swedish message>"}`` plus, for invalid submissions,
 ``"errors": [{"field", "code", "message"}, …]`` listing every problem (HTTP 400).
@@ -22,6 +22,8 @@ from flask import Blueprint, current_app, jsonify, request
 
 from analysis.public import category_to_group
 from geo.errors import NotFoundError
+from webmap.contracts.citizen import ReportInput
+from webmap.contracts.common import parse
 from webmap.state import get_engine
 from webmap.submissions import (
     MAX_KEY,
@@ -64,7 +66,6 @@ RATE_LIMITS = {
     "api.places": (_read_limit, ["GET"]),
 }
 
-SUBMISSION_FIELDS = ("category", "lat", "lon", "place", "description", "date", "time_of_day")
 #: Largest accepted request body of ``POST /api/reports`` (bytes; a report is ≈ 1 kB).
 MAX_BODY = 64 * 1024
 
@@ -88,7 +89,7 @@ def _geo(kommun: str | None) -> KommunGeo | None:
 @bp.get("/openapi.json")
 def openapi() -> Any:
     """The OpenAPI 3 document of this API."""
-    from webmap.openapi import openapi_document
+    from webmap.contracts.openapi import openapi_document
 
     return jsonify(openapi_document())
 
@@ -146,32 +147,13 @@ def create_report() -> Any:
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 1 <= len(key) <= MAX_KEY:
         return error(f"Idempotency-Key ska vara 1–{MAX_KEY} tecken.", 400)
-    kommun = data.get("kommun")
-    if kommun is not None and not isinstance(kommun, str):
-        return error("kommun ska vara en text.", 400)
-    geo = _geo(kommun)
+    body = parse(ReportInput, data)  # shape errors: a Swedish 400 naming each field
+    geo = _geo(body.kommun)
     if geo is None:
         return error("Kommunen finns inte.", 404)
-    unknown = sorted(set(data) - set(SUBMISSION_FIELDS) - {"kommun"})
-    if unknown:
-        return error(f"Okända fält: {', '.join(unknown[:10])}.", 400)
-    bad_types = [
-        f
-        for f in ("category", "place", "description", "date", "time_of_day")
-        if data.get(f) is not None and not isinstance(data[f], str)
-    ] + [
-        f
-        for f in ("lat", "lon")
-        if data.get(f) is not None
-        and (isinstance(data[f], bool) or not isinstance(data[f], (int, float)))
-    ]
-    if bad_types:
-        return error(f"Fel typ på fält: {', '.join(bad_types)}.", 400)
     rt = runtime()
     try:
-        sub = validate_submission(
-            {f: data.get(f) for f in SUBMISSION_FIELDS}, geo, channel="api", geocode=rt.geocode
-        )
+        sub = validate_submission(body.submission_values(), geo, channel="api", geocode=rt.geocode)
     except SubmissionError as exc:
         return error("Rapporten kunde inte tas emot.", 400, [e.to_dict() for e in exc.errors])
     sub.idempotency_key = key

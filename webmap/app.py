@@ -355,6 +355,10 @@ def _register_errors(app: Flask) -> None:
         500: "Ett internt fel uppstod.",
     }
 
+    from webmap.errors import register_error_handlers
+
+    register_error_handlers(app)
+
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> tuple[Any, int]:
         text = "Formuläret har gått ut eller saknar säkerhetstoken. Ladda om sidan."

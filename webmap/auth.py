@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -72,6 +73,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC_ENDPOINTS = ("auth.login",)
 #: Login attempts per client key (privacy-safe hash of the address).
 RATE_LIMITS = {"auth.login": ("10/minute", ["POST"])}
+#: Failed logins per account name from any address (``LOGIN_ACCOUNT_RATE_LIMIT``).
+#: Counted for every name tried, existing or not, so the answer reveals no account.
+ACCOUNT_RATE_LIMIT = "10/15 minutes"
+#: Session key holding the generation (``users.session_epoch``) the session was opened in.
+SESSION_EPOCH_KEY = "_epoch"
 
 #: Where each role lands after login (a path; other areas may extend their own role).
 HOME_BY_ROLE: Mapping[str, str] = MappingProxyType(
@@ -117,6 +123,7 @@ class User:
     active: bool = True
     created_at: dt.datetime | None = None
     last_login: dt.datetime | None = None
+    session_epoch: int = 0
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     # Flask-Login protocol
@@ -172,6 +179,7 @@ def _row_to_user(row: Mapping[str, Any]) -> User:
         active=bool(row["active"]),
         created_at=row["created_at"],
         last_login=row["last_login"],
+        session_epoch=int(row["session_epoch"] or 0),
     )
 
 
@@ -224,9 +232,14 @@ def list_users(conn: Connection) -> list[User]:
     return [_row_to_user(r) for r in store.all_users(conn)]
 
 
+def revoke_sessions(conn: Connection, user_id: int) -> None:
+    """End every session of a user at once (raises the session generation)."""
+    store.end_sessions(conn, user_id=user_id)
+
+
 def set_active(conn: Connection, username: str, active: bool) -> User:
-    """Enable or disable a user (a disabled user is logged out at the next request)."""
-    if not store.update_user(conn, username, active=active):
+    """Enable or disable a user; either ends every session of the user at once."""
+    if not store.update_user(conn, username, active=active, end_sessions=True):
         raise NotFoundError(f"användaren {username!r} finns inte")
     user = find_user(conn, username)
     assert user is not None
@@ -234,10 +247,12 @@ def set_active(conn: Connection, username: str, active: bool) -> User:
 
 
 def set_password(conn: Connection, username: str, password: str) -> None:
-    """Replace a user's password."""
+    """Replace a user's password (every session of the user ends)."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise ValidationError(f"lösenordet måste ha minst {MIN_PASSWORD_LENGTH} tecken")
-    if not store.update_user(conn, username, password_hash=hash_password(password)):
+    if not store.update_user(
+        conn, username, password_hash=hash_password(password), end_sessions=True
+    ):
         raise NotFoundError(f"användaren {username!r} finns inte")
 
 
@@ -286,7 +301,10 @@ def init_login(app: Flask) -> LoginManager:
             return None
         with get_engine().connect() as conn:
             user = get_user_by_id(conn, uid)
-        return user if user is not None and user.active else None
+        if user is None or not user.active:
+            return None
+        # a session of an older generation was ended by logout, password change or disable
+        return user if session.get(SESSION_EPOCH_KEY) == user.session_epoch else None
 
     @manager.unauthorized_handler
     def _unauthorized() -> Any:
@@ -335,9 +353,41 @@ def safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
-    if "\\" in target:
-        return None
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None  # no header injection (CR/LF) and no control characters
     return target
+
+
+def _account_limit() -> tuple[Any, str] | None:
+    """(limit item, key prefix) of the per-account login limit, or None when off."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return None
+    from limits import parse
+
+    spec = str(current_app.config.get("LOGIN_ACCOUNT_RATE_LIMIT") or ACCOUNT_RATE_LIMIT)
+    return parse(spec), "login-account"
+
+
+def _account_key(username: str) -> str:
+    # the name is hashed: the limiter's storage never holds account names
+    return hashlib.sha256(username.strip().casefold().encode("utf-8", "replace")).hexdigest()
+
+
+def account_attempts_left(username: str) -> bool:
+    """Whether the account name may still be tried (failed logins under the limit)."""
+    limit = _account_limit()
+    if limit is None:
+        return True
+    item, prefix = limit
+    return bool(current_state().limiter.limiter.test(item, prefix, _account_key(username)))
+
+
+def count_failed_login(username: str) -> None:
+    """Count a failed login against the account name (existing or not)."""
+    limit = _account_limit()
+    if limit is not None:
+        item, prefix = limit
+        current_state().limiter.limiter.hit(item, prefix, _account_key(username))
 
 
 class LoginForm(FlaskForm):
@@ -351,17 +401,21 @@ def login() -> Any:
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        user = authenticate(
-            current_state().engine, form.username.data or "", form.password.data or ""
-        )
+        name = form.username.data or ""
+        if not account_attempts_left(name):
+            error = "För många inloggningsförsök. Vänta en stund och försök igen."
+            return render_template("auth/login.html", form=form, error=error), 429
+        user = authenticate(current_state().engine, name, form.password.data or "")
         if user is not None:
             lang = session.get("lang")
             session.clear()
             if lang:
                 session["lang"] = lang
             login_user(user)
+            session[SESSION_EPOCH_KEY] = user.session_epoch
             target = safe_next(request.args.get("next")) or HOME_BY_ROLE.get(user.role, "/")
             return redirect(target)
+        count_failed_login(name)
         error = "Fel användarnamn eller lösenord."
     elif request.method == "POST":
         error = "Fyll i användarnamn och lösenord."
@@ -372,7 +426,9 @@ def login() -> Any:
 @bp.post("/logga-ut")
 @role_required()
 def logout() -> Any:
-    """Log out (POST with CSRF token)."""
+    """Log out (POST with CSRF token): every session of the user ends, not only this one."""
+    with current_state().engine.begin() as conn:
+        revoke_sessions(conn, int(current_user.id))
     logout_user()
     lang = session.get("lang")
     session.clear()

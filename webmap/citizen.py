@@ -33,6 +33,8 @@ from flask import (
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from geo.errors import NotFoundError
+from webmap.contracts.citizen import ReportForm
+from webmap.contracts.common import parse
 from webmap.state import get_engine
 from webmap.submissions import (
     MAX_DESCRIPTION,
@@ -172,11 +174,8 @@ def form() -> Any:
 @bp.post("/rapportera")
 def submit() -> Any:
     """Validate and store a report; redirect to its receipt (303)."""
+    values = parse(ReportForm, request.form.to_dict()).submission_values()
     geo = kommun_geo(kommun_key())
-    values = {
-        k: request.form.get(k, "")
-        for k in ("category", "lat", "lon", "place", "description", "date", "time_of_day")
-    }
     if request.form.get(HONEYPOT):
         # filled by a robot: store nothing, say little
         return render_template(

@@ -44,8 +44,8 @@ def _result(kommun: str) -> CachedResult:
     week = requested_week(kommun)
     try:
         filters = filters_from_args(request.args)
-    except ValidationError:
-        abort(400)
+    except ValidationError as exc:
+        abort(400, description=f"Ogiltigt filter: {exc}")
     res = _store().get(kommun, week, filters)
     assert res is not None
     return res

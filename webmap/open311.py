@@ -68,6 +68,8 @@ from geo.errors import NotFoundError
 from geo.schema import Status
 from geo.store.citizen import approved_citizen_reports, report_place
 from webmap.apikeys import verify_api_key
+from webmap.contracts.common import parse
+from webmap.contracts.open311 import ServiceRequestInput
 from webmap.state import get_engine
 from webmap.submissions import (
     MAX_DESCRIPTION_OPEN311,
@@ -386,21 +388,22 @@ def requests_create(fmt: str) -> Response:
     idem = request.headers.get("Idempotency-Key")
     if idem is not None and not 1 <= len(idem) <= MAX_KEY:
         return error_response(400, "Idempotency-Key must be 1-200 characters", fmt)
-    service_code = (form.get("service_code") or "").strip()
+    body = parse(ServiceRequestInput, form.to_dict())  # shape errors: 400 naming each field
+    service_code = body.service_code.strip()
     if not service_code:
         return error_response(400, "service_code is required", fmt)
     if service_code not in geo.tenant.categories:
         return error_response(400, f"service_code {service_code[:64]} not found", fmt)
-    has_point = bool((form.get("lat") or "").strip() or (form.get("long") or "").strip())
-    if not has_point and not (form.get("address_string") or "").strip():
+    has_point = bool((body.lat or "").strip() or (body.long or "").strip())
+    if not has_point and not (body.address_string or "").strip():
         return error_response(400, "lat and long, or address_string, are required", fmt)
     data = {
         "category": service_code,
-        "lat": form.get("lat"),
-        "lon": form.get("long"),
-        "place": form.get("address_string"),
-        "description": form.get("description"),
-        "time_of_day": form.get("attribute[time_of_day]"),
+        "lat": body.lat,
+        "lon": body.long,
+        "place": body.address_string,
+        "description": body.description,
+        "time_of_day": body.time_of_day,
     }
     rt = runtime()
     try:

@@ -60,6 +60,8 @@ from geo.store.patrol import (
 )
 from geo.tenants import Tenant
 from webmap.auth import role_required
+from webmap.contracts.common import parse
+from webmap.contracts.patrol import ObservationInput
 from webmap.state import current_state
 from webmap.weeks import MAX_YEAR, MIN_YEAR
 
@@ -1003,6 +1005,7 @@ def observation() -> Any:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         return _json_error(400, "Observationen ska skickas som JSON.")
+    parse(ObservationInput, payload)  # shape errors: a Swedish 400 naming each field
     key = valid_key(payload.get("key"))
     if key is None:
         return _json_error(

@@ -43,6 +43,7 @@ from geo.boundaries import read_boundaries
 from geo.cells import strings_to_cells
 from geo.errors import ValidationError
 from geo.gazetteer import named_places
+from geo.schema import Source
 from geo.store import current_version
 from geo.store.reports import occurred_range, read_reports
 from geo.tenants import Tenant, get_tenant
@@ -63,6 +64,11 @@ class Filters:
         if self.time_of_day not in TIME_OF_DAY:
             raise ValidationError(
                 f"okänd tid på dygnet {self.time_of_day!r}; giltiga: {', '.join(TIME_OF_DAY)}"
+            )
+        unknown = sorted(set(self.sources) - {s.value for s in Source})
+        if unknown:
+            raise ValidationError(
+                f"okänd källa {unknown[0][:40]!r}; giltiga: {', '.join(s.value for s in Source)}"
             )
         object.__setattr__(self, "categories", tuple(sorted(set(self.categories))))
         object.__setattr__(self, "sources", tuple(sorted(set(self.sources))))

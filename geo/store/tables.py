@@ -185,6 +185,8 @@ users = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime, nullable=False),
     Column("last_login", DateTime, nullable=True),
+    # generation of the user's sessions; raised by logout, password change, disable
+    Column("session_epoch", Integer, nullable=False, default=0, server_default="0"),
 )
 
 #: Kinds and statuses of actions (Swedish codes, shown as-is in the UI).

@@ -55,10 +55,25 @@ def all_users(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in conn.execute(select(users).order_by(users.c.username))]
 
 
-def update_user(conn: Connection, username: str, **values: Any) -> bool:
-    """Change columns of the user named ``username``; False when there is no such user."""
+def update_user(
+    conn: Connection, username: str, *, end_sessions: bool = False, **values: Any
+) -> bool:
+    """Change columns of the user named ``username``; False when there is no such user.
+
+    With ``end_sessions`` the user's session generation is raised too, which ends every
+    session opened before (see ``users.session_epoch``).
+    """
+    if end_sessions:
+        values["session_epoch"] = users.c.session_epoch + 1
     res = conn.execute(update(users).where(users.c.username == username).values(**values))
     return bool(res.rowcount)
+
+
+def end_sessions(conn: Connection, *, user_id: int) -> None:
+    """End every session of a user at once (raises the user's session generation)."""
+    conn.execute(
+        update(users).where(users.c.id == user_id).values(session_epoch=users.c.session_epoch + 1)
+    )
 
 
 def record_login(conn: Connection, user_id: int, password_hash: str | None = None) -> None:

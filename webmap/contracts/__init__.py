@@ -1,0 +1,59 @@
+"""API contracts: every JSON request and response body as a pydantic v2 model.
+
+One module per audience: :mod:`~webmap.contracts.citizen` (citizen channel and public
+API), :mod:`~webmap.contracts.open311`, :mod:`~webmap.contracts.patrol`,
+:mod:`~webmap.contracts.planner`; shared field types and the Swedish rendering of
+model errors in :mod:`~webmap.contracts.common`. The OpenAPI document served at
+``/api/openapi.json`` is generated from these models by
+:mod:`~webmap.contracts.openapi`.
+
+Why the document is generated here and not by flask-openapi3, spectree or apiflask
+---------------------------------------------------------------------------------
+All three were considered (flask-openapi3 4.3, spectree 1.x, apiflask 3.1):
+
+* flask-openapi3 and apiflask replace the app class (``OpenAPI`` / ``APIFlask``) and
+  the blueprints (``APIBlueprint``) and inject parsed models as view arguments. The
+  app factory registers plain :class:`flask.Blueprint` objects listed in
+  ``webmap.app.BLUEPRINTS`` (with per-module ``PUBLIC_ENDPOINTS``, rate limits and
+  CSRF exemptions keyed by endpoint) and the views are being regrouped by audience, so
+  swapping every blueprint class and view signature would touch every view module.
+  apiflask is also marshmallow-first.
+* All three answer a validation error with their own 422 body, while this API
+  answers 400 ``{"error", "errors": [{field, code, message}]}`` in Swedish, and Open311
+  must keep its ``[{code, description}]`` errors and its ``.json``/``.xml`` routes
+  (one Flask rule ``requests.<fmt>``), which none of them document as two formats.
+* spectree fits plain blueprints, but validates inside its decorator with its own
+  error format and response handling; its spec would still need hand-written parts
+  for Open311's format suffix and form body.
+
+pydantic itself already produces JSON Schema 2020-12, which OpenAPI 3.1 uses as is;
+what remains is a short table of operations (path, method, query model, body model,
+model per status) in :mod:`webmap.contracts.openapi`. Views call
+:func:`webmap.contracts.common.parse`, and the app maps a
+:class:`pydantic.ValidationError` to a Swedish 400 (:mod:`webmap.errors`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+
+def body_contracts() -> dict[str, type[BaseModel]]:
+    """Request-body model of every route that reads a JSON or API form body, by endpoint.
+
+    ``tests/webmap/test_contracts.py`` checks that every POST route answering JSON is
+    listed here and that an invalid body gives a 400 naming the field.
+    """
+    from webmap.contracts.citizen import ReportForm, ReportInput
+    from webmap.contracts.open311 import ServiceRequestInput
+    from webmap.contracts.patrol import ObservationInput
+
+    return {
+        "api.create_report": ReportInput,
+        "open311.requests_create": ServiceRequestInput,
+        "patrol.observation": ObservationInput,
+        "citizen.submit": ReportForm,
+    }
