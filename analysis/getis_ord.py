@@ -1,8 +1,9 @@
 """Getis-Ord Gi* hot spot statistic for every cell and step of a space-time cube.
 
 All steps are computed at once with one sparse product ``W @ Y`` (``W`` the binary
-k-ring weights with the cell itself included, ``Y`` the n x T cube), so 50,000 cells x
-52 steps take a fraction of a second.
+k-ring weights with the cell itself included, ``Y`` the n x T cube, both sparse), so
+50,000 cells x 52 steps take a fraction of a second and a city's 550,000 cells x 53
+steps about one.
 
 Statistic
 ---------
@@ -27,6 +28,22 @@ above). The reference population is the *global window*:
 
 When ``s == 0`` (all values equal) or ``c_i == N`` the z-score is defined as 0.
 
+The window statistics come from sums over the stored (non-zero) values only:
+``ybar = sum(y) / N`` and ``s^2 = (sum_{y != 0} (y - ybar)^2 + (N - nnz) ybar^2) / N``.
+
+Compact results
+---------------
+A cell whose neighbourhood sums are zero in every step has ``z = -c_i ybar / (s
+sqrt(c_i (N - c_i) / (N - 1)))`` in every step: the same series as every other such
+cell of the same cardinality. Most cells of a city are like that, so the results are
+kept once per *row*: one row per cell with reports in its neighbourhood (or asked for
+with ``keep_rows``) and one per cardinality for all the others. ``rows_`` maps each
+cell to its row, ``row_weight_`` says how many cells share a row, and the ``compact_*_``
+arrays hold the results per row; ``z_``, ``p_``, ``q_``, ``significant_``,
+``local_sum_`` and ``cardinality_`` expand them to (n, T) on access. The
+Benjamini-Hochberg ranks count each row ``row_weight_`` times, so the q-values equal
+those of the expanded arrays (tied p-values share a q-value either way).
+
 p-values (one definition)
 -------------------------
 ``p_`` is two-sided from the standard normal, ``p = 2 * (1 - Phi(|z|))``; the side (hot
@@ -48,7 +65,7 @@ alpha``.
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -61,7 +78,7 @@ FloatArray = npt.NDArray[np.float64]
 
 
 class _CubeLike(Protocol):
-    values: FloatArray
+    values: Any
 
     def weights(self, k: int = 1, include_self: bool = True) -> sp.csr_matrix: ...
 
@@ -143,6 +160,50 @@ def _crand_p(
     return out
 
 
+def _as_2d(values: Any) -> Any:
+    if sp.issparse(values):
+        return values
+    arr = np.asarray(values, dtype=np.float64)
+    return arr[:, None] if arr.ndim == 1 else arr
+
+
+def _window_stats(
+    Y: sp.csr_matrix, window: str
+) -> tuple[float | FloatArray, float | FloatArray, float]:
+    """Mean, population standard deviation and size of the global window, from sums."""
+    n, T = Y.shape
+    if window == "cube":
+        N = float(n * T)
+        if not N:
+            return 0.0, 0.0, N
+        mean = float(Y.data.sum()) / N
+        var = (float(((Y.data - mean) ** 2).sum()) + (N - Y.nnz) * mean**2) / N
+        return mean, float(np.sqrt(max(var, 0.0))), N
+    if not n:
+        return np.zeros(T), np.zeros(T), float(n)
+    coo = Y.tocoo()
+    means = np.bincount(coo.col, weights=coo.data, minlength=T) / n
+    nnz = np.bincount(coo.col, minlength=T)
+    dev = np.bincount(coo.col, weights=(coo.data - means[coo.col]) ** 2, minlength=T)
+    var = (dev + (n - nnz) * means**2) / n
+    return means, np.sqrt(np.maximum(var, 0.0)), float(n)
+
+
+def _fdr_rows(p: FloatArray, weight: npt.NDArray[np.int64]) -> FloatArray:
+    """Benjamini-Hochberg q-values per column of ``p`` whose row ``r`` stands for
+    ``weight[r]`` equal p-values (see the module docstring)."""
+    q = np.empty_like(p)
+    for t in range(p.shape[1]):
+        col = p[:, t]
+        order = np.argsort(col, kind="stable")
+        rank = np.cumsum(weight[order]).astype(np.float64)
+        m = rank[-1] if rank.size else 0.0
+        qs = col[order] * m / rank
+        qs = np.minimum.accumulate(qs[::-1])[::-1]
+        q[order, t] = np.minimum(qs, 1.0)
+    return q
+
+
 class GetisOrdGiStar:
     """Gi* z-scores and p-values for every cell and step of a cube.
 
@@ -185,6 +246,13 @@ class GetisOrdGiStar:
         Window mean and population standard deviation.
     n_window_ : int
         ``N``, the size of the reference population.
+    rows_ : int ndarray (n,)
+        Row of each cell in the ``compact_*_`` arrays (see "Compact results").
+    row_weight_ : int ndarray (rows,)
+        Cells sharing each row.
+    compact_z_, compact_q_, compact_significant_, compact_local_sum_, \
+compact_cardinality_ : ndarray (rows, T)
+        The results once per row; the (n, T) attributes above expand them on access.
 
     Examples
     --------
@@ -228,67 +296,121 @@ class GetisOrdGiStar:
         if problems:
             raise ValidationError(problems, context="GetisOrdGiStar")
 
-    def fit(self, cube: _CubeLike, weights: sp.spmatrix | None = None) -> GetisOrdGiStar:
+    def fit(
+        self,
+        cube: _CubeLike,
+        weights: sp.spmatrix | None = None,
+        keep_rows: npt.ArrayLike | None = None,
+    ) -> GetisOrdGiStar:
         """Compute z, p and significance for all cells and steps.
 
         Parameters
         ----------
         cube
-            A :class:`analysis.cube.SpaceTimeCube` (anything with ``values`` (n, T) and
-            ``weights(k)``).
+            A :class:`analysis.cube.SpaceTimeCube` (anything with ``values`` (n, T),
+            dense or sparse, and ``weights(k)``).
         weights
             Optional n x n binary weights to use instead of ``cube.weights(k)``; a zero
             diagonal is set to 1 (star).
+        keep_rows
+            Optional boolean (n,): cells that get a row of their own in the compact
+            results even when their neighbourhood sums are all zero.
         """
         self._check()
-        Y = np.asarray(cube.values, dtype=np.float64)
-        if Y.ndim == 1:
-            Y = Y[:, None]
+        sparse_of = getattr(cube, "sparse", None)
+        Y = sp.csr_matrix(sparse_of("values") if sparse_of else _as_2d(cube.values), dtype=float)
+        Y.eliminate_zeros()
         n, T = Y.shape
         W = cube.weights(self.k) if weights is None else sp.csr_matrix(weights, dtype=float)
         if weights is not None and (W.diagonal() == 0).any():
             W = (W + sp.diags((W.diagonal() == 0).astype(float))).tocsr()
-        S = np.asarray(W @ Y)
+        S = sp.csr_matrix(W @ Y)
+        S.eliminate_zeros()
         card = np.asarray(W.sum(axis=1)).ravel().astype(np.float64)
-        C = np.broadcast_to(card[:, None], (n, T)).astype(np.float64)
+
+        # rows: cells with neighbourhood sums, then one per cardinality of the others
+        own = np.diff(S.indptr) > 0
+        if keep_rows is not None:
+            own |= np.asarray(keep_rows, dtype=bool)
+        if self.permutations:
+            own[:] = True
+        mine = np.flatnonzero(own)
+        cls_card, cls_of = np.unique(card[~own], return_inverse=True)
+        m = mine.shape[0]
+        rows = np.empty(n, dtype=np.int64)
+        rows[mine] = np.arange(m)
+        rows[~own] = m + cls_of
+        self.rows_ = rows
+        self.row_weight_ = np.r_[np.ones(m, np.int64), np.bincount(cls_of, minlength=len(cls_card))]
+        Sc = np.zeros((m + cls_card.shape[0], T))
+        Sc[:m] = S[mine].toarray()
+        card_c = np.r_[card[mine], cls_card][:, None]
+        C: FloatArray = card_c
         if self.time_lag:
-            cs = np.cumsum(S, axis=1)
+            cs = np.cumsum(Sc, axis=1)
             lagged = np.zeros_like(cs)
             L = self.time_lag + 1
             lagged[:, L:] = cs[:, :-L]
-            S = cs - lagged
+            Sc = cs - lagged
             n_in = np.minimum(np.arange(T) + 1, L).astype(np.float64)
-            C = card[:, None] * n_in[None, :]
-        if self.window == "cube":
-            N = float(n * T)
-            mean: float | FloatArray = float(Y.mean()) if Y.size else 0.0
-            std: float | FloatArray = float(Y.std()) if Y.size else 0.0
-            mean_b, std_b = mean, std
-        else:
-            N = float(n)
-            mean = Y.mean(axis=0) if n else np.zeros(T)
-            std = Y.std(axis=0) if n else np.zeros(T)
-            mean_b, std_b = np.asarray(mean)[None, :], np.asarray(std)[None, :]
+            C = card_c * n_in[None, :]
+        mean, std, N = _window_stats(Y, self.window)
+        mean_b = mean if np.ndim(mean) == 0 else np.asarray(mean)[None, :]
+        std_b = std if np.ndim(std) == 0 else np.asarray(std)[None, :]
         with np.errstate(divide="ignore", invalid="ignore"):
             denom = std_b * np.sqrt(C * (N - C) / (N - 1.0))
-            z = (S - C * mean_b) / denom
+            z = (Sc - C * mean_b) / denom
         z = np.where(np.isfinite(z), z, 0.0)
         p = 2.0 * ndtr(-np.abs(z))
 
-        self.local_sum_ = S
-        self.cardinality_ = C
+        self.compact_local_sum_ = Sc
+        self.compact_cardinality_ = np.broadcast_to(C, Sc.shape)
         self.mean_ = mean
         self.std_ = std
         self.n_window_ = int(N)
-        self.z_ = z
-        self.p_ = p
+        self.compact_z_ = z
         self.p_sim_: FloatArray | None = None
+        base = p
         if self.permutations:
-            self.p_sim_ = self._permute(Y, S, C)
-        base = self.p_sim_ if self.p_sim_ is not None else p
-        self.q_ = fdr_bh(base, axis=0) if self.fdr else base
-        self.significant_ = self.q_ <= self.alpha
+            self.p_sim_ = self._permute(Y.toarray(), Sc, np.broadcast_to(C, Sc.shape))
+            base = self.p_sim_
+        q = _fdr_rows(base, self.row_weight_) if self.fdr else base
+        self.compact_q_ = q
+        self.compact_significant_ = q <= self.alpha
         return self
+
+    def _expand(self, compact: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        return np.asarray(compact)[self.rows_]
+
+    @property
+    def z_(self) -> FloatArray:
+        """Gi* z-scores (n, T)."""
+        return self._expand(self.compact_z_)
+
+    @property
+    def p_(self) -> FloatArray:
+        """Two-sided normal p-values (n, T)."""
+        return self._expand(2.0 * ndtr(-np.abs(self.compact_z_)))
+
+    @property
+    def q_(self) -> FloatArray:
+        """The p-values significance is judged on (n, T)."""
+        return self._expand(self.compact_q_)
+
+    @property
+    def significant_(self) -> npt.NDArray[np.bool_]:
+        """``q_ <= alpha`` (n, T)."""
+        return self._expand(self.compact_significant_)
+
+    @property
+    def local_sum_(self) -> FloatArray:
+        """Neighbourhood sums ``S`` (n, T)."""
+        return self._expand(self.compact_local_sum_)
+
+    @property
+    def cardinality_(self) -> FloatArray:
+        """Neighbourhood sizes ``c`` (n, T)."""
+        return self._expand(self.compact_cardinality_)
 
     def _permute(self, Y: FloatArray, S: FloatArray, C: FloatArray) -> FloatArray:
         rng = np.random.default_rng(self.seed)
