@@ -205,7 +205,8 @@ class EmergingHotspots:
         the hot/cold steps and k-ring counts per row; ``hot_``, ``cold_`` and
         ``ring_counts_`` expand them to (n, T).
     tau_, tau_p_, trend_ : ndarray (n,)
-        Mann-Kendall tau, p-value and trend (+1/0/-1) of each z series.
+        Mann-Kendall tau, p-value and trend (+1/0/-1) of each z series (0, 1 and 0 for
+        ``too_few_reports`` cells, whose pattern does not depend on a trend).
     pattern_code_ : int8 ndarray (n,)
         Index into :data:`PATTERNS`.
     pattern_ : object ndarray (n,)
@@ -291,11 +292,10 @@ class EmergingHotspots:
         rows = gi.rows_
         first = np.empty(gi.row_weight_.shape[0], dtype=np.int64)
         first[rows[::-1]] = np.arange(rows.shape[0])[::-1]  # a cell of each row
-        ring = ring_all[first].toarray()
+        ring = ring_all[first].astype(np.float32).toarray()  # counts: exact in float32
         z = gi.compact_z_
         hot = gi.compact_significant_ & (z > 0) & (ring >= self.min_step_count)
         cold = gi.compact_significant_ & (z < 0)
-        tau, tau_p, trend = _mann_kendall_rows(z, self.alpha)
         ring_total = ring.sum(axis=1)
         steps_with = (ring > 0).sum(axis=1)
         n_steps = z.shape[1]
@@ -303,6 +303,11 @@ class EmergingHotspots:
         too_few = (ring_total < self.min_total) | (
             (steps_with < self.min_steps_with_reports) & ~final_hot
         )
+        # the trend decides patterns only where there are enough reports
+        tau, tau_p = np.zeros(z.shape[0]), np.ones(z.shape[0])
+        trend = np.zeros(z.shape[0], np.int8)
+        tested = np.flatnonzero(~too_few)
+        tau[tested], tau_p[tested], trend[tested] = _mann_kendall_rows(z[tested], self.alpha)
         codes = classify_patterns(hot, cold, trend, self.hot_share, too_few)
         last = min(self.recurring_n, n_steps)
 

@@ -42,7 +42,10 @@ cell to its row, ``row_weight_`` says how many cells share a row, and the ``comp
 arrays hold the results per row; ``z_``, ``p_``, ``q_``, ``significant_``,
 ``local_sum_`` and ``cardinality_`` expand them to (n, T) on access. The
 Benjamini-Hochberg ranks count each row ``row_weight_`` times, so the q-values equal
-those of the expanded arrays (tied p-values share a q-value either way).
+those of the expanded arrays (tied p-values share a q-value either way). Significance is
+decided from the p-values at or below ``alpha`` alone (only they can pass, and every
+smaller p-value is among them); ``compact_q_`` and ``compact_local_sum_`` are computed
+when first asked for.
 
 p-values (one definition)
 -------------------------
@@ -70,7 +73,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri
 
 from geo.errors import ValidationError
 
@@ -195,13 +198,41 @@ def _fdr_rows(p: FloatArray, weight: npt.NDArray[np.int64]) -> FloatArray:
     q = np.empty_like(p)
     for t in range(p.shape[1]):
         col = p[:, t]
-        order = np.argsort(col, kind="stable")
+        order = np.argsort(col)  # tied p-values end with the same q in any order
         rank = np.cumsum(weight[order]).astype(np.float64)
         m = rank[-1] if rank.size else 0.0
         qs = col[order] * m / rank
         qs = np.minimum.accumulate(qs[::-1])[::-1]
         q[order, t] = np.minimum(qs, 1.0)
     return q
+
+
+def _significant_rows(
+    z: FloatArray, weight: npt.NDArray[np.int64], alpha: float, fdr: bool
+) -> npt.NDArray[np.bool_]:
+    """``q <= alpha`` per row and step without ranking every p-value.
+
+    Only a p-value ``<= alpha`` can be significant, and every p-value below it lies in the
+    same small set (``|z|`` at least the two-sided critical value), so ranking that set
+    gives the Benjamini-Hochberg decision exactly: a p-value outside it has ``m p / j >=
+    p > alpha`` at any rank ``j``.
+    """
+    crit = float(ndtri(1.0 - alpha / 2.0))
+    rows, cols = np.nonzero(np.abs(z) >= crit - 1e-6)
+    p = 2.0 * ndtr(-np.abs(z[rows, cols]))
+    sig = np.zeros(z.shape, dtype=bool)
+    if not fdr:
+        sig[rows, cols] = p <= alpha
+        return sig
+    m = float(weight.sum())
+    order = np.lexsort((p, cols))  # by step, then p
+    rows, cols, p = rows[order], cols[order], p[order]
+    starts = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1]]) if cols.size else cols
+    for lo, hi in zip(starts, np.r_[starts[1:], cols.size], strict=True):
+        rank = np.cumsum(weight[rows[lo:hi]]).astype(np.float64)
+        qs = np.minimum.accumulate((p[lo:hi] * m / rank)[::-1])[::-1]
+        sig[rows[lo:hi], cols[lo:hi]] = np.minimum(qs, 1.0) <= alpha
+    return sig
 
 
 class GetisOrdGiStar:
@@ -342,41 +373,36 @@ compact_cardinality_ : ndarray (rows, T)
         rows[~own] = m + cls_of
         self.rows_ = rows
         self.row_weight_ = np.r_[np.ones(m, np.int64), np.bincount(cls_of, minlength=len(cls_card))]
-        Sc = np.zeros((m + cls_card.shape[0], T))
-        Sc[:m] = S[mine].toarray()
+        self._sums = (S, mine, cls_card.shape[0])
+        Sc = self.compact_local_sum_
         card_c = np.r_[card[mine], cls_card][:, None]
         C: FloatArray = card_c
         if self.time_lag:
-            cs = np.cumsum(Sc, axis=1)
-            lagged = np.zeros_like(cs)
-            L = self.time_lag + 1
-            lagged[:, L:] = cs[:, :-L]
-            Sc = cs - lagged
-            n_in = np.minimum(np.arange(T) + 1, L).astype(np.float64)
+            n_in = np.minimum(np.arange(T) + 1, self.time_lag + 1).astype(np.float64)
             C = card_c * n_in[None, :]
         mean, std, N = _window_stats(Y, self.window)
         mean_b = mean if np.ndim(mean) == 0 else np.asarray(mean)[None, :]
         std_b = std if np.ndim(std) == 0 else np.asarray(std)[None, :]
+        z = Sc.copy() if self.permutations else Sc  # in place: a city's rows are large
         with np.errstate(divide="ignore", invalid="ignore"):
-            denom = std_b * np.sqrt(C * (N - C) / (N - 1.0))
-            z = (Sc - C * mean_b) / denom
-        z = np.where(np.isfinite(z), z, 0.0)
-        p = 2.0 * ndtr(-np.abs(z))
+            z -= C * mean_b
+            z /= std_b * np.sqrt(C * (N - C) / (N - 1.0))
+        z[~np.isfinite(z)] = 0.0
 
-        self.compact_local_sum_ = Sc
-        self.compact_cardinality_ = np.broadcast_to(C, Sc.shape)
+        self.compact_cardinality_ = np.broadcast_to(C, z.shape)
         self.mean_ = mean
         self.std_ = std
         self.n_window_ = int(N)
         self.compact_z_ = z
         self.p_sim_: FloatArray | None = None
-        base = p
+        self._compact_q: FloatArray | None = None
         if self.permutations:
             self.p_sim_ = self._permute(Y.toarray(), Sc, np.broadcast_to(C, Sc.shape))
-            base = self.p_sim_
-        q = _fdr_rows(base, self.row_weight_) if self.fdr else base
-        self.compact_q_ = q
-        self.compact_significant_ = q <= self.alpha
+            q = fdr_bh(self.p_sim_, axis=0) if self.fdr else self.p_sim_
+            self._compact_q = q
+            self.compact_significant_ = q <= self.alpha
+        else:
+            self.compact_significant_ = _significant_rows(z, self.row_weight_, self.alpha, self.fdr)
         return self
 
     def _expand(self, compact: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -393,6 +419,14 @@ compact_cardinality_ : ndarray (rows, T)
         return self._expand(2.0 * ndtr(-np.abs(self.compact_z_)))
 
     @property
+    def compact_q_(self) -> FloatArray:
+        """The p-values significance is judged on, per row (computed on first use)."""
+        if self._compact_q is None:
+            p = 2.0 * ndtr(-np.abs(self.compact_z_))
+            self._compact_q = _fdr_rows(p, self.row_weight_) if self.fdr else p
+        return self._compact_q
+
+    @property
     def q_(self) -> FloatArray:
         """The p-values significance is judged on (n, T)."""
         return self._expand(self.compact_q_)
@@ -401,6 +435,20 @@ compact_cardinality_ : ndarray (rows, T)
     def significant_(self) -> npt.NDArray[np.bool_]:
         """``q_ <= alpha`` (n, T)."""
         return self._expand(self.compact_significant_)
+
+    @property
+    def compact_local_sum_(self) -> FloatArray:
+        """Neighbourhood sums per row (recomputed from the sparse ``W @ Y`` on access)."""
+        S, mine, n_classes = self._sums
+        Sc = np.zeros((mine.shape[0] + n_classes, S.shape[1]))
+        Sc[: mine.shape[0]] = S[mine].toarray()
+        if self.time_lag:
+            cs = np.cumsum(Sc, axis=1)
+            lagged = np.zeros_like(cs)
+            L = self.time_lag + 1
+            lagged[:, L:] = cs[:, :-L]
+            Sc = cs - lagged
+        return Sc
 
     @property
     def local_sum_(self) -> FloatArray:

@@ -400,9 +400,15 @@ class HotspotZones:
         last = getattr(emerging, "last_step", None)
         z_last = last()["z"] if last is not None else np.asarray(emerging.z_)[:, -1]
         step_weeks = getattr(cube, "step_weeks", 1)
+        # positions, outlines and ids of every member at once (one H3 call each)
+        bounds = np.cumsum([0, *(g.size for g in groups)])
+        all_cells = cube.cells[np.concatenate(groups)] if groups else cube.cells[:0]
+        all_lat, all_lon = cells_to_points(all_cells)
+        all_polys = cells_to_polygons(all_cells)
+        all_ids = cells_to_strings(all_cells)
         for zi, g in enumerate(groups):
-            cells = cube.cells[g]
-            lat, lon = cells_to_points(cells)
+            part = slice(bounds[zi], bounds[zi + 1])
+            lat, lon = all_lat[part], all_lon[part]
             wts = totals[g] + 1e-9
             clat = float(np.average(lat, weights=wts))
             clon = float(np.average(lon, weights=wts))
@@ -425,7 +431,7 @@ class HotspotZones:
                     "name": None,
                     "locality": locality,
                     "n_cells": int(g.size),
-                    "cells": [str(s) for s in cells_to_strings(cells)],
+                    "cells": [str(s) for s in all_ids[part]],
                     "lat": clat,
                     "lon": clon,
                     "pattern": pattern,
@@ -454,7 +460,7 @@ class HotspotZones:
                     "jaccard": float(jac[zi]),
                 }
             )
-            poly = shapely.union_all(cells_to_polygons(cells))
+            poly = shapely.union_all(all_polys[part])
             tol = self.simplify_m / 111_320.0
             geoms.append(poly.simplify(tol, preserve_topology=True))
         zones = gpd.GeoDataFrame(

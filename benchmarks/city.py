@@ -242,6 +242,7 @@ def run(
     return {
         "seconds": round(seconds, 2),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
         "stdout": stdout,
     }
 
@@ -276,7 +277,7 @@ def reference(workdir: Path) -> dict[str, Any]:
     env = dict(os.environ)
     r = run([sys.executable, "-c", _REFERENCE, str(workdir / "reports.csv"), str(gpkg)], env)
     gpkg.unlink(missing_ok=True)
-    return {"seconds": r["seconds"], "peak_rss_mb": r["peak_rss_mb"], "rows": int(r["stdout"])}
+    return {k: r[k] for k in ("seconds", "cpu_s", "peak_rss_mb")} | {"rows": int(r["stdout"])}
 
 
 # --------------------------------------------------------------------------- serving
@@ -467,6 +468,7 @@ def main() -> None:
         summary = _json_tail(ing["stdout"]) or {}
         result["ingest"] = {
             "seconds": ing["seconds"],
+            "cpu_s": ing["cpu_s"],
             "peak_rss_mb": ing["peak_rss_mb"],
             **{
                 k: summary.get(k)
@@ -483,9 +485,10 @@ def main() -> None:
     items = parsed.get("results") or [{}]
     result["analyse"] = {
         "seconds": ana["seconds"],
+        "cpu_s": ana["cpu_s"],
         "peak_rss_mb": ana["peak_rss_mb"],
-        **{k: items[0].get(k) for k in ("week", "cells", "zones", "seconds_inside")},
-        "steps": items[0].get("steps"),
+        **{k: items[0].get(k) for k in ("week", "cells", "zones")},
+        "seconds_in_analysis": items[0].get("seconds"),
     }
     week = str(items[0].get("week") or "")
     if not args.skip_serve and week:

@@ -21,6 +21,7 @@ import numpy.typing as npt
 import polars as pl
 import polars_h3 as plh3
 import shapely
+from h3.api import numpy_int as h3_int
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import ValidationError
@@ -226,8 +227,8 @@ def polygon_to_cells(geometry: BaseGeometry | dict[str, Any], res: int) -> CellA
     geom = geometry if isinstance(geometry, BaseGeometry) else shapely.geometry.shape(geometry)
     if geom.is_empty:
         return np.zeros(0, dtype=np.uint64)
-    cells = h3.geo_to_cells(shapely.geometry.mapping(geom), int(res))
-    return np.sort(np.asarray([h3.str_to_int(c) for c in cells], dtype=np.uint64))
+    cells = h3_int.geo_to_cells(shapely.geometry.mapping(geom), int(res))
+    return np.sort(np.asarray(cells, dtype=np.uint64))
 
 
 def polygons_to_cells(geometries: Sequence[BaseGeometry], res: int) -> list[CellArray]:

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from analysis.config import AnalysisConfig
 from analysis.hotspots import HotspotResult, analyse
@@ -302,12 +302,11 @@ class ResultStore:
     def report_range(self, kommun: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         """First and last ``occurred_at`` of approved reports (UTC)."""
         t = report_table
-        with self.engine.connect() as conn:
-            lo, hi = conn.execute(
-                select(func.min(t.c.occurred_at), func.max(t.c.occurred_at)).where(
-                    (t.c.kommun == kommun) & (t.c.status == "approved")
-                )
-            ).one()
+        approved = (t.c.kommun == kommun) & (t.c.status == "approved")
+        first = select(t.c.occurred_at).where(approved).limit(1)
+        with self.engine.connect() as conn:  # two index walks, not a scan with min and max
+            lo = conn.execute(first.order_by(t.c.occurred_at)).scalar()
+            hi = conn.execute(first.order_by(t.c.occurred_at.desc())).scalar()
 
         def conv(v: Any) -> pd.Timestamp | None:
             return None if v is None else pd.Timestamp(v).tz_localize("UTC")
