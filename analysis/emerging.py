@@ -365,7 +365,7 @@ class EmergingHotspots:
         return {
             "z": z[rows],
             "p": (2.0 * ndtr(-np.abs(z)))[rows],
-            "q": gi.compact_q_[:, -1][rows],
+            "q": gi.q_column(-1)[rows],
             "hot": self.compact_hot_[:, -1][rows],
         }
 

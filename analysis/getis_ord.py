@@ -426,6 +426,13 @@ compact_cardinality_ : ndarray (rows, T)
             self._compact_q = _fdr_rows(p, self.row_weight_) if self.fdr else p
         return self._compact_q
 
+    def q_column(self, step: int) -> FloatArray:
+        """``compact_q_[:, step]`` without computing the other steps."""
+        if self._compact_q is not None:
+            return self._compact_q[:, step]
+        p = 2.0 * ndtr(-np.abs(self.compact_z_[:, step : step + 1 or None]))
+        return (_fdr_rows(p, self.row_weight_) if self.fdr else p)[:, 0]
+
     @property
     def q_(self) -> FloatArray:
         """The p-values significance is judged on (n, T)."""

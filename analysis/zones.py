@@ -77,7 +77,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
-import shapely
 from scipy.special import ndtr
 
 from analysis._clusters import (
@@ -100,8 +99,8 @@ from analysis.emerging import (
 )
 from analysis.getis_ord import GetisOrdGiStar
 from geo.cells import (
+    cells_to_outline,
     cells_to_points,
-    cells_to_polygons,
     cells_to_strings,
 )
 from geo.errors import ValidationError
@@ -404,7 +403,6 @@ class HotspotZones:
         bounds = np.cumsum([0, *(g.size for g in groups)])
         all_cells = cube.cells[np.concatenate(groups)] if groups else cube.cells[:0]
         all_lat, all_lon = cells_to_points(all_cells)
-        all_polys = cells_to_polygons(all_cells)
         all_ids = cells_to_strings(all_cells)
         for zi, g in enumerate(groups):
             part = slice(bounds[zi], bounds[zi + 1])
@@ -460,7 +458,7 @@ class HotspotZones:
                     "jaccard": float(jac[zi]),
                 }
             )
-            poly = shapely.union_all(all_polys[part])
+            poly = cells_to_outline(all_cells[part])
             tol = self.simplify_m / 111_320.0
             geoms.append(poly.simplify(tol, preserve_topology=True))
         zones = gpd.GeoDataFrame(

@@ -129,6 +129,21 @@ def cells_to_polygons(cells: npt.ArrayLike) -> npt.NDArray[np.object_]:
     return np.asarray([shapely.Polygon(r) for r in rings], dtype=object)
 
 
+def cells_to_outline(cells: npt.ArrayLike) -> BaseGeometry:
+    """The union of the cells' hexagons as one (Multi)Polygon (EPSG:4326), traced by H3.
+
+    The same area as ``shapely.union_all(cells_to_polygons(cells))`` without the
+    polygon overlay (tens of times faster for zones of many cells).
+    """
+    arr = _as_cells(cells)
+    if arr.size == 0:
+        return shapely.Polygon()
+    geom = shapely.geometry.shape(h3_int.cells_to_geo(np.unique(arr)))
+    if isinstance(geom, shapely.MultiPolygon) and len(geom.geoms) == 1:
+        return geom.geoms[0]
+    return geom
+
+
 def cells_to_strings(cells: npt.ArrayLike) -> npt.NDArray[np.str_]:
     """Hexadecimal strings of cells (the usual text form, e.g. ``8a0882b262f7fff``)."""
     arr = _as_cells(cells)
