@@ -25,7 +25,6 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from analysis.grading import GradingRules
 from geo._validate import Problems
 from geo.errors import ValidationError
 from geo.schema import DEFAULT_CATEGORIES, DEFAULT_TZ, SERIOUS_CATEGORIES, Source
@@ -71,6 +70,36 @@ def _as_timestamp(value: Any) -> pd.Timestamp | None:
     if ts.tzinfo is None:
         ts = ts.tz_localize(DEFAULT_TZ)
     return ts.tz_convert("UTC")
+
+
+@dataclass(frozen=True)
+class GradingRules:
+    """Configurable thresholds of the suggested grade (see the module docstring)."""
+
+    recent_steps: int = 1
+    baseline_steps: int = 8
+    min_baseline_steps: int = 3
+    baseline_alpha: float = 0.05
+    several_zones: int = 3
+    escalate_patterns: tuple[str, ...] = ("persistent_hot", "intensifying_hot", "consecutive_hot")
+    mild_patterns: tuple[str, ...] = ("sporadic_hot", "historical_hot")
+    serious_cluster_min: int = 3
+    serious_rise_min: int = 3
+    serious_rise_factor: float = 2.0
+
+    def __post_init__(self) -> None:
+        p = Problems("GradingRules")
+        p.check(self.recent_steps >= 1, "recent_steps must be >= 1")
+        p.check(self.baseline_steps >= 1, "baseline_steps must be >= 1")
+        p.check(self.min_baseline_steps >= 1, "min_baseline_steps must be >= 1")
+        p.check(0 < self.baseline_alpha < 1, "baseline_alpha must be in (0, 1)")
+        p.check(self.several_zones >= 1, "several_zones must be >= 1")
+        p.check(self.serious_cluster_min >= 1, "serious_cluster_min must be >= 1")
+        p.check(self.serious_rise_min >= 1, "serious_rise_min must be >= 1")
+        p.check(self.serious_rise_factor >= 1, "serious_rise_factor must be >= 1")
+        for name in ("escalate_patterns", "mild_patterns"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        p.raise_if_any()
 
 
 @dataclass(frozen=True)
@@ -161,7 +190,8 @@ class AnalysisConfig:
     zone_window_steps
         Steps (from the end) whose reports describe a zone (categories, sources).
     grading
-        Thresholds of the suggested 5-grade scale (:class:`analysis.grading.GradingRules`).
+        Thresholds of the suggested 5-grade scale (:class:`GradingRules`, also
+        importable from :mod:`analysis.grading`).
     """
 
     res: int = 10
@@ -343,4 +373,4 @@ class AnalysisConfig:
         return out
 
 
-__all__ = ["ANALYSIS_RES", "STEP_WEEKS", "AnalysisConfig", "default_weights"]
+__all__ = ["ANALYSIS_RES", "STEP_WEEKS", "AnalysisConfig", "GradingRules", "default_weights"]

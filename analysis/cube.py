@@ -1,8 +1,8 @@
 """Space-time cube: weighted report counts per H3 cell and time step.
 
 :func:`reports_to_cube` turns a report frame (:mod:`geo.schema`) into a
-:class:`SpaceTimeCube`. Everything is vectorized (``searchsorted`` + ``np.bincount``):
-a million reports bin in well under a second.
+:class:`SpaceTimeCube`. Everything is vectorized (``searchsorted`` + sparse sums over
+integer cell ids): a million reports bin in well under a second.
 
 Rules
 -----
@@ -17,6 +17,10 @@ Rules
 * The cube is **zero-filled** over every cell of the universe (normally every cell whose
   centre lies in one of the chosen localities): cells without reports hold zeros, never
   missing values, because Gi* compares every cell with all others.
+* The cells x steps arrays are stored **sparse** (CSR over integer cell ids and steps,
+  :meth:`SpaceTimeCube.sparse`): a city has half a million cells x 53 steps, nearly all
+  empty. The attributes below give dense arrays on access (for small cubes, tests and
+  plots); the analysis itself works on the sparse ones.
 * Time steps are ``step_weeks`` long and start at the configured local weekday and
   time (default Tuesday 13:00 Europe/Stockholm, the EST reporting deadline). The grid is
   anchored at the end: the last step ends at the first period boundary at or after a
@@ -35,7 +39,7 @@ locality               object (n,)                 locality code of each cell (`
                                                    unknown)
 edges                  DatetimeIndex UTC (T+1,)    step boundaries; ``step_starts`` =
                                                    ``edges[:-1]``
-values                 float64 (n, T)              severity-weighted report counts
+values                 float64 (n, T)                   severity-weighted report counts
 counts                 int32 (n, T)                report counts (unweighted)
 serious                int32 (n, T)                reports in serious categories
 reporters              int32 (n, T)                distinct ``reporter_org`` values
@@ -66,8 +70,6 @@ summary                dict[str, int]              how many reports were read, k
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -75,6 +77,17 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
+from analysis._grouping import (
+    bins_to_csr,
+    cell_universe,
+    detail_frame,
+    distinct_per_bin,
+    distinct_to_csr,
+    empty_detail,
+    label_codes,
+    none_for_na,
+)
+from analysis._timegrid import hours_mask, period_edges
 from analysis.config import AnalysisConfig
 from geo._validate import Problems, require_columns
 from geo.cells import cells_resolution, cells_to_neighbour_pairs, cells_to_parent
@@ -87,126 +100,138 @@ IntArray = npt.NDArray[np.int32]
 
 _WEEK = pd.Timedelta(days=7)
 
-
-# --------------------------------------------------------------------------- time grid
-def period_edges(
-    end: pd.Timestamp,
-    *,
-    start: pd.Timestamp | None = None,
-    n_steps: int | None = None,
-    step_weeks: int = 1,
-    weekday: int = 1,
-    hour: int = 13,
-    minute: int = 0,
-    timezone: str = "Europe/Stockholm",
-    anchor: dt.date | None = None,
-    end_inclusive: bool = True,
-) -> pd.DatetimeIndex:
-    """Step boundaries (UTC) of a reporting-period grid that covers ``end``.
-
-    The last boundary is the first local ``weekday hour:minute`` strictly after ``end``
-    (``end_inclusive=True``: an event at ``end`` is covered) or at/after ``end``
-    (``end_inclusive=False``: ``end`` is an exclusive deadline), moved forward to a week
-    that is a multiple of ``step_weeks`` from ``anchor`` when given. Going back in steps
-    of ``step_weeks`` weeks, the grid has ``n_steps`` steps, or as many as needed to cover
-    ``start``. Boundaries are computed in local time, so they stay at 13:00 across
-    daylight-saving changes.
-
-    Returns
-    -------
-    pandas.DatetimeIndex
-        ``T + 1`` increasing tz-aware UTC timestamps.
-    """
-    end_local = pd.Timestamp(end).tz_convert(timezone).tz_localize(None)
-    days_back = (end_local.weekday() - weekday) % 7
-    last = end_local.normalize() - pd.Timedelta(days=days_back)
-    last = last + pd.Timedelta(hours=hour, minutes=minute)
-    if last > end_local:
-        last -= _WEEK
-    if end_inclusive or last < end_local:
-        last += _WEEK  # first boundary after end
-    if anchor is not None and step_weeks > 1:
-        a = pd.Timestamp(anchor) + pd.Timedelta(hours=hour, minutes=minute)
-        weeks = int(round((last - a) / _WEEK))
-        rem = weeks % step_weeks
-        if rem:
-            last += (step_weeks - rem) * _WEEK
-    step = step_weeks * _WEEK
-    if n_steps is None:
-        if start is None:
-            n_steps = 1
-        else:
-            start_local = pd.Timestamp(start).tz_convert(timezone).tz_localize(None)
-            n_steps = max(1, int(np.ceil((last - start_local) / step)))
-    naive = pd.DatetimeIndex([last - (n_steps - i) * step for i in range(n_steps + 1)])
-    local = naive.tz_localize(
-        timezone, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward"
-    )
-    return local.tz_convert("UTC")
+#: The cells x steps arrays of a cube and their dtypes.
+CELL_ARRAYS: dict[str, Any] = {
+    "values": np.float64,
+    "counts": np.int32,
+    "serious": np.int32,
+    "reporters": np.int32,
+    "sources": np.int32,
+    "categories": np.int32,
+}
 
 
-def hours_mask(
-    occurred_at: pd.Series, hours: tuple[int, int], timezone: str
-) -> npt.NDArray[np.bool_]:
-    """Whether each timestamp's local hour lies in ``[from, to)``, wrapping midnight."""
-    h = pd.DatetimeIndex(occurred_at).tz_convert(timezone).hour.to_numpy()
-    lo, hi = hours
-    if lo < hi:
-        return (h >= lo) & (h < hi)
-    return (h >= lo) | (h < hi)
+def _as_csr(values: Any, dtype: Any) -> sp.csr_matrix:
+    """A CSR matrix of ``dtype`` from a dense array or any sparse matrix (zeros dropped)."""
+    if sp.issparse(values):
+        out = sp.csr_matrix(values, dtype=dtype)
+    else:
+        out = sp.csr_matrix(np.asarray(values, dtype=dtype))
+    out.eliminate_zeros()
+    return out
+
+
+def _cell_array(name: str) -> property:
+    def get(self: SpaceTimeCube) -> Any:
+        return self.dense(name)
+
+    def put(self: SpaceTimeCube, value: Any) -> None:
+        self._arrays[name] = _as_csr(value, CELL_ARRAYS[name])
+
+    return property(get, put, doc=f"``{name}`` as a dense (n, T) array (see :meth:`sparse`).")
 
 
 # --------------------------------------------------------------------------- cube
-@dataclass(eq=False)
 class SpaceTimeCube:
-    """Cells x steps arrays of report counts (see the module docstring for the schema)."""
+    """Cells x steps arrays of report counts (see the module docstring for the schema).
 
-    cells: CellArray
-    values: FloatArray
-    edges: pd.DatetimeIndex
-    locality: npt.NDArray[np.object_] = field(default_factory=lambda: np.empty(0, object))
-    counts: IntArray | None = None
-    serious: IntArray | None = None
-    reporters: IntArray | None = None
-    sources: IntArray | None = None
-    categories: IntArray | None = None
-    detail: pd.DataFrame = field(default_factory=lambda: _empty_detail())
-    locality_codes: npt.NDArray[np.object_] = field(default_factory=lambda: np.empty(0, object))
-    locality_counts: IntArray = field(default_factory=lambda: np.zeros((0, 0), np.int32))
-    locality_weighted: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
-    locality_serious: IntArray = field(default_factory=lambda: np.zeros((0, 0), np.int32))
-    locality_reporters: IntArray = field(default_factory=lambda: np.zeros((0, 0), np.int32))
-    locality_precision: IntArray = field(default_factory=lambda: np.zeros((0, 0), np.int32))
-    locality_detail: pd.DataFrame = field(default_factory=lambda: _empty_detail())
-    res: int = 9
-    config: AnalysisConfig | None = None
-    summary: dict[str, int] = field(default_factory=dict)
-    _weights: dict[tuple[int, bool], sp.csr_matrix] = field(default_factory=dict, repr=False)
+    The (n, T) arrays may be given dense or sparse; they are kept as CSR matrices.
+    """
 
-    def __post_init__(self) -> None:
-        self.cells = np.asarray(self.cells, dtype=np.uint64)
-        self.values = np.asarray(self.values, dtype=np.float64)
+    values = _cell_array("values")
+    counts = _cell_array("counts")
+    serious = _cell_array("serious")
+    reporters = _cell_array("reporters")
+    sources = _cell_array("sources")
+    categories = _cell_array("categories")
+
+    def __init__(
+        self,
+        cells: npt.ArrayLike,
+        values: Any,
+        edges: pd.DatetimeIndex,
+        locality: npt.ArrayLike | None = None,
+        counts: Any = None,
+        serious: Any = None,
+        reporters: Any = None,
+        sources: Any = None,
+        categories: Any = None,
+        detail: pd.DataFrame | None = None,
+        locality_codes: npt.ArrayLike | None = None,
+        locality_counts: IntArray | None = None,
+        locality_weighted: FloatArray | None = None,
+        locality_serious: IntArray | None = None,
+        locality_reporters: IntArray | None = None,
+        locality_precision: IntArray | None = None,
+        locality_detail: pd.DataFrame | None = None,
+        res: int = 9,
+        config: AnalysisConfig | None = None,
+        summary: dict[str, int] | None = None,
+    ) -> None:
+        self.cells = np.asarray(cells, dtype=np.uint64)
         n = self.cells.shape[0]
-        if self.values.ndim != 2 or self.values.shape[0] != n:
-            raise ValidationError(
-                f"values must have shape (n_cells={n}, n_steps), got {self.values.shape}"
-            )
-        if len(self.edges) != self.values.shape[1] + 1:
+        shape = getattr(values, "shape", np.shape(values))
+        if len(shape) != 2 or shape[0] != n:
+            raise ValidationError(f"values must have shape (n_cells={n}, n_steps), got {shape}")
+        if len(edges) != shape[1] + 1:
             raise ValidationError("edges must have n_steps + 1 entries")
-        if self.locality.shape[0] != n:
-            self.locality = np.full(n, None, dtype=object)
-        if self.counts is None:
-            self.counts = np.rint(self.values).astype(np.int32)
-        for name in ("serious", "reporters", "sources", "categories"):
-            if getattr(self, name) is None:
-                setattr(self, name, np.zeros(self.values.shape, np.int32))
+        self.edges = edges
+        self._arrays: dict[str, sp.csr_matrix] = {"values": _as_csr(values, np.float64)}
+        if counts is None:
+            counts = self._arrays["values"].copy()
+            counts.data = np.rint(counts.data)
+        given = {"counts": counts, "serious": serious, "reporters": reporters}
+        given.update(sources=sources, categories=categories)
+        for name, arr in given.items():
+            src = sp.csr_matrix(shape, dtype=np.int32) if arr is None else arr
+            self._arrays[name] = _as_csr(src, CELL_ARRAYS[name])
+        loc = np.full(n, None, dtype=object) if locality is None else np.asarray(locality)
+        self.locality = loc if loc.shape[0] == n else np.full(n, None, dtype=object)
+        self.detail = empty_detail() if detail is None else detail
+        self.locality_codes = np.asarray(
+            [] if locality_codes is None else locality_codes, dtype=object
+        )
+        L, T = self.locality_codes.shape[0], shape[1]
+        self.locality_counts = _or_zeros(locality_counts, (L, T), np.int32)
+        self.locality_weighted = _or_zeros(locality_weighted, (L, T), np.float64)
+        self.locality_serious = _or_zeros(locality_serious, (L, T), np.int32)
+        self.locality_reporters = _or_zeros(locality_reporters, (L, T), np.int32)
+        self.locality_precision = _or_zeros(locality_precision, (L, T), np.int32)
+        if locality_detail is None:
+            locality_detail = (
+                empty_detail().drop(columns="cell_index").assign(locality=pd.Series(dtype=object))
+            )
+        self.locality_detail = locality_detail
+        self.res = res
+        self.config = config
+        self.summary: dict[str, int] = dict(summary or {})
+        self._weights: dict[tuple[int, bool], sp.csr_matrix] = {}
+
+    def __repr__(self) -> str:
+        return f"SpaceTimeCube(n_cells={self.n_cells}, n_steps={self.n_steps}, res={self.res})"
+
+    # ---------------------------------------------------------------- storage
+    def sparse(self, name: str = "values") -> sp.csr_matrix:
+        """One of the (n, T) arrays (:data:`CELL_ARRAYS`) as stored: a CSR matrix."""
+        return self._arrays[name]
+
+    def dense(self, name: str = "values") -> npt.NDArray[Any]:
+        """One of the (n, T) arrays as a new dense array."""
+        return np.asarray(self._arrays[name].toarray(), dtype=CELL_ARRAYS[name])
+
+    def row_sums(self, name: str = "values", start: int = 0) -> npt.NDArray[Any]:
+        """Sum over steps ``start..`` of each cell (length n)."""
+        m = self._arrays[name]
+        if start:
+            m = m[:, start:]
+        return np.asarray(m.sum(axis=1)).ravel()
 
     # ---------------------------------------------------------------- construction
     @classmethod
     def from_arrays(
         cls,
         cells: npt.ArrayLike,
-        values: npt.ArrayLike,
+        values: Any,
         *,
         counts: npt.ArrayLike | None = None,
         locality: npt.ArrayLike | None = None,
@@ -215,11 +240,11 @@ class SpaceTimeCube:
     ) -> SpaceTimeCube:
         """A cube from ready arrays (tests, benchmarks, other aggregations).
 
-        ``values`` may be 1-D (one step). Without ``edges``, weekly steps ending at
-        2024-01-02 13:00 UTC are invented.
+        ``values`` may be 1-D (one step) or sparse. Without ``edges``, weekly steps
+        ending at 2024-01-02 13:00 UTC are invented.
         """
         cells_arr = np.asarray(cells, dtype=np.uint64)
-        vals = np.asarray(values, dtype=np.float64)
+        vals = values if sp.issparse(values) else np.asarray(values, dtype=np.float64)
         if vals.ndim == 1:
             vals = vals[:, None]
         if edges is None:
@@ -230,12 +255,9 @@ class SpaceTimeCube:
             )
         res = cells_resolution(cells_arr) if cells_arr.size else 9
         cnt = None if counts is None else np.asarray(counts, dtype=np.int32).reshape(vals.shape)
-        loc = (
-            np.full(cells_arr.shape[0], None, dtype=object)
-            if locality is None
-            else np.asarray(locality, dtype=object)
+        return cls(
+            cells=cells_arr, values=vals, edges=edges, locality=locality, counts=cnt, res=res
         )
-        return cls(cells=cells_arr, values=vals, edges=edges, locality=loc, counts=cnt, res=res)
 
     # ---------------------------------------------------------------- properties
     @property
@@ -244,7 +266,7 @@ class SpaceTimeCube:
 
     @property
     def n_steps(self) -> int:
-        return int(self.values.shape[1])
+        return int(self._arrays["values"].shape[1])
 
     @property
     def step_starts(self) -> pd.DatetimeIndex:
@@ -274,19 +296,14 @@ class SpaceTimeCube:
         """Binary k-ring weights (n x n CSR, cached), self included by default."""
         key = (int(k), bool(include_self))
         if key not in self._weights:
-            i, j = cells_to_neighbour_pairs(self.cells, k=k, include_self=include_self)
-            data = np.ones(i.shape[0], dtype=np.float64)
-            w = sp.csr_matrix((data, (i, j)), shape=(self.n_cells, self.n_cells))
-            w.sum_duplicates()
-            w.data[:] = 1.0
-            self._weights[key] = w
+            self._weights[key] = ring_weights(self.cells, k, include_self)
         return self._weights[key]
 
     def values_frame(self, what: str = "values") -> pd.DataFrame:
         """One of the (n, T) arrays as a DataFrame (index: cell strings, columns: steps)."""
         from geo.cells import cells_to_strings
 
-        arr = getattr(self, what)
+        arr = self.dense(what)
         return pd.DataFrame(arr, index=cells_to_strings(self.cells), columns=self.step_starts)
 
     def locality_frame(self) -> pd.DataFrame:
@@ -306,153 +323,19 @@ class SpaceTimeCube:
         )
 
 
-def _empty_detail() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "cell_index": pd.Series(dtype=np.int32),
-            "step": pd.Series(dtype=np.int32),
-            "category": pd.Series(dtype=object),
-            "source": pd.Series(dtype=object),
-            "reporter_org": pd.Series(dtype=object),
-            "count": pd.Series(dtype=np.int64),
-            "weight": pd.Series(dtype=np.float64),
-        }
-    )
+def ring_weights(cells: npt.ArrayLike, k: int = 1, include_self: bool = True) -> sp.csr_matrix:
+    """Binary k-ring weights between ``cells`` (unique): an n x n CSR matrix of ones."""
+    arr = np.asarray(cells, dtype=np.uint64)
+    n = arr.shape[0]
+    i, j = cells_to_neighbour_pairs(arr, k=k, include_self=include_self)
+    w = sp.csr_matrix((np.ones(i.shape[0]), (i, j)), shape=(n, n))
+    w.sum_duplicates()
+    w.data[:] = 1.0
+    return w
 
 
-def _codes(values: npt.ArrayLike) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]:
-    """Integer codes (``-1`` = missing) and the distinct values, in order of appearance."""
-    codes, uniques = pd.factorize(pd.Series(np.asarray(values, dtype=object)), use_na_sentinel=True)
-    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
-
-
-def _sorted_unique(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """``np.unique`` by sorting (much faster than hashing for a million int64 keys)."""
-    if keys.size == 0:
-        return keys
-    k = np.sort(keys)
-    first = np.ones(k.shape[0], dtype=bool)
-    first[1:] = k[1:] != k[:-1]
-    return k[first]
-
-
-def _distinct_per_bin(
-    bins: npt.NDArray[np.int64], n_bins: int, codes: npt.NDArray[np.int64], n_labels: int
-) -> npt.NDArray[np.int64]:
-    """Number of distinct non-missing label ``codes`` (``-1`` = missing) in each bin."""
-    ok = codes >= 0
-    if not ok.any():
-        return np.zeros(n_bins, np.int64)
-    n_lab = max(n_labels, 1)
-    key = _sorted_unique(bins[ok] * n_lab + codes[ok])
-    return np.bincount(key // n_lab, minlength=n_bins)
-
-
-def _group(
-    parts: list[tuple[npt.NDArray[np.int64], int]], weight: FloatArray
-) -> tuple[list[npt.NDArray[np.int64]], npt.NDArray[np.int64], FloatArray]:
-    """Group rows by several integer codes (each ``0 <= code < radix``).
-
-    Returns the codes of each group (sorted by the composite key), its row count and the
-    sum of ``weight``. The composite key is a mixed-radix int64 (checked not to overflow).
-    """
-    total = 1
-    for _, radix in parts:
-        total *= max(int(radix), 1)
-    if total >= 2**62:
-        raise ValidationError("too many distinct values to group reports")
-    key = np.zeros(weight.shape[0], dtype=np.int64)
-    for codes, radix in parts:
-        key = key * max(int(radix), 1) + codes
-    order = np.argsort(key, kind="stable")
-    sk = key[order]
-    if sk.size == 0:
-        return [np.zeros(0, np.int64) for _ in parts], np.zeros(0, np.int64), np.zeros(0)
-    first = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
-    counts = np.diff(np.r_[first, sk.shape[0]]).astype(np.int64)
-    sums = np.add.reduceat(weight[order], first)
-    uniq = sk[first]
-    decoded: list[npt.NDArray[np.int64]] = []
-    for _, radix in reversed(parts):
-        r = max(int(radix), 1)
-        decoded.append(uniq % r)
-        uniq = uniq // r
-    return decoded[::-1], counts, sums
-
-
-def _detail_frame(
-    first_name: str,
-    first_values: npt.NDArray[Any],
-    step: npt.NDArray[np.int64],
-    cat: tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]],
-    src: tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]],
-    org: tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]],
-    weight: FloatArray,
-) -> pd.DataFrame:
-    """Counts and weights per (first, step, category, source, reporter) without groupby."""
-    if np.asarray(first_values).dtype.kind in "iu":
-        first_codes = np.asarray(first_values, dtype=np.int64)
-        first_uniques = np.arange(int(first_codes.max()) + 1 if first_codes.size else 0)
-    else:
-        codes_, uniq_ = pd.factorize(pd.Series(np.asarray(first_values, dtype=object)), sort=True)
-        first_codes, first_uniques = codes_.astype(np.int64), np.asarray(uniq_, dtype=object)
-    parts = [(first_codes, len(first_uniques)), (step.astype(np.int64), int(step.max()) + 1)]
-    labels = []
-    for codes, uniques in (cat, src, org):
-        n_u = len(uniques)
-        parts.append((np.where(codes < 0, n_u, codes), n_u + 1))  # missing -> extra code
-        labels.append(np.r_[uniques, np.array([None], dtype=object)])
-    (fc, st, cc, sc, oc), counts, sums = _group(parts, weight)
-    frame = pd.DataFrame(
-        {
-            first_name: first_uniques[fc],
-            "step": st.astype(np.int32),
-            "category": labels[0][cc],
-            "source": labels[1][sc],
-            "reporter_org": labels[2][oc],
-            "count": counts,
-            "weight": sums,
-        }
-    )
-    return frame  # already ordered by (first, step, ...): the composite key is sorted
-
-
-def _none_for_na(values: npt.ArrayLike) -> npt.NDArray[np.object_]:
-    """Object array with every missing value (NaN, NA, None) as ``None``."""
-    out = np.asarray(values, dtype=object).copy()
-    out[pd.isna(out)] = None
-    return out
-
-
-def _universe(cells: Any, res: int) -> tuple[CellArray, npt.NDArray[np.object_]]:
-    """Sorted unique cells at ``res`` with their locality from a frame or an array."""
-    if isinstance(cells, pd.DataFrame):
-        if "cell" not in cells.columns:
-            raise ValidationError("cell universe frame needs a 'cell' column")
-        arr = np.asarray(cells["cell"].to_numpy(), dtype=np.uint64)
-        loc = (
-            cells["locality"].astype(object).to_numpy()
-            if "locality" in cells.columns
-            else np.full(arr.shape[0], None, dtype=object)
-        )
-    else:
-        arr = np.asarray(cells, dtype=np.uint64)
-        loc = np.full(arr.shape[0], None, dtype=object)
-    keep = arr != 0
-    arr, loc = arr[keep], loc[keep]
-    if arr.size:
-        r = cells_resolution(arr)
-        if r < res:
-            raise ValidationError(
-                f"cell universe is at res {r}, coarser than the analysis res {res}"
-            )
-        if r > res:
-            arr = cells_to_parent(arr, res)
-    order = np.argsort(arr, kind="stable")
-    arr, loc = arr[order], loc[order]
-    first = np.ones(arr.shape[0], dtype=bool)
-    first[1:] = arr[1:] != arr[:-1]
-    return arr[first], _none_for_na(loc)[first]
+def _or_zeros(value: Any, shape: tuple[int, int], dtype: Any) -> npt.NDArray[Any]:
+    return np.zeros(shape, dtype) if value is None else np.asarray(value, dtype=dtype)
 
 
 def reports_to_cube(
@@ -485,7 +368,7 @@ def reports_to_cube(
     problems = Problems("report frame")
     require_columns(reports, ("occurred_at", "category", "cell", "status"), problems)
     problems.raise_if_any()
-    universe, cell_locality = _universe(cells, cfg.res)
+    universe, cell_locality = cell_universe(cells, cfg.res)
     if cfg.localities is not None and any(c is not None for c in cell_locality):
         chosen = np.isin(cell_locality.astype(str), list(cfg.localities))
         universe, cell_locality = universe[chosen], cell_locality[chosen]
@@ -589,26 +472,20 @@ def reports_to_cube(
     summary["cell_outside_universe"] = int((has_cell & ~inside).sum())
     summary["without_cell"] = int((~has_cell).sum())
 
-    n_bins = n * T
-    b = pos[inside].astype(np.int64) * T + step[inside]
-    values = np.asarray(
-        np.bincount(b, weights=weight[inside], minlength=n_bins), dtype=np.float64
-    ).reshape(n, T)
-    counts = np.bincount(b, minlength=n_bins).reshape(n, T).astype(np.int32)
-    serious = (
-        np.bincount(b, weights=is_serious[inside].astype(float), minlength=n_bins)
-        .reshape(n, T)
-        .astype(np.int32)
-    )
+    rows, cols = pos[inside].astype(np.int64), step[inside]
+    shape = (n, T)
+    values = bins_to_csr(rows, cols, shape, weight[inside])
+    counts = bins_to_csr(rows, cols, shape, dtype=np.int32)
+    serious = bins_to_csr(rows, cols, shape, is_serious[inside], dtype=np.int32)
     cat_c = cat_codes.astype(np.int64)
-    src_c, src_u = _codes(source)
-    org_c, org_u = _codes(org)
-    reporters = _distinct_per_bin(b, n_bins, org_c[inside], len(org_u)).reshape(n, T)
-    sources = _distinct_per_bin(b, n_bins, src_c[inside], len(src_u)).reshape(n, T)
-    categories = _distinct_per_bin(b, n_bins, cat_c[inside], len(cat_uniques)).reshape(n, T)
+    src_c, src_u = label_codes(source)
+    org_c, org_u = label_codes(org)
+    reporters = distinct_to_csr(rows, cols, shape, org_c[inside], len(org_u))
+    sources = distinct_to_csr(rows, cols, shape, src_c[inside], len(src_u))
+    categories = distinct_to_csr(rows, cols, shape, cat_c[inside], len(cat_uniques))
 
     if inside.any():
-        detail = _detail_frame(
+        detail = detail_frame(
             "cell_index",
             pos[inside].astype(np.int64),
             step[inside],
@@ -619,7 +496,7 @@ def reports_to_cube(
         )
         detail["cell_index"] = detail["cell_index"].astype(np.int32)
     else:
-        detail = _empty_detail()
+        detail = empty_detail()
 
     # ---- localities (all precisions)
     rep_loc = (
@@ -627,7 +504,7 @@ def reports_to_cube(
         if "locality" in frame.columns
         else np.full(len(frame), None, object)
     )
-    rep_loc = _none_for_na(rep_loc)
+    rep_loc = none_for_na(rep_loc)
     if n:
         missing = pd.isna(rep_loc) & inside
         rep_loc[missing] = cell_locality[pos[missing]]
@@ -659,7 +536,7 @@ def reports_to_cube(
         .astype(np.int32)
     )
     loc_reporters = (
-        _distinct_per_bin(lb, lbins, org_c[in_loc], len(org_u)).reshape(L, T).astype(np.int32)
+        distinct_per_bin(lb, lbins, org_c[in_loc], len(org_u)).reshape(L, T).astype(np.int32)
     )
     loc_precision = (
         np.bincount(lb, weights=(~has_cell[in_loc]).astype(float), minlength=lbins)
@@ -667,7 +544,7 @@ def reports_to_cube(
         .astype(np.int32)
     )
     if in_loc.any():
-        locality_detail = _detail_frame(
+        locality_detail = detail_frame(
             "locality",
             loc_codes[li[in_loc]],
             step[in_loc],
@@ -678,7 +555,7 @@ def reports_to_cube(
         )
     else:
         locality_detail = (
-            _empty_detail().drop(columns="cell_index").assign(locality=pd.Series(dtype=object))
+            empty_detail().drop(columns="cell_index").assign(locality=pd.Series(dtype=object))
         )
 
     return SpaceTimeCube(
@@ -688,9 +565,9 @@ def reports_to_cube(
         locality=cell_locality,
         counts=counts,
         serious=serious,
-        reporters=reporters.astype(np.int32),
-        sources=sources.astype(np.int32),
-        categories=categories.astype(np.int32),
+        reporters=reporters,
+        sources=sources,
+        categories=categories,
         detail=detail,
         locality_codes=loc_codes,
         locality_counts=loc_counts,
@@ -705,4 +582,11 @@ def reports_to_cube(
     )
 
 
-__all__ = ["SpaceTimeCube", "hours_mask", "period_edges", "reports_to_cube"]
+__all__ = [
+    "CELL_ARRAYS",
+    "SpaceTimeCube",
+    "hours_mask",
+    "period_edges",
+    "reports_to_cube",
+    "ring_weights",
+]

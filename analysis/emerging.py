@@ -41,11 +41,13 @@ explanations suggest.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import scipy.sparse as sp
+from scipy.special import ndtr
 
 from analysis._mannkendall import mann_kendall
 from analysis.getis_ord import GetisOrdGiStar
@@ -198,8 +200,13 @@ class EmergingHotspots:
         Significant hot / cold steps as defined above.
     ring_counts_ : ndarray (n, T)
         Reports in each cell's k-ring per step.
+    rows_, compact_hot_, compact_cold_, compact_ring_
+        Row of each cell in the compact Gi* results (:mod:`analysis.getis_ord`) and
+        the hot/cold steps and k-ring counts per row; ``hot_``, ``cold_`` and
+        ``ring_counts_`` expand them to (n, T).
     tau_, tau_p_, trend_ : ndarray (n,)
-        Mann-Kendall tau, p-value and trend (+1/0/-1) of each z series.
+        Mann-Kendall tau, p-value and trend (+1/0/-1) of each z series (0, 1 and 0 for
+        ``too_few_reports`` cells, whose pattern does not depend on a trend).
     pattern_code_ : int8 ndarray (n,)
         Index into :data:`PATTERNS`.
     pattern_ : object ndarray (n,)
@@ -260,11 +267,19 @@ class EmergingHotspots:
         return cls(**{n: getattr(config, n) for n in names})
 
     def fit(self, cube: object) -> EmergingHotspots:
-        """Classify every cell of ``cube`` (needs ``values``, ``counts``, ``weights(k)``)."""
+        """Classify every cell of ``cube`` (needs ``values``, ``counts``, ``weights(k)``).
+
+        The work is done once per row of the compact Gi* results (every cell with
+        reports in its k-ring, one row per cardinality for the empty rest; see
+        :mod:`analysis.getis_ord`), so a city's empty cells cost nothing.
+        """
         if not 0 < self.hot_share <= 1:
             raise ValidationError("hot_share must be in (0, 1]", context="EmergingHotspots")
         if not 1 <= self.recurring_m <= self.recurring_n:
             raise ValidationError("recurring needs 1 <= m <= n", context="EmergingHotspots")
+        W = cube.weights(self.k)  # type: ignore[attr-defined]
+        ring_all = sp.csr_matrix(W @ _sparse_counts(cube))
+        ring_all.eliminate_zeros()
         gi = GetisOrdGiStar(
             k=self.k,
             window=self.window,
@@ -273,17 +288,14 @@ class EmergingHotspots:
             seed=self.seed,
             fdr=self.fdr,
             alpha=self.alpha,
-        ).fit(cube)  # type: ignore[arg-type]
-        counts = getattr(cube, "counts", None)
-        if counts is None:
-            counts = cube.values  # type: ignore[attr-defined]
-        counts = np.asarray(counts)
-        W = cube.weights(self.k)  # type: ignore[attr-defined]
-        ring = np.asarray(W @ counts.astype(np.float64))
-        z = gi.z_
-        hot = gi.significant_ & (z > 0) & (ring >= self.min_step_count)
-        cold = gi.significant_ & (z < 0)
-        mk = mann_kendall(z, alpha=self.alpha)
+        ).fit(cube, keep_rows=np.diff(ring_all.indptr) > 0)  # type: ignore[arg-type]
+        rows = gi.rows_
+        first = np.empty(gi.row_weight_.shape[0], dtype=np.int64)
+        first[rows[::-1]] = np.arange(rows.shape[0])[::-1]  # a cell of each row
+        ring = ring_all[first].astype(np.float32).toarray()  # counts: exact in float32
+        z = gi.compact_z_
+        hot = gi.compact_significant_ & (z > 0) & (ring >= self.min_step_count)
+        cold = gi.compact_significant_ & (z < 0)
         ring_total = ring.sum(axis=1)
         steps_with = (ring > 0).sum(axis=1)
         n_steps = z.shape[1]
@@ -291,57 +303,133 @@ class EmergingHotspots:
         too_few = (ring_total < self.min_total) | (
             (steps_with < self.min_steps_with_reports) & ~final_hot
         )
-        codes = classify_patterns(hot, cold, mk.trend, self.hot_share, too_few)
+        # the trend decides patterns only where there are enough reports
+        tau, tau_p = np.zeros(z.shape[0]), np.ones(z.shape[0])
+        trend = np.zeros(z.shape[0], np.int8)
+        tested = np.flatnonzero(~too_few)
+        tau[tested], tau_p[tested], trend[tested] = _mann_kendall_rows(z[tested], self.alpha)
+        codes = classify_patterns(hot, cold, trend, self.hot_share, too_few)
+        last = min(self.recurring_n, n_steps)
 
         self.gistar_ = gi
-        self.z_ = z
-        self.p_ = gi.p_
-        self.q_ = gi.q_
-        self.hot_ = hot
-        self.cold_ = cold
-        self.ring_counts_ = ring
-        self.ring_total_ = ring_total
-        self.steps_with_reports_ = steps_with
-        self.tau_ = mk.tau
-        self.tau_p_ = mk.p
-        self.trend_ = mk.trend
-        self.too_few_ = too_few
-        self.pattern_code_ = codes
-        self.pattern_ = np.asarray(PATTERNS, dtype=object)[codes]
-        self.hot_share_ = hot.sum(axis=1) / max(n_steps, 1)
-        last = min(self.recurring_n, n_steps)
-        self.recurring_ = hot[:, n_steps - last :].sum(axis=1) >= self.recurring_m
+        self.rows_ = rows
+        self.compact_hot_ = hot
+        self.compact_cold_ = cold
+        self.compact_ring_ = ring
+        self.ring_total_ = ring_total[rows]
+        self.steps_with_reports_ = steps_with[rows]
+        self.tau_ = tau[rows]
+        self.tau_p_ = tau_p[rows]
+        self.trend_ = trend[rows]
+        self.too_few_ = too_few[rows]
+        self.pattern_code_ = codes[rows]
+        self.pattern_ = np.asarray(PATTERNS, dtype=object)[self.pattern_code_]
+        self.hot_share_ = (hot.sum(axis=1) / max(n_steps, 1))[rows]
+        self.recurring_ = (hot[:, n_steps - last :].sum(axis=1) >= self.recurring_m)[rows]
         return self
+
+    @property
+    def z_(self) -> npt.NDArray[np.float64]:
+        """Gi* z-scores (n, T)."""
+        return self.gistar_.z_
+
+    @property
+    def p_(self) -> npt.NDArray[np.float64]:
+        """Two-sided normal p-values (n, T)."""
+        return self.gistar_.p_
+
+    @property
+    def q_(self) -> npt.NDArray[np.float64]:
+        """The p-values significance is judged on (n, T)."""
+        return self.gistar_.q_
+
+    @property
+    def hot_(self) -> npt.NDArray[np.bool_]:
+        """Significant hot steps (n, T)."""
+        return self.compact_hot_[self.rows_]
+
+    @property
+    def cold_(self) -> npt.NDArray[np.bool_]:
+        """Significant cold steps (n, T)."""
+        return self.compact_cold_[self.rows_]
+
+    @property
+    def ring_counts_(self) -> npt.NDArray[np.float64]:
+        """Reports in each cell's k-ring per step (n, T)."""
+        return self.compact_ring_[self.rows_]
+
+    def last_step(self) -> dict[str, npt.NDArray[Any]]:
+        """Final-step ``z``, ``p``, ``q`` and ``hot`` of every cell (length n each)."""
+        gi, rows = self.gistar_, self.rows_
+        z = gi.compact_z_[:, -1]
+        return {
+            "z": z[rows],
+            "p": (2.0 * ndtr(-np.abs(z)))[rows],
+            "q": gi.q_column(-1)[rows],
+            "hot": self.compact_hot_[:, -1][rows],
+        }
 
     def to_frame(self, cube: object) -> pd.DataFrame:
         """One row per cell: pattern, final-step z/p, trend and evidence counts."""
         from geo.cells import cells_to_strings
 
-        counts = getattr(cube, "counts", None)
-        values = np.asarray(cube.values)  # type: ignore[attr-defined]
+        last = self.last_step()
+        rows = self.rows_
+        labels = np.asarray([PATTERN_LABELS_SV[p] for p in PATTERNS], dtype=object)
+        count = np.asarray(_sparse_counts(cube).sum(axis=1)).ravel()
+        values = getattr(cube, "sparse", None)
+        weighted = (
+            np.asarray(values("values").sum(axis=1)).ravel()
+            if values is not None
+            else np.asarray(cube.values).sum(axis=1)  # type: ignore[attr-defined]
+        )
         return pd.DataFrame(
             {
                 "cell": cells_to_strings(cube.cells),  # type: ignore[attr-defined]
-                "locality": getattr(cube, "locality", np.full(values.shape[0], None)),
+                "locality": getattr(cube, "locality", np.full(rows.shape[0], None)),
                 "pattern": self.pattern_,
-                "pattern_sv": [PATTERN_LABELS_SV[p] for p in self.pattern_],
-                "z": self.z_[:, -1],
-                "p": self.p_[:, -1],
-                "q": self.q_[:, -1],
-                "hot": self.hot_[:, -1],
+                "pattern_sv": labels[self.pattern_code_],
+                "z": last["z"],
+                "p": last["p"],
+                "q": last["q"],
+                "hot": last["hot"],
                 "recurring": self.recurring_,
                 "tau": self.tau_,
                 "tau_p": self.tau_p_,
                 "trend": self.trend_,
-                "hot_steps": self.hot_.sum(axis=1),
-                "cold_steps": self.cold_.sum(axis=1),
+                "hot_steps": self.compact_hot_.sum(axis=1)[rows],
+                "cold_steps": self.compact_cold_.sum(axis=1)[rows],
                 "hot_share": self.hot_share_,
                 "ring_total": self.ring_total_,
                 "steps_with_reports": self.steps_with_reports_,
-                "count": (values if counts is None else counts).sum(axis=1),
-                "weighted": values.sum(axis=1),
+                "count": count,
+                "weighted": weighted,
             }
         )
+
+
+def _sparse_counts(cube: object) -> sp.csr_matrix:
+    """The cube's report counts (or its values) as a float CSR matrix."""
+    sparse_of = getattr(cube, "sparse", None)
+    if sparse_of is not None:
+        return sp.csr_matrix(sparse_of("counts"), dtype=np.float64)
+    counts = getattr(cube, "counts", None)
+    if counts is None:
+        counts = getattr(cube, "values")  # noqa: B009 - any cube-like object
+    return sp.csr_matrix(np.asarray(counts, dtype=np.float64))
+
+
+def _mann_kendall_rows(
+    z: npt.NDArray[np.float64], alpha: float, block: int = 8192
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int8]]:
+    """Mann-Kendall tau, p and trend of each row, in cache-sized blocks of rows."""
+    m = z.shape[0]
+    tau, p = np.zeros(m), np.ones(m)
+    trend = np.zeros(m, np.int8)
+    for lo in range(0, m, block):
+        mk = mann_kendall(z[lo : lo + block], alpha=alpha)
+        tau[lo : lo + block], p[lo : lo + block], trend[lo : lo + block] = mk.tau, mk.p, mk.trend
+    return tau, p, trend
 
 
 def pattern_text_sv(pattern: str, step_weeks: int = 1) -> str:

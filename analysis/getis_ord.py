@@ -1,8 +1,9 @@
 """Getis-Ord Gi* hot spot statistic for every cell and step of a space-time cube.
 
 All steps are computed at once with one sparse product ``W @ Y`` (``W`` the binary
-k-ring weights with the cell itself included, ``Y`` the n x T cube), so 50,000 cells x
-52 steps take a fraction of a second.
+k-ring weights with the cell itself included, ``Y`` the n x T cube, both sparse), so
+50,000 cells x 52 steps take a fraction of a second and a city's 550,000 cells x 53
+steps about one.
 
 Statistic
 ---------
@@ -27,6 +28,25 @@ above). The reference population is the *global window*:
 
 When ``s == 0`` (all values equal) or ``c_i == N`` the z-score is defined as 0.
 
+The window statistics come from sums over the stored (non-zero) values only:
+``ybar = sum(y) / N`` and ``s^2 = (sum_{y != 0} (y - ybar)^2 + (N - nnz) ybar^2) / N``.
+
+Compact results
+---------------
+A cell whose neighbourhood sums are zero in every step has ``z = -c_i ybar / (s
+sqrt(c_i (N - c_i) / (N - 1)))`` in every step: the same series as every other such
+cell of the same cardinality. Most cells of a city are like that, so the results are
+kept once per *row*: one row per cell with reports in its neighbourhood (or asked for
+with ``keep_rows``) and one per cardinality for all the others. ``rows_`` maps each
+cell to its row, ``row_weight_`` says how many cells share a row, and the ``compact_*_``
+arrays hold the results per row; ``z_``, ``p_``, ``q_``, ``significant_``,
+``local_sum_`` and ``cardinality_`` expand them to (n, T) on access. The
+Benjamini-Hochberg ranks count each row ``row_weight_`` times, so the q-values equal
+those of the expanded arrays (tied p-values share a q-value either way). Significance is
+decided from the p-values at or below ``alpha`` alone (only they can pass, and every
+smaller p-value is among them); ``compact_q_`` and ``compact_local_sum_`` are computed
+when first asked for.
+
 p-values (one definition)
 -------------------------
 ``p_`` is two-sided from the standard normal, ``p = 2 * (1 - Phi(|z|))``; the side (hot
@@ -48,12 +68,12 @@ alpha``.
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri
 
 from geo.errors import ValidationError
 
@@ -61,7 +81,7 @@ FloatArray = npt.NDArray[np.float64]
 
 
 class _CubeLike(Protocol):
-    values: FloatArray
+    values: Any
 
     def weights(self, k: int = 1, include_self: bool = True) -> sp.csr_matrix: ...
 
@@ -143,6 +163,78 @@ def _crand_p(
     return out
 
 
+def _as_2d(values: Any) -> Any:
+    if sp.issparse(values):
+        return values
+    arr = np.asarray(values, dtype=np.float64)
+    return arr[:, None] if arr.ndim == 1 else arr
+
+
+def _window_stats(
+    Y: sp.csr_matrix, window: str
+) -> tuple[float | FloatArray, float | FloatArray, float]:
+    """Mean, population standard deviation and size of the global window, from sums."""
+    n, T = Y.shape
+    if window == "cube":
+        N = float(n * T)
+        if not N:
+            return 0.0, 0.0, N
+        mean = float(Y.data.sum()) / N
+        var = (float(((Y.data - mean) ** 2).sum()) + (N - Y.nnz) * mean**2) / N
+        return mean, float(np.sqrt(max(var, 0.0))), N
+    if not n:
+        return np.zeros(T), np.zeros(T), float(n)
+    coo = Y.tocoo()
+    means = np.bincount(coo.col, weights=coo.data, minlength=T) / n
+    nnz = np.bincount(coo.col, minlength=T)
+    dev = np.bincount(coo.col, weights=(coo.data - means[coo.col]) ** 2, minlength=T)
+    var = (dev + (n - nnz) * means**2) / n
+    return means, np.sqrt(np.maximum(var, 0.0)), float(n)
+
+
+def _fdr_rows(p: FloatArray, weight: npt.NDArray[np.int64]) -> FloatArray:
+    """Benjamini-Hochberg q-values per column of ``p`` whose row ``r`` stands for
+    ``weight[r]`` equal p-values (see the module docstring)."""
+    q = np.empty_like(p)
+    for t in range(p.shape[1]):
+        col = p[:, t]
+        order = np.argsort(col)  # tied p-values end with the same q in any order
+        rank = np.cumsum(weight[order]).astype(np.float64)
+        m = rank[-1] if rank.size else 0.0
+        qs = col[order] * m / rank
+        qs = np.minimum.accumulate(qs[::-1])[::-1]
+        q[order, t] = np.minimum(qs, 1.0)
+    return q
+
+
+def _significant_rows(
+    z: FloatArray, weight: npt.NDArray[np.int64], alpha: float, fdr: bool
+) -> npt.NDArray[np.bool_]:
+    """``q <= alpha`` per row and step without ranking every p-value.
+
+    Only a p-value ``<= alpha`` can be significant, and every p-value below it lies in the
+    same small set (``|z|`` at least the two-sided critical value), so ranking that set
+    gives the Benjamini-Hochberg decision exactly: a p-value outside it has ``m p / j >=
+    p > alpha`` at any rank ``j``.
+    """
+    crit = float(ndtri(1.0 - alpha / 2.0))
+    rows, cols = np.nonzero(np.abs(z) >= crit - 1e-6)
+    p = 2.0 * ndtr(-np.abs(z[rows, cols]))
+    sig = np.zeros(z.shape, dtype=bool)
+    if not fdr:
+        sig[rows, cols] = p <= alpha
+        return sig
+    m = float(weight.sum())
+    order = np.lexsort((p, cols))  # by step, then p
+    rows, cols, p = rows[order], cols[order], p[order]
+    starts = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1]]) if cols.size else cols
+    for lo, hi in zip(starts, np.r_[starts[1:], cols.size], strict=True):
+        rank = np.cumsum(weight[rows[lo:hi]]).astype(np.float64)
+        qs = np.minimum.accumulate((p[lo:hi] * m / rank)[::-1])[::-1]
+        sig[rows[lo:hi], cols[lo:hi]] = np.minimum(qs, 1.0) <= alpha
+    return sig
+
+
 class GetisOrdGiStar:
     """Gi* z-scores and p-values for every cell and step of a cube.
 
@@ -185,6 +277,13 @@ class GetisOrdGiStar:
         Window mean and population standard deviation.
     n_window_ : int
         ``N``, the size of the reference population.
+    rows_ : int ndarray (n,)
+        Row of each cell in the ``compact_*_`` arrays (see "Compact results").
+    row_weight_ : int ndarray (rows,)
+        Cells sharing each row.
+    compact_z_, compact_q_, compact_significant_, compact_local_sum_, \
+compact_cardinality_ : ndarray (rows, T)
+        The results once per row; the (n, T) attributes above expand them on access.
 
     Examples
     --------
@@ -228,67 +327,145 @@ class GetisOrdGiStar:
         if problems:
             raise ValidationError(problems, context="GetisOrdGiStar")
 
-    def fit(self, cube: _CubeLike, weights: sp.spmatrix | None = None) -> GetisOrdGiStar:
+    def fit(
+        self,
+        cube: _CubeLike,
+        weights: sp.spmatrix | None = None,
+        keep_rows: npt.ArrayLike | None = None,
+    ) -> GetisOrdGiStar:
         """Compute z, p and significance for all cells and steps.
 
         Parameters
         ----------
         cube
-            A :class:`analysis.cube.SpaceTimeCube` (anything with ``values`` (n, T) and
-            ``weights(k)``).
+            A :class:`analysis.cube.SpaceTimeCube` (anything with ``values`` (n, T),
+            dense or sparse, and ``weights(k)``).
         weights
             Optional n x n binary weights to use instead of ``cube.weights(k)``; a zero
             diagonal is set to 1 (star).
+        keep_rows
+            Optional boolean (n,): cells that get a row of their own in the compact
+            results even when their neighbourhood sums are all zero.
         """
         self._check()
-        Y = np.asarray(cube.values, dtype=np.float64)
-        if Y.ndim == 1:
-            Y = Y[:, None]
+        sparse_of = getattr(cube, "sparse", None)
+        Y = sp.csr_matrix(sparse_of("values") if sparse_of else _as_2d(cube.values), dtype=float)
+        Y.eliminate_zeros()
         n, T = Y.shape
         W = cube.weights(self.k) if weights is None else sp.csr_matrix(weights, dtype=float)
         if weights is not None and (W.diagonal() == 0).any():
             W = (W + sp.diags((W.diagonal() == 0).astype(float))).tocsr()
-        S = np.asarray(W @ Y)
+        S = sp.csr_matrix(W @ Y)
+        S.eliminate_zeros()
         card = np.asarray(W.sum(axis=1)).ravel().astype(np.float64)
-        C = np.broadcast_to(card[:, None], (n, T)).astype(np.float64)
-        if self.time_lag:
-            cs = np.cumsum(S, axis=1)
-            lagged = np.zeros_like(cs)
-            L = self.time_lag + 1
-            lagged[:, L:] = cs[:, :-L]
-            S = cs - lagged
-            n_in = np.minimum(np.arange(T) + 1, L).astype(np.float64)
-            C = card[:, None] * n_in[None, :]
-        if self.window == "cube":
-            N = float(n * T)
-            mean: float | FloatArray = float(Y.mean()) if Y.size else 0.0
-            std: float | FloatArray = float(Y.std()) if Y.size else 0.0
-            mean_b, std_b = mean, std
-        else:
-            N = float(n)
-            mean = Y.mean(axis=0) if n else np.zeros(T)
-            std = Y.std(axis=0) if n else np.zeros(T)
-            mean_b, std_b = np.asarray(mean)[None, :], np.asarray(std)[None, :]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            denom = std_b * np.sqrt(C * (N - C) / (N - 1.0))
-            z = (S - C * mean_b) / denom
-        z = np.where(np.isfinite(z), z, 0.0)
-        p = 2.0 * ndtr(-np.abs(z))
 
-        self.local_sum_ = S
-        self.cardinality_ = C
+        # rows: cells with neighbourhood sums, then one per cardinality of the others
+        own = np.diff(S.indptr) > 0
+        if keep_rows is not None:
+            own |= np.asarray(keep_rows, dtype=bool)
+        if self.permutations:
+            own[:] = True
+        mine = np.flatnonzero(own)
+        cls_card, cls_of = np.unique(card[~own], return_inverse=True)
+        m = mine.shape[0]
+        rows = np.empty(n, dtype=np.int64)
+        rows[mine] = np.arange(m)
+        rows[~own] = m + cls_of
+        self.rows_ = rows
+        self.row_weight_ = np.r_[np.ones(m, np.int64), np.bincount(cls_of, minlength=len(cls_card))]
+        self._sums = (S, mine, cls_card.shape[0])
+        Sc = self.compact_local_sum_
+        card_c = np.r_[card[mine], cls_card][:, None]
+        C: FloatArray = card_c
+        if self.time_lag:
+            n_in = np.minimum(np.arange(T) + 1, self.time_lag + 1).astype(np.float64)
+            C = card_c * n_in[None, :]
+        mean, std, N = _window_stats(Y, self.window)
+        mean_b = mean if np.ndim(mean) == 0 else np.asarray(mean)[None, :]
+        std_b = std if np.ndim(std) == 0 else np.asarray(std)[None, :]
+        z = Sc.copy() if self.permutations else Sc  # in place: a city's rows are large
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z -= C * mean_b
+            z /= std_b * np.sqrt(C * (N - C) / (N - 1.0))
+        z[~np.isfinite(z)] = 0.0
+
+        self.compact_cardinality_ = np.broadcast_to(C, z.shape)
         self.mean_ = mean
         self.std_ = std
         self.n_window_ = int(N)
-        self.z_ = z
-        self.p_ = p
+        self.compact_z_ = z
         self.p_sim_: FloatArray | None = None
+        self._compact_q: FloatArray | None = None
         if self.permutations:
-            self.p_sim_ = self._permute(Y, S, C)
-        base = self.p_sim_ if self.p_sim_ is not None else p
-        self.q_ = fdr_bh(base, axis=0) if self.fdr else base
-        self.significant_ = self.q_ <= self.alpha
+            self.p_sim_ = self._permute(Y.toarray(), Sc, np.broadcast_to(C, Sc.shape))
+            q = fdr_bh(self.p_sim_, axis=0) if self.fdr else self.p_sim_
+            self._compact_q = q
+            self.compact_significant_ = q <= self.alpha
+        else:
+            self.compact_significant_ = _significant_rows(z, self.row_weight_, self.alpha, self.fdr)
         return self
+
+    def _expand(self, compact: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        return np.asarray(compact)[self.rows_]
+
+    @property
+    def z_(self) -> FloatArray:
+        """Gi* z-scores (n, T)."""
+        return self._expand(self.compact_z_)
+
+    @property
+    def p_(self) -> FloatArray:
+        """Two-sided normal p-values (n, T)."""
+        return self._expand(2.0 * ndtr(-np.abs(self.compact_z_)))
+
+    @property
+    def compact_q_(self) -> FloatArray:
+        """The p-values significance is judged on, per row (computed on first use)."""
+        if self._compact_q is None:
+            p = 2.0 * ndtr(-np.abs(self.compact_z_))
+            self._compact_q = _fdr_rows(p, self.row_weight_) if self.fdr else p
+        return self._compact_q
+
+    def q_column(self, step: int) -> FloatArray:
+        """``compact_q_[:, step]`` without computing the other steps."""
+        if self._compact_q is not None:
+            return self._compact_q[:, step]
+        p = 2.0 * ndtr(-np.abs(self.compact_z_[:, step : step + 1 or None]))
+        return (_fdr_rows(p, self.row_weight_) if self.fdr else p)[:, 0]
+
+    @property
+    def q_(self) -> FloatArray:
+        """The p-values significance is judged on (n, T)."""
+        return self._expand(self.compact_q_)
+
+    @property
+    def significant_(self) -> npt.NDArray[np.bool_]:
+        """``q_ <= alpha`` (n, T)."""
+        return self._expand(self.compact_significant_)
+
+    @property
+    def compact_local_sum_(self) -> FloatArray:
+        """Neighbourhood sums per row (recomputed from the sparse ``W @ Y`` on access)."""
+        S, mine, n_classes = self._sums
+        Sc = np.zeros((mine.shape[0] + n_classes, S.shape[1]))
+        Sc[: mine.shape[0]] = S[mine].toarray()
+        if self.time_lag:
+            cs = np.cumsum(Sc, axis=1)
+            lagged = np.zeros_like(cs)
+            L = self.time_lag + 1
+            lagged[:, L:] = cs[:, :-L]
+            Sc = cs - lagged
+        return Sc
+
+    @property
+    def local_sum_(self) -> FloatArray:
+        """Neighbourhood sums ``S`` (n, T)."""
+        return self._expand(self.compact_local_sum_)
+
+    @property
+    def cardinality_(self) -> FloatArray:
+        """Neighbourhood sizes ``c`` (n, T)."""
+        return self._expand(self.compact_cardinality_)
 
     def _permute(self, Y: FloatArray, S: FloatArray, C: FloatArray) -> FloatArray:
         rng = np.random.default_rng(self.seed)

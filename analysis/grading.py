@@ -34,14 +34,13 @@ by the same rules applied to the zone alone (a zone always has some evidence).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 from scipy.stats import poisson
 
-if TYPE_CHECKING:  # pragma: no cover
-    from analysis.cube import SpaceTimeCube
+from analysis.config import GradingRules
+from analysis.cube import SpaceTimeCube
 
 #: Swedish label of each grade.
 GRADE_LABELS: dict[int, str] = {
@@ -62,38 +61,6 @@ GRADE_COLOURS: dict[int, str] = {
 }
 
 _SERIOUS_SV = {"vald_hot": "våld eller hot", "brand": "brand", "vapen": "vapen"}
-
-
-@dataclass(frozen=True)
-class GradingRules:
-    """Configurable thresholds of the suggested grade (see the module docstring)."""
-
-    recent_steps: int = 1
-    baseline_steps: int = 8
-    min_baseline_steps: int = 3
-    baseline_alpha: float = 0.05
-    several_zones: int = 3
-    escalate_patterns: tuple[str, ...] = ("persistent_hot", "intensifying_hot", "consecutive_hot")
-    mild_patterns: tuple[str, ...] = ("sporadic_hot", "historical_hot")
-    serious_cluster_min: int = 3
-    serious_rise_min: int = 3
-    serious_rise_factor: float = 2.0
-
-    def __post_init__(self) -> None:
-        from geo._validate import Problems
-
-        p = Problems("GradingRules")
-        p.check(self.recent_steps >= 1, "recent_steps must be >= 1")
-        p.check(self.baseline_steps >= 1, "baseline_steps must be >= 1")
-        p.check(self.min_baseline_steps >= 1, "min_baseline_steps must be >= 1")
-        p.check(0 < self.baseline_alpha < 1, "baseline_alpha must be in (0, 1)")
-        p.check(self.several_zones >= 1, "several_zones must be >= 1")
-        p.check(self.serious_cluster_min >= 1, "serious_cluster_min must be >= 1")
-        p.check(self.serious_rise_min >= 1, "serious_rise_min must be >= 1")
-        p.check(self.serious_rise_factor >= 1, "serious_rise_factor must be >= 1")
-        for name in ("escalate_patterns", "mild_patterns"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
-        p.raise_if_any()
 
 
 # --------------------------------------------------------------------------- text

@@ -49,7 +49,8 @@ class HotspotResult:
     zone_grades : DataFrame
         See :func:`analysis.grading.grade_zones`.
     z : DataFrame
-        Gi* z-scores, index cell hex strings, columns step starts (UTC).
+        Gi* z-scores, index cell hex strings, columns step starts (UTC); built on
+        access (a city's is hundreds of megabytes).
     cube, emerging, zone_model, config
         The intermediate objects (for plots and further analysis).
     """
@@ -58,11 +59,17 @@ class HotspotResult:
     zones: gpd.GeoDataFrame
     locality_grades: pd.DataFrame
     zone_grades: pd.DataFrame
-    z: pd.DataFrame
     cube: SpaceTimeCube
     emerging: EmergingHotspots
     zone_model: HotspotZones
     config: AnalysisConfig
+
+    @property
+    def z(self) -> pd.DataFrame:
+        """Gi* z-scores per cell (rows) and step (columns)."""
+        return pd.DataFrame(
+            self.emerging.z_, index=self.cells["cell"].to_numpy(), columns=self.cube.step_starts
+        )
 
     @property
     def period(self) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -301,13 +308,11 @@ def analyse(
         locality_names=names,
         too_few_share={str(k): float(v) for k, v in too_few.items()},
     )
-    z = pd.DataFrame(emerging.z_, index=cells["cell"].to_numpy(), columns=cube.step_starts)
     return HotspotResult(
         cells=cells,
         zones=zones,
         locality_grades=locality_grades,
         zone_grades=zone_grades,
-        z=z,
         cube=cube,
         emerging=emerging,
         zone_model=zone_model,

@@ -68,7 +68,6 @@ clustered (``sample_weight`` = events per cell).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any, Literal
@@ -78,14 +77,19 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
-import shapely
-from pyproj import Transformer
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 from scipy.special import ndtr
-from sklearn.cluster import DBSCAN
 
+from analysis._clusters import (
+    cells_to_components,
+    cells_to_dbscan,
+    cluster_events,
+    lonlat_to_sweref,
+    nearest_place_names,
+    split_at_saddles,
+)
 from analysis._mannkendall import mann_kendall
+from analysis._zone_ids import match_zones
+from analysis.cube import ring_weights
 from analysis.emerging import (
     PATTERN_CODE,
     PATTERN_LABELS_SV,
@@ -95,22 +99,14 @@ from analysis.emerging import (
 )
 from analysis.getis_ord import GetisOrdGiStar
 from geo.cells import (
-    average_edge_m,
-    cells_resolution,
-    cells_to_parent,
+    cells_to_outline,
     cells_to_points,
-    cells_to_polygons,
     cells_to_strings,
-    points_to_cells,
-    strings_to_cells,
 )
 from geo.errors import ValidationError
 
-SWEREF = "EPSG:3006"
-
 #: The eight hot patterns.
 HOT_PATTERNS: tuple[str, ...] = tuple(p for p in PATTERNS if p.endswith("_hot"))
-_TO_SWEREF = Transformer.from_crs("EPSG:4326", SWEREF, always_xy=True)
 
 #: Columns of the zones GeoDataFrame (plus ``geometry``, EPSG:4326).
 ZONE_COLUMNS: tuple[str, ...] = (
@@ -146,213 +142,17 @@ ZONE_COLUMNS: tuple[str, ...] = (
 )
 
 
-def lonlat_to_sweref(
-    lon: npt.ArrayLike, lat: npt.ArrayLike
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """WGS84 lon/lat to SWEREF 99 TM metres (x east, y north)."""
-    x, y = _TO_SWEREF.transform(np.asarray(lon, float), np.asarray(lat, float))
-    return np.asarray(x, float), np.asarray(y, float)
+def _sparse(cube: Any, name: str) -> sp.csr_matrix:
+    """One of the cube's (n, T) arrays as CSR (stored sparse, or a dense stand-in)."""
+    sparse_of = getattr(cube, "sparse", None)
+    if sparse_of is not None:
+        return sp.csr_matrix(sparse_of(name))
+    return sp.csr_matrix(np.asarray(getattr(cube, name), dtype=float))
 
 
-def cells_to_components(W: sp.spmatrix, members: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Component label (0..) of each of ``members`` in the graph ``W`` restricted to them."""
-    if members.size == 0:
-        return np.zeros(0, np.int64)
-    sub = sp.csr_matrix(W)[members][:, members]
-    _, labels = connected_components(sub, directed=False)
-    return labels.astype(np.int64)
-
-
-def cells_to_dbscan(cells: npt.ArrayLike, k: int = 1) -> npt.NDArray[np.int64]:
-    """DBSCAN labels of cells with ``eps`` linking their ring-``k`` neighbours (EPSG:3006)."""
-    arr = np.asarray(cells, dtype=np.uint64)
-    if arr.size == 0:
-        return np.zeros(0, np.int64)
-    lat, lon = cells_to_points(arr)
-    x, y = lonlat_to_sweref(lon, lat)
-    spacing = np.sqrt(3.0) * average_edge_m(cells_resolution(arr))
-    eps = spacing * (k + 0.5)
-    labels = DBSCAN(eps=eps, min_samples=1).fit_predict(np.c_[x, y])
-    return labels.astype(np.int64)
-
-
-def split_at_saddles(
-    W: sp.spmatrix,
-    members: npt.NDArray[np.int64],
-    labels: npt.NDArray[np.int64],
-    score: npt.NDArray[np.float64],
-    saddle_ratio: float = 0.5,
-) -> npt.NDArray[np.int64]:
-    """Split connected groups of cells at valleys of ``score`` (a graph watershed).
-
-    Each member climbs to its highest neighbour (within the same group, k-ring ``W``)
-    until it reaches a peak; cells that reach the same peak form a basin. Two touching
-    basins of one group merge again when the pass between them (the highest
-    ``min(score_i, score_j)`` over touching cells ``i``, ``j``) is at least ``saddle_ratio``
-    times the lower of their peaks, so only real valleys split a group: two hotspots
-    700 m apart joined by a busy street stay two zones, a plateau with noise stays one.
-
-    Returns new labels ``0..`` for ``members``.
-    """
-    m = members.shape[0]
-    if m == 0:
-        return labels
-    sub = sp.csr_matrix(W)[members][:, members].tocoo()
-    same = labels[sub.row] == labels[sub.col]
-    rows, cols = sub.row[same], sub.col[same]
-    sc = score[members] + np.arange(m) * 1e-12  # strict order: no ties between cells
-    # best neighbour (self included) of each member
-    order = np.lexsort((sc[cols], rows))
-    rows_o, cols_o = rows[order], cols[order]
-    last = np.r_[rows_o[1:] != rows_o[:-1], True]
-    best = np.arange(m)
-    best[rows_o[last]] = cols_o[last]
-    best = np.where(sc[best] >= sc, best, np.arange(m))
-    peak = best.copy()
-    while True:  # pointer jumping to the peak
-        nxt = peak[peak]
-        if np.array_equal(nxt, peak):
-            break
-        peak = nxt
-    # merge basins over high passes (union-find on peaks)
-    parent = np.arange(m)
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    cross = peak[rows] != peak[cols]
-    if cross.any():
-        pa, pb = peak[rows[cross]], peak[cols[cross]]
-        height = np.minimum(sc[rows[cross]], sc[cols[cross]])
-        for k in np.argsort(-height, kind="stable"):
-            a, b = find(int(pa[k])), find(int(pb[k]))
-            if a == b:
-                continue
-            low = min(sc[a], sc[b])
-            if height[k] >= saddle_ratio * low:
-                hi, lo = (a, b) if sc[a] >= sc[b] else (b, a)
-                parent[lo] = hi
-    roots = np.asarray([find(int(p)) for p in peak])
-    _, new = np.unique(roots, return_inverse=True)
-    return new.astype(np.int64)
-
-
-def cluster_events(
-    lat: npt.ArrayLike,
-    lon: npt.ArrayLike,
-    *,
-    eps_m: float = 150.0,
-    min_events: int = 10,
-    res: int = 11,
-    weights: npt.ArrayLike | None = None,
-) -> npt.NDArray[np.int64]:
-    """DBSCAN cluster label of each event (``-1`` = noise), via weighted H3 cells.
-
-    Points are binned to H3 cells at ``res`` (res 11: edge ~25 m); each occupied cell is
-    one DBSCAN sample at its centre (EPSG:3006) with ``sample_weight`` = its events, so
-    ``min_events`` counts events, not cells. A million points cluster in seconds because
-    DBSCAN sees only the occupied cells.
-    """
-    la = np.asarray(lat, float)
-    lo = np.asarray(lon, float)
-    cells = points_to_cells(la, lo, res)
-    ok = cells != 0
-    labels = np.full(la.shape[0], -1, dtype=np.int64)
-    if not ok.any():
-        return labels
-    uniq, inv = np.unique(cells[ok], return_inverse=True)
-    w = np.ones(int(ok.sum())) if weights is None else np.asarray(weights, float)[ok]
-    cell_w = np.bincount(inv, weights=w, minlength=uniq.shape[0])
-    clat, clon = cells_to_points(uniq)
-    x, y = lonlat_to_sweref(clon, clat)
-    cell_labels = DBSCAN(eps=eps_m, min_samples=min_events).fit_predict(
-        np.c_[x, y], sample_weight=cell_w
-    )
-    labels[ok] = cell_labels[inv]
-    return labels
-
-
-def _as_cell_set(value: Any) -> npt.NDArray[np.uint64]:
-    if value is None:
-        return np.zeros(0, np.uint64)
-    items = list(value) if not isinstance(value, str) else value.split(",")
-    if not items:
-        return np.zeros(0, np.uint64)
-    if isinstance(items[0], str):
-        return np.unique(strings_to_cells([s.strip() for s in items]))
-    return np.unique(np.asarray(items, dtype=np.uint64))
-
-
-def _id_number(zone_id: str) -> int:
-    m = re.search(r"(\d+)$", str(zone_id))
-    return int(m.group(1)) if m else 0
-
-
-def match_zones(
-    new_cells: list[npt.NDArray[np.uint64]],
-    previous: pd.DataFrame | None,
-    min_jaccard: float = 0.1,
-    id_prefix: str = "Z",
-    order: npt.ArrayLike | None = None,
-) -> tuple[list[str], list[float], list[pd.Timestamp | None]]:
-    """Ids for new zones given earlier zones (see the module docstring for the rule).
-
-    Returns the id, the Jaccard overlap with the matched previous zone (0 for new) and
-    the previous ``first_seen`` (``None`` for new) of each new zone.
-    """
-    n_new = len(new_cells)
-    ids: list[str | None] = [None] * n_new
-    jac = [0.0] * n_new
-    first: list[pd.Timestamp | None] = [None] * n_new
-    next_no = 1
-    if previous is not None and len(previous):
-        prev = previous.reset_index(drop=True)
-        prev_ids = prev["id"].astype(str).tolist()
-        next_no = max((_id_number(i) for i in prev_ids), default=0) + 1
-        prev_first = (
-            pd.to_datetime(prev["first_seen"], utc=True)
-            if "first_seen" in prev.columns
-            else pd.Series([pd.NaT] * len(prev))
-        )
-        prev_sets = [_as_cell_set(c) for c in prev["cells"]]
-        pairs: list[tuple[float, int, str, int, int]] = []
-        for a, cells_a in enumerate(new_cells):
-            if cells_a.size == 0:
-                continue
-            for b, cells_b in enumerate(prev_sets):
-                if cells_b.size == 0:
-                    continue
-                ra, rb = cells_resolution(cells_a), cells_resolution(cells_b)
-                r = min(ra, rb)
-                sa = np.unique(cells_to_parent(cells_a, r)) if ra != r else cells_a
-                sb = np.unique(cells_to_parent(cells_b, r)) if rb != r else cells_b
-                inter = np.intersect1d(sa, sb, assume_unique=True).size
-                if inter == 0:
-                    continue
-                j = inter / (sa.size + sb.size - inter)
-                if j >= min_jaccard:
-                    ts = prev_first.iloc[b]
-                    age = int(ts.value) if pd.notna(ts) else np.iinfo(np.int64).max
-                    pairs.append((-j, age, prev_ids[b], a, b))
-        pairs.sort(key=lambda t: (t[0], t[1], _id_number(t[2]), t[2]))
-        used_prev: set[str] = set()
-        for negj, _age, pid, a, b in pairs:
-            if ids[a] is not None or pid in used_prev:
-                continue
-            ids[a] = pid
-            jac[a] = -negj
-            ts = prev_first.iloc[b]
-            first[a] = ts if pd.notna(ts) else None
-            used_prev.add(pid)
-    seq = np.arange(n_new) if order is None else np.asarray(order)
-    for ai in seq:
-        if ids[int(ai)] is None:
-            ids[int(ai)] = f"{id_prefix}{next_no:04d}"
-            next_no += 1
-    return [str(i) for i in ids], jac, first
+def _row_sums(matrix: sp.csr_matrix, start: int = 0) -> npt.NDArray[np.float64]:
+    """Sum of each row over the columns ``start..``."""
+    return np.asarray((matrix[:, start:] if start else matrix).sum(axis=1)).ravel()
 
 
 def _top(frame: pd.DataFrame, column: str, n: int = 3) -> list[dict[str, Any]]:
@@ -479,10 +279,11 @@ class HotspotZones:
 
     def candidates(self, emerging: EmergingHotspots) -> npt.NDArray[np.bool_]:
         """Cells that form zones (see the module docstring)."""
-        latest = emerging.hot_[:, -1]
+        hot = emerging.hot_
+        latest = hot[:, -1]
         recurring = emerging.recurring_
         hot_pattern = np.isin(emerging.pattern_, HOT_PATTERNS) & (
-            emerging.hot_.sum(axis=1) >= self.min_hot_steps
+            hot.sum(axis=1) >= self.min_hot_steps
         )
         if self.source == "latest":
             cand = latest.copy()
@@ -516,16 +317,18 @@ class HotspotZones:
         self._check()
         if emerging is None:
             emerging = EmergingHotspots(**dict(self.emerging or {})).fit(cube)
-        n, T = cube.values.shape
+        values, counts = _sparse(cube, "values"), _sparse(cube, "counts")
+        n, T = values.shape
         cand = self.candidates(emerging)
         members = np.flatnonzero(cand).astype(np.int64)
-        if self.method == "graph":
-            comp = cells_to_components(cube.weights(self.link_k), members)
+        if self.method == "graph":  # the link graph among the members only
+            within = ring_weights(cube.cells[members], self.link_k)
+            comp = cells_to_components(within, np.arange(members.size, dtype=np.int64))
         else:
             comp = cells_to_dbscan(cube.cells[members], k=self.link_k)
+        totals = _row_sums(values)
         if self.saddle_ratio is not None and members.size:
-            totals_all = np.asarray(cube.values).sum(axis=1)
-            score = np.asarray(cube.weights(1) @ totals_all).ravel()
+            score = np.asarray(cube.weights(1) @ totals).ravel()
             comp = split_at_saddles(cube.weights(1), members, comp, score, self.saddle_ratio)
         n_zones = int(comp.max()) + 1 if comp.size else 0
         groups = [members[comp == z] for z in range(n_zones)]
@@ -533,8 +336,7 @@ class HotspotZones:
         # each zone's own series, z, hot/cold steps, trend and pattern, over its cells.
         # (Over the cells plus their k-ring, the "footprint", tested worse: more
         # background made random weeks significant and diluted steady hotspots.)
-        values = np.asarray(cube.values)
-        counts = np.asarray(cube.counts)
+        hot = emerging.hot_
         alpha = getattr(emerging, "alpha", 0.05)
         feet = list(groups)
         series = np.asarray([values[f].sum(axis=0) for f in feet]).reshape(n_zones, T)
@@ -548,9 +350,7 @@ class HotspotZones:
             zone_cold = (pz <= alpha) & (zone_z < 0)
             trend_input = zone_z
         else:  # no window statistics (a bare stand-in): any member hot / all cold
-            zone_hot = np.asarray([emerging.hot_[g].any(axis=0) for g in groups]).reshape(
-                n_zones, T
-            )
+            zone_hot = np.asarray([hot[g].any(axis=0) for g in groups]).reshape(n_zones, T)
             zone_cold = np.asarray([emerging.cold_[g].all(axis=0) for g in groups]).reshape(
                 n_zones, T
             )
@@ -572,8 +372,9 @@ class HotspotZones:
         self.dropped_ = int((~keep).sum())
 
         w0 = max(0, T - self.window_steps)
-        totals = values.sum(axis=1)
-        window_w = values[:, w0:].sum(axis=1)
+        window_w = _row_sums(values, w0)
+        window_counts, total_counts = _row_sums(counts, w0), _row_sums(counts)
+        window_serious = _row_sums(_sparse(cube, "serious"), w0)
         # order zones by recent weighted reports so new ids are deterministic
         order = np.argsort([-window_w[f].sum() for f in feet], kind="stable")
         groups = [groups[i] for i in order]
@@ -593,13 +394,19 @@ class HotspotZones:
         starts = cube.step_starts
         rows: list[dict[str, Any]] = []
         geoms = []
-        hot = emerging.hot_
         mk = mann_kendall(series, alpha=alpha) if n_zones else None
-        serious_hot = self._serious_hot(cube, emerging)
+        serious_hot = self._serious_hot(cube, emerging, w0)
+        last = getattr(emerging, "last_step", None)
+        z_last = last()["z"] if last is not None else np.asarray(emerging.z_)[:, -1]
         step_weeks = getattr(cube, "step_weeks", 1)
+        # positions, outlines and ids of every member at once (one H3 call each)
+        bounds = np.cumsum([0, *(g.size for g in groups)])
+        all_cells = cube.cells[np.concatenate(groups)] if groups else cube.cells[:0]
+        all_lat, all_lon = cells_to_points(all_cells)
+        all_ids = cells_to_strings(all_cells)
         for zi, g in enumerate(groups):
-            cells = cube.cells[g]
-            lat, lon = cells_to_points(cells)
+            part = slice(bounds[zi], bounds[zi + 1])
+            lat, lon = all_lat[part], all_lon[part]
             wts = totals[g] + 1e-9
             clat = float(np.average(lat, weights=wts))
             clon = float(np.average(lon, weights=wts))
@@ -622,7 +429,7 @@ class HotspotZones:
                     "name": None,
                     "locality": locality,
                     "n_cells": int(g.size),
-                    "cells": [str(s) for s in cells_to_strings(cells)],
+                    "cells": [str(s) for s in all_ids[part]],
                     "lat": clat,
                     "lon": clon,
                     "pattern": pattern,
@@ -630,18 +437,18 @@ class HotspotZones:
                     "trend": {1: "increasing", -1: "decreasing"}.get(trend, "none"),
                     "trend_tau": float(mk.tau[zi]) if mk is not None else 0.0,
                     "trend_p": float(mk.p[zi]) if mk is not None else 1.0,
-                    "z_max": float(emerging.z_[g, -1].max()),
+                    "z_max": float(z_last[g].max()),
                     "hot_now": bool(zone_hot[zi, -1]) if T else False,
                     "hot_cells_now": int(hot[g, -1].sum()),
                     "steps_hot": int(zone_hot[zi].sum()),
-                    "count_window": int(counts[f, w0:].sum()),
+                    "count_window": int(window_counts[f].sum()),
                     "weighted_window": float(window_w[f].sum()),
-                    "serious_window": int(np.asarray(cube.serious)[f, w0:].sum()),
-                    "serious_hot": bool(serious_hot[g, w0:].any()),
+                    "serious_window": int(window_serious[f].sum()),
+                    "serious_hot": bool(serious_hot[g].any()),
                     "reporters_window": int(dz["reporter_org"].dropna().nunique())
                     if len(dz)
                     else 0,
-                    "count_total": int(counts[f].sum()),
+                    "count_total": int(total_counts[f].sum()),
                     "window_weeks": int((T - w0) * step_weeks),
                     "top_categories": _top(dz, "category"),
                     "top_sources": _top(dz, "source"),
@@ -651,7 +458,7 @@ class HotspotZones:
                     "jaccard": float(jac[zi]),
                 }
             )
-            poly = shapely.union_all(cells_to_polygons(cells))
+            poly = cells_to_outline(all_cells[part])
             tol = self.simplify_m / 111_320.0
             geoms.append(poly.simplify(tol, preserve_topology=True))
         zones = gpd.GeoDataFrame(
@@ -694,19 +501,29 @@ class HotspotZones:
             z = (series - c * mean[None, :]) / (std[None, :] * np.sqrt(c * (N - c) / (N - 1)))
         return np.where(np.isfinite(z), z, 0.0)
 
-    def _serious_hot(self, cube: Any, emerging: EmergingHotspots) -> npt.NDArray[np.bool_]:
-        """Cells x steps where serious reports alone form a significant Gi* hotspot."""
-        serious = np.asarray(cube.serious, dtype=np.float64)
-        if not serious.any():
-            return np.zeros(serious.shape, dtype=bool)
+    def _serious_hot(self, cube: Any, emerging: EmergingHotspots, w0: int) -> npt.NDArray[np.bool_]:
+        """Cells where serious reports alone form a significant Gi* hotspot in a step
+        from ``w0`` on (length n)."""
+        serious = sp.csr_matrix(_sparse(cube, "serious"), dtype=np.float64)
+        if not serious.nnz:
+            return np.zeros(serious.shape[0], dtype=bool)
         gi = emerging.gistar_
         k = getattr(emerging, "k", 1)
         W = cube.weights(k)
+        ring = sp.csr_matrix(W @ serious)
+        ring.eliminate_zeros()
         sgi = GetisOrdGiStar(
             k=k, window=gi.window, time_lag=gi.time_lag, fdr=gi.fdr, alpha=gi.alpha
-        ).fit(SimpleNamespace(values=serious), weights=W)  # type: ignore[arg-type]
-        ring = np.asarray(W @ serious)
-        return sgi.significant_ & (sgi.z_ > 0) & (ring >= self.serious_min_count)
+        ).fit(
+            SimpleNamespace(values=serious),  # type: ignore[arg-type]
+            weights=W,
+            keep_rows=np.diff(ring.indptr) > 0,
+        )
+        first = np.empty(sgi.row_weight_.shape[0], dtype=np.int64)
+        first[sgi.rows_[::-1]] = np.arange(sgi.rows_.shape[0])[::-1]
+        ring_c = ring[first].toarray()
+        hot = sgi.compact_significant_ & (sgi.compact_z_ > 0) & (ring_c >= self.serious_min_count)
+        return hot[:, w0:].any(axis=1)[sgi.rows_]
 
     def _names(self, zones: pd.DataFrame) -> list[str]:
         names = nearest_place_names(zones["lat"], zones["lon"], self.places, self.name_max_m)
@@ -721,37 +538,6 @@ class HotspotZones:
                 nm = f"{nm} ({zones['id'].iloc[r]})"
             out.append(nm)
         return out
-
-
-def nearest_place_names(
-    lat: npt.ArrayLike, lon: npt.ArrayLike, places: pd.DataFrame | None, max_m: float
-) -> list[str | None]:
-    """Name of the nearest place within ``max_m`` metres of each point, else ``None``.
-
-    Parameters
-    ----------
-    lat, lon
-        WGS84 positions (degrees).
-    places
-        ``DataFrame[name, lat, lon]`` (e.g. :func:`geo.gazetteer.named_places`); ``None``
-        or empty gives ``None`` for every point.
-    max_m
-        Largest distance (SWEREF 99 TM metres) at which a place names a point.
-    """
-    lat_a = np.atleast_1d(np.asarray(lat, dtype=float))
-    lon_a = np.atleast_1d(np.asarray(lon, dtype=float))
-    names: list[str | None] = [None] * len(lat_a)
-    if places is None or not len(places) or not len(lat_a):
-        return names
-    px, py = lonlat_to_sweref(places["lon"], places["lat"])
-    tree = cKDTree(np.c_[px, py])
-    x, y = lonlat_to_sweref(lon_a, lat_a)
-    dist, idx = tree.query(np.c_[x, y])
-    place_names = places["name"].astype(str).to_numpy()
-    for r, (d, i) in enumerate(zip(dist, idx, strict=True)):
-        if d <= max_m:
-            names[r] = str(place_names[i])
-    return names
 
 
 __all__ = [

@@ -21,6 +21,7 @@ import numpy.typing as npt
 import polars as pl
 import polars_h3 as plh3
 import shapely
+from h3.api import numpy_int as h3_int
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import ValidationError
@@ -128,6 +129,21 @@ def cells_to_polygons(cells: npt.ArrayLike) -> npt.NDArray[np.object_]:
     return np.asarray([shapely.Polygon(r) for r in rings], dtype=object)
 
 
+def cells_to_outline(cells: npt.ArrayLike) -> BaseGeometry:
+    """The union of the cells' hexagons as one (Multi)Polygon (EPSG:4326), traced by H3.
+
+    The same area as ``shapely.union_all(cells_to_polygons(cells))`` without the
+    polygon overlay (tens of times faster for zones of many cells).
+    """
+    arr = _as_cells(cells)
+    if arr.size == 0:
+        return shapely.Polygon()
+    geom = shapely.geometry.shape(h3_int.cells_to_geo(np.unique(arr)))
+    if isinstance(geom, shapely.MultiPolygon) and len(geom.geoms) == 1:
+        return geom.geoms[0]
+    return geom
+
+
 def cells_to_strings(cells: npt.ArrayLike) -> npt.NDArray[np.str_]:
     """Hexadecimal strings of cells (the usual text form, e.g. ``8a0882b262f7fff``)."""
     arr = _as_cells(cells)
@@ -226,8 +242,8 @@ def polygon_to_cells(geometry: BaseGeometry | dict[str, Any], res: int) -> CellA
     geom = geometry if isinstance(geometry, BaseGeometry) else shapely.geometry.shape(geometry)
     if geom.is_empty:
         return np.zeros(0, dtype=np.uint64)
-    cells = h3.geo_to_cells(shapely.geometry.mapping(geom), int(res))
-    return np.sort(np.asarray([h3.str_to_int(c) for c in cells], dtype=np.uint64))
+    cells = h3_int.geo_to_cells(shapely.geometry.mapping(geom), int(res))
+    return np.sort(np.asarray(cells, dtype=np.uint64))
 
 
 def polygons_to_cells(geometries: Sequence[BaseGeometry], res: int) -> list[CellArray]:

@@ -45,7 +45,8 @@ from geo.errors import ValidationError
 from geo.gazetteer import named_places
 from geo.schema import Source
 from geo.store import current_version
-from geo.store.reports import occurred_range, read_reports
+from geo.store.analysis_rows import read_analysis_reports
+from geo.store.reports import occurred_range
 from geo.tenants import Tenant, get_tenant
 from webmap.weeks import TIME_OF_DAY, canonical_week, deadline, week_of
 
@@ -160,15 +161,15 @@ def result_to_cached(result: HotspotResult, kommun: str, week: str, version: int
         "zone",
     ]
     cells = cells[[c for c in keep if c in cells.columns]].reset_index(drop=True)
-    z = np.asarray(result.emerging.z_, dtype=np.float32)
-    weighted = np.asarray(cube.values, dtype=np.float32)
+    gi = result.emerging.gistar_
+    z = gi.compact_z_.astype(np.float32)[gi.rows_]
+    weighted = cube.sparse("values").astype(np.float32).toarray()
     zones: list[dict[str, Any]] = []
     for zrow in result.to_dict(cells="patterns")["zones"]:
         found: Any = cube.cell_index(strings_to_cells(zrow["cells"])) if zrow["cells"] else []
         idx = np.asarray([i for i in found if i >= 0], dtype=np.int64)
-        cube_counts: Any = cube.counts
         series = weighted[idx].sum(axis=0) if len(idx) else np.zeros(cube.n_steps)
-        counts = (cube_counts[idx].sum(axis=0) if len(idx) else np.zeros(cube.n_steps)).astype(int)
+        counts = np.asarray(cube.sparse("counts")[idx].sum(axis=0)).ravel().astype(int)
         geom = shapely.geometry.shape(zrow["geometry"])
         zrow["geometry"] = shapely.geometry.mapping(shapely.set_precision(geom, 1e-6))
         zrow["series"] = [round(float(v), 2) for v in series]
@@ -375,8 +376,12 @@ class ResultStore:
     def _compute(
         self, tenant: Tenant, week: str, cfg: AnalysisConfig, version: int
     ) -> CachedResult:
+        end = cfg.end if cfg.end is not None else pd.Timestamp.now(tz="UTC")
+        # the period and a margin: the cube drops what lies outside its steps
+        step = pd.Timedelta(weeks=cfg.step_weeks)
+        start = cfg.start or end - (cfg.n_steps + 2) * step
         with self.engine.connect() as conn:
-            reports = read_reports(conn, tenant.key, status="approved")
+            reports = read_analysis_reports(conn, tenant.key, start=start, end=end + step)
             localities = read_boundaries(conn, tenant.key, "locality")
         if len(localities) == 0:
             raise ValidationError(f"kommunen {tenant.key!r} har inga tätorter")
