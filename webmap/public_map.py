@@ -276,9 +276,21 @@ def published_grades(conn: Connection, kommun: str) -> tuple[str | None, dict[st
 
     Tolerates a database without the meeting tables.
     """
+    period, per = published_grades_with_weeks(conn, kommun)
+    return period, {code: int(v["grade"]) for code, v in per.items()}
+
+
+def published_grades_with_weeks(
+    conn: Connection, kommun: str
+) -> tuple[str | None, dict[str, dict[str, Any]]]:
+    """``(latest published week, {locality code: {"grade", "period"}})``: what the public
+    sees. A locality left undecided in the latest publication keeps its last published
+    grade and that grade's week (:func:`webmap.grades.published_grade_per_locality`).
+    Empty without the meeting tables."""
     if not (_has_table(conn, "publications") and _has_table(conn, "grade_decisions")):
         return None, {}
-    from webmap.tables import grade_decisions, publications
+    from webmap.grades import published_grade_per_locality
+    from webmap.tables import publications
 
     try:
         period = conn.execute(
@@ -289,17 +301,9 @@ def published_grades(conn: Connection, kommun: str) -> tuple[str | None, dict[st
         ).scalar_one_or_none()
         if period is None:
             return None, {}
-        rows = conn.execute(
-            select(grade_decisions.c.locality, grade_decisions.c.grade)
-            .where((grade_decisions.c.kommun == kommun) & (grade_decisions.c.period == period))
-            .order_by(grade_decisions.c.decided_at, grade_decisions.c.id)
-        ).all()
+        return str(period), published_grade_per_locality(conn, kommun, str(period))
     except SQLAlchemyError:
         return None, {}
-    grades: dict[str, int] = {}
-    for loc, grade in rows:  # the latest decision per locality wins
-        grades[str(loc)] = int(grade)
-    return str(period), grades
 
 
 def public_actions(conn: Connection, kommun: str) -> list[dict[str, Any]]:
@@ -353,7 +357,7 @@ def public_actions(conn: Connection, kommun: str) -> list[dict[str, Any]]:
 def summary_payload(geo: KommunGeo) -> dict[str, Any]:
     """Published grades of the primary localities and the public actions."""
     with get_engine().connect() as conn:
-        period, grades = published_grades(conn, geo.tenant.key)
+        period, per = published_grades_with_weeks(conn, geo.tenant.key)
         acts = public_actions(conn, geo.tenant.key)
     names = {
         str(c): str(n) for c, n in zip(geo.localities["code"], geo.localities["name"], strict=True)
@@ -364,13 +368,17 @@ def summary_payload(geo: KommunGeo) -> dict[str, Any]:
         for code, name in zip(
             primary["code"].astype(str), primary["name"].astype(str), strict=True
         ):
-            grade = grades.get(code)
+            got = per.get(code)
+            grade = int(got["grade"]) if got else None
+            week = str(got["period"]) if got else None
             localities.append(
                 {
                     "code": code,
                     "name": name,
                     "grade": grade,
                     "label": GRADE_LABELS.get(grade) if grade else None,
+                    "week": week,
+                    "week_text": week_text_sv(week) if week and week != period else None,
                 }
             )
     for a in acts:
