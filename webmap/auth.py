@@ -395,6 +395,13 @@ class LoginForm(FlaskForm):
     password = PasswordField("Lösenord", validators=[DataRequired(), Length(max=1000)])
 
 
+@bp.get("/login")
+def login_alias() -> Any:
+    """``/login`` (the usual English address) leads to ``/logga-in``."""
+    query: dict[str, Any] = request.args.to_dict()
+    return redirect(url_for("auth.login", **query), code=301)
+
+
 @bp.route("/logga-in", methods=["GET", "POST"])
 def login() -> Any:
     """Login page (Swedish)."""

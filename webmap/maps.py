@@ -230,8 +230,8 @@ def planner_legend_html() -> str:
     return (
         "<strong>Bedömning</strong>" + grade_rows + "<strong>Hotspotmönster</strong>"
         f"<div>{patterns}</div>"
-        "<strong>Celler</strong><div>färg: Gi* z (rött = varm, blått = kall), "
-        "styrka: viktat antal rapporter</div>"
+        "<strong>Rutor</strong><div>rött = fler rapporter än omgivningen, blått = färre; "
+        "starkare färg = fler rapporter</div>"
         "<strong>Åtgärder</strong><div>○ planerad ◐ pågår ● genomförd ✕ avbruten</div>"
         "<strong>Polisen</strong><div>händelser per tätort/kommun – Polisen anger inte "
         "exakt plats</div>"
@@ -347,7 +347,7 @@ def build_planner_map(
     layers = [
         LayerSpec("localities", "Tätorter (bedömning)", f"{api_base}/tatorter"),
         LayerSpec("police", "Polisens händelser (sammanhang)", f"{api_base}/polisen", False),
-        LayerSpec("cells", "H3-celler (viktat antal, Gi* z)", f"{api_base}/celler", False),
+        LayerSpec("cells", "Rutor (antal rapporter)", f"{api_base}/celler", False),
         LayerSpec("zones", "Hotspotzoner", f"{api_base}/zoner"),
         LayerSpec("actions", "Åtgärder", f"{api_base}/atgarder"),
     ]

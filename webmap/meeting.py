@@ -77,6 +77,7 @@ def week(week: str) -> Any:
         publication=publication,
         can_edit=current_user.role == "planner",
         show_all=request.args.get("alla") == "1",
+        confirm_publish=request.args.get("bekrafta") == "1",
         grade_labels=GRADE_LABELS,
     )
 
@@ -120,6 +121,16 @@ def publish(week: str) -> Any:
     tenant = resolve_kommun(request.form.get("kommun"))
     state = current_state()
     pic = build_weekly(state.engine, result_store(), tenant.key, week)
+    undecided = [loc.name for loc in pic.localities if loc.primary and not loc.decision]
+    if undecided and request.form.get("bekrafta") != "1":
+        flash(
+            "Mötet har inte beslutat om "
+            + ", ".join(undecided)
+            + ". Bekräfta nedan för att publicera ändå: de behåller sin senast "
+            "publicerade bedömning.",
+            "warning",
+        )
+        return redirect(url_for("meeting.week", week=week, kommun=tenant.key, bekrafta=1))
     images = weekly_images(pic)
     html = render_weekly_html(pic, images)
     pdf = render_weekly_pdf(pic, images)

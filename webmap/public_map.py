@@ -50,7 +50,7 @@ from geo.errors import NotFoundError, ValidationError
 from geo.schema import Source
 from geo.store.actions import select_actions
 from geo.store.db import current_version
-from geo.store.grades import latest_decisions, latest_published_period
+from geo.store.grades import latest_published_period, published_grade_per_locality
 from geo.store.reports import read_public_reports
 from geo.store.tables import ACTION_STATUSES
 from webmap.state import get_engine
@@ -246,11 +246,21 @@ def cells_geojson(
 
 def published_grades(conn: Connection, kommun: str) -> tuple[str | None, dict[str, int]]:
     """``(period, {locality code: grade})`` of the latest publication (empty when none)."""
+    period, per = published_grades_with_weeks(conn, kommun)
+    return period, {code: int(v["grade"]) for code, v in per.items()}
+
+
+def published_grades_with_weeks(
+    conn: Connection, kommun: str
+) -> tuple[str | None, dict[str, dict[str, Any]]]:
+    """``(latest published week, {locality code: {"grade", "period"}})``: what the public
+    sees. A locality left undecided in the latest publication keeps its last published
+    grade and that grade's week (:func:`geo.store.grades.published_grade_per_locality`).
+    """
     period = latest_published_period(conn, kommun)
     if period is None:
         return None, {}
-    decisions = latest_decisions(conn, kommun, period)
-    return period, {loc: int(d["grade"]) for loc, d in decisions.items()}
+    return period, published_grade_per_locality(conn, kommun, period)
 
 
 def public_actions(conn: Connection, kommun: str) -> list[dict[str, Any]]:
@@ -286,7 +296,7 @@ def public_actions(conn: Connection, kommun: str) -> list[dict[str, Any]]:
 def summary_payload(geo: KommunGeo) -> dict[str, Any]:
     """Published grades of the primary localities and the public actions."""
     with get_engine().connect() as conn:
-        period, grades = published_grades(conn, geo.tenant.key)
+        period, per = published_grades_with_weeks(conn, geo.tenant.key)
         acts = public_actions(conn, geo.tenant.key)
     names = {
         str(c): str(n) for c, n in zip(geo.localities["code"], geo.localities["name"], strict=True)
@@ -297,13 +307,17 @@ def summary_payload(geo: KommunGeo) -> dict[str, Any]:
         for code, name in zip(
             primary["code"].astype(str), primary["name"].astype(str), strict=True
         ):
-            grade = grades.get(code)
+            got = per.get(code)
+            grade = int(got["grade"]) if got else None
+            week = str(got["period"]) if got else None
             localities.append(
                 {
                     "code": code,
                     "name": name,
                     "grade": grade,
                     "label": GRADE_LABELS.get(grade) if grade else None,
+                    "week": week,
+                    "week_text": week_text_sv(week) if week and week != period else None,
                 }
             )
     for a in acts:

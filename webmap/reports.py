@@ -30,6 +30,7 @@ from shapely.geometry import shape  # noqa: E402
 from analysis.grading import GRADE_COLOURS, GRADE_LABELS  # noqa: E402
 from webmap.actions import STATUS_LABELS_SV  # noqa: E402
 from webmap.weekly import LocalityWeek, WeeklyPicture, YearlyPicture  # noqa: E402
+from webmap.weeks import shift_week, week_text_sv  # noqa: E402
 
 TEMPLATES = Path(__file__).parent / "templates" / "reports"
 
@@ -117,19 +118,71 @@ def locality_map_png(loc: LocalityWeek, actions: list[dict[str, Any]] | None = N
     return _png(fig)
 
 
-def trend_png(values: Sequence[float], title: str, xlabel: str = "veckor") -> bytes:
-    """A small bar chart of a weekly series (latest bar highlighted)."""
+def week_tick(label: str) -> str:
+    """Short axis label of an ISO week label: ``2026-W47`` -> ``v47``."""
+    return "v" + label.split("W")[-1].lstrip("0") if "W" in label else label
+
+
+def weeks_ending(week: str, n: int) -> list[str]:
+    """The ``n`` week labels ending with ``week`` (oldest first)."""
+    return [shift_week(week, -i) for i in range(n - 1, -1, -1)]
+
+
+def _week_axis(ax: Any, weeks: Sequence[str]) -> None:
+    step = max(1, len(weeks) // 8)
+    ticks = list(range(len(weeks)))[::-1][::step][::-1]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([week_tick(weeks[i]) for i in ticks], fontsize=6)
+    ax.set_xlabel("vecka", fontsize=7)
+
+
+def trend_png(values: Sequence[float], title: str, weeks: Sequence[str] = ()) -> bytes:
+    """A small bar chart of a weekly series (latest bar highlighted, week labels)."""
     fig = Figure(figsize=(4.2, 1.8))
     ax = fig.add_subplot(1, 1, 1)
     vals = list(values) or [0]
     colours = ["#9fb3c8"] * (len(vals) - 1) + ["#c62828"]
     ax.bar(range(len(vals)), vals, color=colours)
     ax.set_title(title, fontsize=8)
-    ax.set_xlabel(xlabel, fontsize=7)
+    labels = list(weeks)[-len(vals) :]
+    if len(labels) == len(vals):
+        _week_axis(ax, labels)
     ax.tick_params(labelsize=6)
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)
     return _png(fig)
+
+
+def overview_png(pic: WeeklyPicture, n_weeks: int = 12) -> bytes:
+    """Reports per week in each shown locality (one line each, week labels)."""
+    weeks = weeks_ending(pic.week, n_weeks)
+    fig = Figure(figsize=(6.4, 2.6))
+    ax = fig.add_subplot(1, 1, 1)
+    for loc in shown_localities(pic):
+        vals = list(loc.series[-n_weeks:])
+        if not vals:
+            continue
+        xs = list(range(len(weeks) - len(vals), len(weeks)))
+        ax.plot(xs, vals, marker="o", markersize=3, linewidth=1.4, label=loc.name)
+    _week_axis(ax, weeks)
+    ax.set_ylabel("rapporter", fontsize=7)
+    ax.set_title("Rapporter per vecka och tätort", fontsize=9)
+    ax.tick_params(labelsize=6)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=6, ncol=3, frameon=False)
+    for spine in ("top", "right"):
+        ax.spines[spine].set_visible(False)
+    return _png(fig)
+
+
+def grade_text(loc: LocalityWeek) -> str:
+    """The locality's grade in words: decided, carried over (with its week) or undecided."""
+    if not loc.grade:
+        return "ej beslutad"
+    text = f"{loc.grade} {loc.grade_label}"
+    if loc.grade_week:
+        text += f" (publicerad {week_text_sv(loc.grade_week)}; ej beslutad denna vecka)"
+    return text
 
 
 def effect_png(series: Any, start_label: str) -> bytes:
@@ -173,7 +226,9 @@ def weekly_images(pic: WeeklyPicture, primary_only: bool = True) -> dict[str, di
             continue
         out[loc.code] = {
             "map": locality_map_png(loc, pic.actions),
-            "trend": trend_png(loc.series[-12:], f"Rapporter per vecka, {loc.name}"),
+            "trend": trend_png(
+                loc.series[-12:], f"Rapporter per vecka, {loc.name}", weeks_ending(pic.week, 12)
+            ),
         }
     return out
 
@@ -196,6 +251,8 @@ def render_weekly_html(
             pic=pic,
             localities=shown_localities(pic),
             images=uris,
+            overview=_data_uri(overview_png(pic)),
+            grade_text=grade_text,
             period=(
                 pic.period_start.tz_convert(pic.tenant.timezone),
                 pic.period_end.tz_convert(pic.tenant.timezone),
@@ -247,7 +304,12 @@ def _styles() -> dict[str, Any]:
             "b", parent=base["BodyText"], fontName=regular, fontSize=9, leading=11.5
         ),
         "small": ParagraphStyle(
-            "s", parent=base["BodyText"], fontName=regular, fontSize=7.5, leading=9
+            "s",
+            parent=base["BodyText"],
+            fontName=regular,
+            fontSize=7.5,
+            leading=9,
+            splitLongWords=0,  # whole words only ("Kamerabevakning", not "Kamerabevaknin g")
         ),
     }
 
@@ -316,26 +378,29 @@ def render_weekly_pdf(
         _p(pic.title, st["title"]),
         _p(
             f"Rapportperiod {pic.period_start.tz_convert(tz):%Y-%m-%d %H:%M} – "
-            f"{pic.period_end.tz_convert(tz):%Y-%m-%d %H:%M}. Dataversion {pic.data_version}.",
+            f"{pic.period_end.tz_convert(tz):%Y-%m-%d %H:%M}.",
             st["body"],
         ),
         Spacer(1, 4 * mm),
+        _p("Översikt", st["h2"]),
     ]
-    summary = [["Tätort", "Bedömning", "Förslag", "Kommentar"]]
+    summary = [["Tätort", "Mötets bedömning", "Analysens förslag", "Kommentar"]]
     for loc in shown_localities(pic):
         sug = loc.suggested.get("grade")
         summary.append(
             [
                 loc.name,
-                f"{loc.grade} {loc.grade_label}" if loc.grade else "–",
+                grade_text(loc),
                 f"{sug} {GRADE_LABELS.get(int(sug), '')}" if sug else "–",
                 (loc.decision or {}).get("comment") or "",
             ]
         )
-    story.append(_table(summary, [38 * mm, 32 * mm, 32 * mm, 76 * mm], st))
+    story.append(_table(summary, [34 * mm, 52 * mm, 34 * mm, 58 * mm], st))
+    story.append(Spacer(1, 4 * mm))
+    story.append(_image(overview_png(pic), 170 * mm))
     for loc in shown_localities(pic):
         story.append(PageBreak())
-        story.append(_p(f"{loc.name}: {loc.grade or '–'} {loc.grade_label}", st["h2"]))
+        story.append(_p(f"{loc.name}: {grade_text(loc)}", st["h2"]))
         if loc.decision:
             d = loc.decision
             story.append(
@@ -348,7 +413,7 @@ def render_weekly_pdf(
             )
         story.append(
             _p(
-                f"Förslag: {loc.suggested.get('grade', '–')} "
+                f"Analysens förslag: {loc.suggested.get('grade', '–')} "
                 f"{loc.suggested.get('label', '')}. {loc.suggested.get('explanation', '')}",
                 st["body"],
             )
@@ -382,7 +447,7 @@ def render_weekly_pdf(
             ]
             for a in loc.actions_due
         ] or [["–", "", "", "", ""]]
-        story.append(_table(arows, [56 * mm, 28 * mm, 22 * mm, 36 * mm, 36 * mm], st))
+        story.append(_table(arows, [50 * mm, 34 * mm, 24 * mm, 36 * mm, 34 * mm], st))
         story.append(_p("Nya rapporter", st["h3"]))
         src = ", ".join(f"{k}: {v}" for k, v in loc.by_source.items()) or "inga"
         cat = ", ".join(f"{k}: {v}" for k, v in loc.by_category.items()) or "inga"

@@ -46,9 +46,9 @@ from geo.gazetteer import named_places
 from geo.schema import Source
 from geo.store import current_version
 from geo.store.analysis_rows import read_analysis_reports
-from geo.store.reports import occurred_range
+from geo.store.reports import latest_occurred_before, occurred_range
 from geo.tenants import Tenant, get_tenant
-from webmap.weeks import TIME_OF_DAY, canonical_week, deadline, week_of
+from webmap.weeks import TIME_OF_DAY, canonical_week, deadline, shift_week, week_of
 
 CACHE_FORMAT = 1
 
@@ -316,12 +316,27 @@ class ResultStore:
         return conv(lo), conv(hi)
 
     def latest_week(self, kommun: str) -> str:
-        """Meeting week of the latest approved report (the current week without data)."""
+        """The latest *complete* meeting week with approved reports.
+
+        A week whose reporting period has not ended (a report dated today) is never the
+        default; without reports before the current week, the last complete week (or,
+        for data that lie wholly in the future, the week of the latest report).
+        """
         tenant = self.tenant(kommun)
         cfg = AnalysisConfig.from_mapping(dict(tenant.settings.get("analysis") or {}))
-        _, hi = self.report_range(kommun)
-        ts = hi if hi is not None else pd.Timestamp.now(tz="UTC")
-        return week_of(ts, cfg.period_weekday, cfg.period_hour, cfg.period_minute, cfg.timezone)
+        when = (cfg.period_weekday, cfg.period_hour, cfg.period_minute, cfg.timezone)
+        now = pd.Timestamp.now(tz="UTC")
+        current = week_of(now, *when)  # the week in progress
+        cutoff = deadline(shift_week(current, -1), *when)  # end of the last complete week
+        before = cutoff.tz_convert("UTC").tz_localize(None).to_pydatetime()
+        with self.engine.connect() as conn:
+            hi = latest_occurred_before(conn, kommun, before)
+        if hi is not None:
+            return week_of(pd.Timestamp(hi).tz_localize("UTC"), *when)
+        _, last = self.report_range(kommun)
+        if last is not None and last >= cutoff:
+            return week_of(last, *when)
+        return shift_week(current, -1)
 
     def path_for(self, kommun: str, version: int, key: str) -> Path:
         return self.cache_dir / kommun / f"v{version}" / key

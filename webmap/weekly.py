@@ -21,7 +21,12 @@ from sqlalchemy import Engine
 from analysis.grading import GRADE_COLOURS, GRADE_LABELS
 from geo.boundaries import read_boundaries
 from geo.cells import cells_to_parent, strings_to_cells
-from geo.store.grades import decision_history, grades_over_weeks, latest_decisions
+from geo.store.grades import (
+    decision_history,
+    grades_over_weeks,
+    latest_decisions,
+    published_grade_per_locality,
+)
 from geo.store.reports import read_reports
 from geo.tenants import Tenant, get_tenant
 from webmap.actions import list_actions
@@ -57,13 +62,24 @@ class LocalityWeek:
     previous: list[dict[str, Any]]
     series: list[int]
     geometry: Any = None
+    #: last published grade of an earlier week ``{"grade", "period"}`` (shown when undecided)
+    published: dict[str, Any] | None = None
 
     @property
     def grade(self) -> int | None:
+        """The meeting's grade, else the last published one; never the suggestion."""
         if self.decision:
             return int(self.decision["grade"])
-        g = self.suggested.get("grade")
-        return int(g) if g else None
+        if self.published:
+            return int(self.published["grade"])
+        return None
+
+    @property
+    def grade_week(self) -> str | None:
+        """Week of a grade carried over from an earlier publication (None: this week's)."""
+        if self.decision or not self.published:
+            return None
+        return str(self.published["period"])
 
     @property
     def grade_label(self) -> str:
@@ -160,6 +176,7 @@ def build_weekly(
         actions = list_actions(conn, kommun)
         prev_weeks = [shift_week(week, -i) for i in range(HISTORY_WEEKS, 0, -1)]
         prev_grades = grades_over_weeks(conn, kommun, prev_weeks)
+        published = published_grade_per_locality(conn, kommun, shift_week(week, -1))
         end = pd.Timestamp(res.meta["period_end"])
         step_weeks = int(res.meta["step_weeks"])
         period_start = end - pd.Timedelta(weeks=step_weeks)
@@ -224,6 +241,7 @@ def build_weekly(
                 previous=previous,
                 series=series,
                 geometry=loc.geometry,
+                published=published.get(code),
             )
         )
     return WeeklyPicture(

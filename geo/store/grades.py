@@ -132,3 +132,39 @@ def store_publication(
         html=html,
         pdf=pdf,
     )
+
+
+def published_grade_per_locality(
+    conn: Connection, kommun: str, up_to: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """The grade the public sees per locality: ``{code: {"grade", "period"}}``.
+
+    For each locality the latest decision that was part of a publication (decided before
+    that week's latest publication) of the newest published week that decided it, up to
+    and including ``up_to`` (all weeks when None). A locality left undecided in the newest
+    publication keeps its last published grade, with the week it was set for.
+    """
+    pub = publications
+    cond = pub.c.kommun == kommun
+    if up_to is not None:
+        cond = cond & (pub.c.period <= up_to)
+    published_at: dict[str, Any] = {}
+    for period, at in conn.execute(select(pub.c.period, pub.c.published_at).where(cond)):
+        if period not in published_at or at > published_at[period]:
+            published_at[period] = at
+    if not published_at:
+        return {}
+    t = grade_decisions
+    rows = conn.execute(
+        select(t.c.period, t.c.locality, t.c.grade, t.c.decided_at)
+        .where((t.c.kommun == kommun) & t.c.period.in_(list(published_at)))
+        .order_by(t.c.id)
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for period, locality, grade, decided_at in rows:
+        if decided_at is not None and decided_at > published_at[period]:
+            continue  # decided after the week was published: not public yet
+        seen = out.get(locality)
+        if seen is None or period >= seen["period"]:
+            out[locality] = {"grade": int(grade), "period": str(period)}
+    return out

@@ -256,6 +256,17 @@ def occurred_range(
     return lo, hi
 
 
+def latest_occurred_before(
+    conn: Connection, kommun: str, before: dt.datetime, status: str | None = Status.APPROVED.value
+) -> dt.datetime | None:
+    """The latest ``occurred_at`` (naive UTC) of the reports of ``kommun`` before ``before``."""
+    t = report_table
+    q = select(func.max(t.c.occurred_at)).where((t.c.kommun == kommun) & (t.c.occurred_at < before))
+    if status is not None:
+        q = q.where(t.c.status == status)
+    return conn.execute(q).scalar_one_or_none()
+
+
 def count_reports(conn: Connection, kommun: str | None = None) -> int:
     """Number of stored reports (of ``kommun``, or of every kommun)."""
     q = select(func.count()).select_from(report_table)

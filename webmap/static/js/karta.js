@@ -9,8 +9,10 @@
   "use strict";
 
   var STATE_KEYS = ["vecka", "tid", "kategori", "kalla", "ort"];
-  var PANES = [["localities", 360], ["public_localities", 360], ["police", 370], ["cells", 380],
-    ["public_cells", 380], ["zones", 420], ["actions", 440]];
+  /* Draw order, bottom to top. Every vector layer shares ONE canvas renderer, so a click
+     reaches the topmost visible feature whatever layers are ticked (separate canvases
+     would each swallow the clicks meant for the ones below). */
+  var STACK = ["localities", "public_localities", "police", "cells", "public_cells", "actions", "zones"];
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -96,19 +98,24 @@
     this.byId = {zones: {}, actions: {}, localities: {}};
     this.generation = 0;
     this.status = document.getElementById("kartstatus");
-    /* one pane and canvas renderer per layer kind: zones stay above localities whatever
-       order the responses arrive in */
-    var self = this;
-    this.renderers = {};
-    PANES.forEach(function (p) {
-      var pane = self.map.createPane("lb-" + p[0]);
-      pane.style.zIndex = String(p[1]);
-      self.renderers[p[0]] = L.canvas({pane: "lb-" + p[0], padding: 0.3});
-    });
+    this.renderer = L.canvas({padding: 0.3, tolerance: 3});
   }
 
   Ctx.prototype.opts = function (key, extra) {
-    return Object.assign({pane: "lb-" + key, renderer: this.renderers[key]}, extra || {});
+    void key;
+    return Object.assign({renderer: this.renderer}, extra || {});
+  };
+
+  /* Restore the draw order after a layer was (re)drawn or switched on. */
+  Ctx.prototype.restack = function () {
+    var self = this;
+    STACK.forEach(function (key) {
+      var group = self.groups[key];
+      if (!group || !self.map.hasLayer(group)) { return; }
+      group.eachLayer(function bring(layer) {
+        if (layer.eachLayer) { layer.eachLayer(bring); } else if (layer instanceof L.Path) { layer.bringToFront(); }
+      });
+    });
   };
 
   Ctx.prototype.setStatus = function (text) {
@@ -131,6 +138,7 @@
     var fn = DRAW[spec.key];
     var n = fn ? fn.call(this, group, data, spec) : 0;
     this.counts[spec.key] = n;
+    this.restack();
     return n;
   };
 
@@ -206,12 +214,53 @@
     return wrap;
   }
 
+  /* Technical detail behind a "Visa detaljer" toggle (closed by default). */
+  function details(lines) {
+    var d = el("details", {class: "tech"});
+    d.appendChild(el("summary", null, "Visa detaljer"));
+    lines.forEach(function (line) { d.appendChild(el("p", {class: "muted"}, line)); });
+    return d;
+  }
+
+  /* Plain-Swedish explanation: technical phrases move to the details toggle. */
+  var TECH = [/,? ?efter FDR-korrigering/g, /\s*\(Gi\*[^)]*\)/g];
+  function plain(text) {
+    var out = String(text || "");
+    TECH.forEach(function (re) { out = out.replace(re, ""); });
+    return out;
+  }
+
+  function categoryLabel(code) {
+    var input = document.querySelector("input[name=kategori][value='" + String(code).replace(/'/g, "") + "']");
+    var label = input && input.parentNode ? input.parentNode.textContent.trim() : "";
+    return label || String(code).replace(/_/g, " ");
+  }
+
+  function fmt(n) { return String(Math.round(Number(n) * 10) / 10).replace(".", ","); }
+
   var PATTERN_SYMBOLS = {"new": "★", "consecutive": "»", "intensifying": "▲", "persistent": "■",
     "diminishing": "▼", "oscillating": "≈", "historical": "◷", "sporadic": "⁘"};
 
   function patternSymbol(pattern) {
     if (!pattern) { return ""; }
     return PATTERN_SYMBOLS[pattern.replace(/_(hot|cold)$/, "")] || "";
+  }
+
+  function zText(z) {
+    if (z === null || z === undefined) { return "för få rapporter för att jämföra"; }
+    if (z >= 1.96) { return "klart fler rapporter än omgivningen"; }
+    if (z >= 1.65) { return "något fler rapporter än omgivningen"; }
+    if (z <= -1.96) { return "klart färre rapporter än omgivningen"; }
+    return "ungefär som omgivningen";
+  }
+
+  function cellPopup(id, w, z) {
+    var box = el("div", {class: "popup cell-popup"});
+    box.appendChild(el("h3", null, "Ruta på kartan"));
+    box.appendChild(el("p", null, fmt(w) + " rapporter den här veckan (allvarliga räknas mer)."));
+    box.appendChild(el("p", null, "Jämfört med grannrutorna: " + zText(z) + "."));
+    box.appendChild(details(["Cell-id: " + id, "Gi* z: " + (z === null ? "–" : z), "Viktat antal: " + w]));
+    return box;
   }
 
   var DRAW = {
@@ -227,11 +276,17 @@
           var box = el("div", {class: "popup"});
           box.appendChild(el("h3", null, p.name));
           var g = el("p");
-          g.appendChild(gradeBadge(p.grade, p.label));
-          if (p.set_by_meeting) { g.appendChild(el("span", {class: "muted"}, " (satt av mötet)")); }
+          var badge = gradeBadge(p.grade, p.label);
+          if (!p.set_by_meeting) { badge.firstChild.className += " suggestion-badge"; }
+          g.appendChild(badge);
+          g.appendChild(el("span", {class: p.set_by_meeting ? "decided-tag" : "undecided-tag"},
+            p.set_by_meeting ? "beslutad av mötet" : "förslag, ej beslutad"));
           box.appendChild(g);
           if (p.comment) { box.appendChild(el("p", null, "Mötets kommentar: " + p.comment)); }
-          if (p.explanation) { box.appendChild(el("p", null, "Förslag: " + p.explanation)); }
+          if (p.explanation) {
+            box.appendChild(el("p", null, "Analysens förslag: " + plain(p.explanation)));
+            if (plain(p.explanation) !== p.explanation) { box.appendChild(details([p.explanation])); }
+          }
           if (p.series && p.series.length) { box.appendChild(sparkline(p.series)); }
           if (p.approximate) { box.appendChild(el("p", {class: "muted"}, "Gränsen är ungefärlig.")); }
           lyr.bindPopup(box, {maxWidth: 320});
@@ -257,9 +312,9 @@
           g.appendChild(gradeBadge(p.grade, p.label));
           box.appendChild(g);
           box.appendChild(el("p", {class: "pattern"}, patternSymbol(p.pattern) + " Mönster: " + (p.pattern_sv || "–")));
-          box.appendChild(el("p", {class: "explanation"}, p.explanation || ""));
+          box.appendChild(el("p", {class: "explanation"}, plain(p.explanation)));
           var trend = el("div", {class: "trend"});
-          trend.appendChild(el("span", {class: "muted"}, "Viktade rapporter per vecka: "));
+          trend.appendChild(el("span", {class: "muted"}, "Rapporter per vecka (allvarliga räknas mer): "));
           trend.appendChild(sparkline(p.series));
           box.appendChild(trend);
           box.appendChild(el("strong", null, "Åtgärder"));
@@ -278,10 +333,13 @@
             box.appendChild(el("strong", null, "Senaste rapporterna"));
             var rl = el("ul", {class: "zone-reports"});
             p.latest.forEach(function (r) {
-              rl.appendChild(el("li", null, r.date + " " + r.category + ": " + (r.text || "")));
+              rl.appendChild(el("li", null, r.date + " " + categoryLabel(r.category) + ": " + (r.text || "")));
             });
             box.appendChild(rl);
           }
+          var tech = ["Zon-id: " + p.id];
+          if (plain(p.explanation) !== (p.explanation || "")) { tech.push(p.explanation); }
+          box.appendChild(details(tech));
           lyr.bindPopup(box, {maxWidth: 340});
           lyr.bindTooltip(textTip((p.name || p.id) + " – " + (p.pattern_sv || "")), {sticky: true});
           self.byId.zones[p.id] = lyr;
@@ -304,15 +362,16 @@
       for (var i = 0; i < data.ids.length; i++) {
         var ring = h3.cellToBoundary(data.ids[i]);
         var w = data.w[i];
-        var poly = L.polygon(ring, {renderer: this.renderers.cells, pane: "lb-cells", weight: 0.5, color: "#555",
+        var poly = L.polygon(ring, {renderer: this.renderer, weight: 0.5, color: "#555",
           fillColor: zColour(data.z[i]), fillOpacity: Math.min(0.85, 0.2 + 0.65 * w / maxW)});
-        poly.bindTooltip("viktat " + w + (data.z[i] === null ? "" : ", Gi* z " + data.z[i]));
+        poly.bindTooltip(textTip(fmt(w) + " rapporter (allvarliga räknas mer)"), {sticky: true});
+        poly.bindPopup(cellPopup(data.ids[i], w, data.z[i]), {maxWidth: 280});
         poly.addTo(group);
       }
       var note = document.getElementById("cellnote");
       if (note) {
-        note.textContent = data.coarsened ? "Cellerna visas sammanslagna (H3-upplösning " + data.res +
-          ") eftersom vyn annars skulle rita för många." : "";
+        note.textContent = data.coarsened ? "Rutorna visas sammanslagna till större rutor eftersom vyn " +
+          "annars skulle rita för många." : "";
       }
       return data.ids.length;
     },
@@ -320,7 +379,8 @@
     actions: function (group, fc) {
       var self = this;
       var layer = L.geoJSON(fc, this.opts("actions", {
-        style: function () { return {color: "#17324d", weight: 2, dashArray: "6 4", fillOpacity: 0.08}; },
+        /* outline only: the inside of an action's area stays clickable for what lies under it */
+        style: function () { return {color: "#17324d", weight: 3, dashArray: "6 4", fill: false}; },
         pointToLayer: function (f, latlng) {
           var icon = el("span", {title: f.properties.status_sv || ""}, f.properties.icon || "•");
           return L.marker(latlng, {icon: L.divIcon({html: icon, className: "action-icon", iconSize: [26, 26]}),
@@ -379,10 +439,9 @@
       if (!data.ids || !data.ids.length || typeof h3 === "undefined") { return 0; }
       var max = Math.max.apply(null, data.c.concat([1]));
       for (var i = 0; i < data.ids.length; i++) {
-        var poly = L.polygon(h3.cellToBoundary(data.ids[i]), {renderer: this.renderers.public_cells,
-          pane: "lb-public_cells", weight: 0.5,
+        var poly = L.polygon(h3.cellToBoundary(data.ids[i]), {renderer: this.renderer, weight: 0.5,
           color: "#555", fillColor: countColour(data.c[i], max), fillOpacity: 0.55});
-        poly.bindTooltip(data.c[i] + " rapporter");
+        poly.bindTooltip(textTip(data.c[i] + " rapporter"));
         poly.addTo(group);
       }
       return data.ids.length;
@@ -461,6 +520,7 @@
     bindControls(ctx);
     if (ctx.state.ort) { zoomToPlace(ctx, ctx.state.ort[0]); }
     ctx.map.on("overlayadd", function (e) {
+      ctx.restack();
       if (e.layer === ctx.groups.cells) { ctx.setStatus(ctx.statusText()); }
     });
     ctx.load();
