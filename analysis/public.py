@@ -57,8 +57,9 @@ Approach
    or by at least ``k``, also across weeks in which it was hidden (it is compared with its
    last *published* value, not with "absent"); (b) what a cell shows at any snapshot is
    the state of one real snapshot at one level, so point 2 holds for every filter
-   combination at every snapshot; (c) cells hold disjoint reports. One new report therefore
-   never moves a published number on its own. The replay is a pure function of the
+   combination at every snapshot; (c) cells hold disjoint reports. A change an observer
+   sees is therefore always the net change of at least ``k`` reports since the number's
+   last publication, never fewer. The replay is a pure function of the
    reports, so every process and every restart publishes the same numbers. A report
    *withdrawn* after publication (deleted, or approval revoked) changes the replayed
    history; such corrections should be rare. ``"day"`` and ``"live"`` snapshots (small
