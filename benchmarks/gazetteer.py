@@ -6,7 +6,7 @@ all texts) against a per-text Python loop (:func:`~geo.gazetteer.fold`, then Pyt
 with the same names), on the texts of ``../shared/data/real/polisen-events/polisen_events.csv.gz``.
 Rounds are interleaved and the median is reported. Prints one JSON object::
 
-    python benchmarks/gazetteer.py [--rounds 3] [--kommun norrtalje]
+    python benchmarks/gazetteer.py [--rounds 3] [--kommun norrtalje] [--events PATH]
 """
 
 from __future__ import annotations
@@ -21,9 +21,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.gazetteer import SHARED_REAL, Gazetteer, fold
+from geo.gazetteer import Gazetteer, fold
 
-EVENTS = SHARED_REAL / "polisen-events" / "polisen_events.csv.gz"
+#: The full police archive (default: the shared data folder beside the project).
+EVENTS = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "real"
+    / "polisen-events"
+    / "polisen_events.csv.gz"
+)
 
 
 def load_texts(path: Path = EVENTS) -> list[str]:
@@ -48,9 +56,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--kommun", default="norrtalje")
+    parser.add_argument("--events", type=Path, default=EVENTS, help="polisen_events.csv.gz")
     args = parser.parse_args()
     kommun = None if args.kommun in ("", "none", "None") else args.kommun
-    texts = load_texts()
+    texts = load_texts(args.events)
     t0 = time.perf_counter()
     gaz = Gazetteer.default()
     build_s = time.perf_counter() - t0

@@ -59,6 +59,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pandas as pd
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
@@ -254,22 +255,31 @@ def _parse_w3c(text: str) -> dt.datetime:
 
 
 def _public_positions(
-    geo: KommunGeo, cells: list[int], table: PublicTable | None = None
-) -> dict[int, tuple[float, float]]:
-    """Stored cell -> public cell centre, only for cells published at the finest level."""
+    geo: KommunGeo, rows: Sequence[Mapping[str, Any]], table: PublicTable | None = None
+) -> list[tuple[float, float] | None]:
+    """Per row: the public cell centre, or None.
+
+    Only for cells published at the finest level, and only when the cell's published
+    numbers already include the report (approved before the snapshot the cell shows,
+    :meth:`analysis.public.PublicTable.shown_at`): the list then grows in the same steps
+    of at least k as the map.
+    """
     from webmap.public_map import public_table_for
 
-    stored = np.asarray([c for c in cells if c], dtype=np.uint64)
-    if stored.size == 0:
-        return {}
+    out: list[tuple[float, float] | None] = [None] * len(rows)
+    which = [i for i, x in enumerate(rows) if x.get("cell") and x.get("moderated_at")]
+    if not which:
+        return out
     table = table or public_table_for(geo)
+    stored = np.asarray([int(rows[i]["cell"]) for i in which], dtype=np.uint64)
     parents = cells_to_parent(stored, table.res)
-    levels = table.level_of(parents)
+    levels, shown_at = table.level_of(parents), table.shown_at(parents)
     lat, lon = cells_to_points(parents)
-    out: dict[int, tuple[float, float]] = {}
-    for i, c in enumerate(stored.tolist()):
-        if levels[i] == "full":
-            out[int(c)] = (round(float(lat[i]), 5), round(float(lon[i]), 5))
+    for j, i in enumerate(which):
+        approved = pd.Timestamp(rows[i]["moderated_at"])
+        approved = approved.tz_localize("UTC") if approved.tzinfo is None else approved
+        if levels[j] == "full" and approved < shown_at[j]:
+            out[i] = (round(float(lat[j]), 5), round(float(lon[j]), 5))
     return out
 
 
@@ -504,8 +514,8 @@ def requests_list(fmt: str) -> Response:
             moderated_before=as_of,
             limit=MAX_RESULTS,
         )
-    positions = _public_positions(geo, [int(x["cell"] or 0) for x in rows], table)
-    payload = [_request_payload(x, geo, positions.get(int(x["cell"] or 0))) for x in rows]
+    positions = _public_positions(geo, rows, table)
+    payload = [_request_payload(x, geo, pos) for x, pos in zip(rows, positions, strict=True)]
     return respond(fmt, payload, "service_requests", "request")
 
 
@@ -531,6 +541,5 @@ def request_one(service_request_id: str, fmt: str) -> Response:
     }
     position = None
     if found["status"] == Status.APPROVED.value:
-        cell = int(extra["cell"] or 0)
-        position = _public_positions(geo, [cell]).get(cell)
+        position = _public_positions(geo, [row])[0]
     return respond(fmt, [_request_payload(row, geo, position)], "service_requests", "request")

@@ -139,9 +139,9 @@ class PublicCache:
                 hit = self._items.get(key)
             if hit is not None and cfg["snapshot"] != "live":
                 return hit
-            start = (snap - pd.Timedelta(weeks=PERIODS[LONG][1])).tz_localize(None)
-            frame = read_public_reports(conn, geo.tenant.key, start.to_pydatetime(), cfg["sources"])
-        table = public_table(frame, k=cfg["k"], res=cfg["res"], as_of=snap)
+            start = dt.datetime(1970, 1, 1)  # whole history: the weekly snapshots are replayed
+            frame = read_public_reports(conn, geo.tenant.key, start, cfg["sources"])
+        table = public_table(frame, cfg["k"], cfg["res"], snap, tz=geo.tenant.timezone)
         with self._lock:
             if len(self._items) >= self.size:
                 self._items.clear()

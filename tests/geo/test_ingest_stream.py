@@ -88,8 +88,15 @@ def outcome_digest(engine: Engine) -> str:
             )
         ).all()
         quarantined = conn.execute(
-            select(q.c.row_number, q.c.kommun, q.c.source, q.c.reason, q.c.detail, q.c.raw,
-                   q.c.raw_fingerprint).order_by(q.c.row_number)  # fmt: skip
+            select(
+                q.c.row_number,
+                q.c.kommun,
+                q.c.source,
+                q.c.reason,
+                q.c.detail,
+                q.c.raw,
+                q.c.raw_fingerprint,
+            ).order_by(q.c.row_number)  # fmt: skip
         ).all()
     h = hashlib.sha256()
     for row in reports:
