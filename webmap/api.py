@@ -22,7 +22,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from analysis.public import category_to_group
 from geo.errors import NotFoundError
-from webmap.state import get_engine
+from webmap.state import default_kommun, get_engine
 from webmap.submissions import (
     MAX_KEY,
     NEXT_STEPS_SV,
@@ -78,7 +78,7 @@ def error(message: str, status: int, errors: list[dict[str, str]] | None = None)
 
 
 def _geo(kommun: str | None) -> KommunGeo | None:
-    key = kommun or str(current_app.config.get("DEFAULT_KOMMUN") or "norrtalje")
+    key = kommun or default_kommun()
     try:
         return runtime().geo.get(get_engine(), key)
     except NotFoundError:

@@ -33,7 +33,7 @@ from flask import (
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from geo.errors import NotFoundError
-from webmap.state import get_engine
+from webmap.state import default_kommun, get_engine
 from webmap.submissions import (
     MAX_DESCRIPTION,
     MAX_PLACE,
@@ -103,9 +103,7 @@ def read_form_token(token: str | None) -> str | None:
 
 def kommun_key() -> str:
     """Tenant of the request (``?kommun=`` or the configured default)."""
-    return str(
-        request.values.get("kommun") or current_app.config.get("DEFAULT_KOMMUN") or "norrtalje"
-    )
+    return str(request.values.get("kommun") or default_kommun())
 
 
 def kommun_geo(key: str) -> KommunGeo:

@@ -69,10 +69,10 @@ def localities(kommun: str) -> Response:
         decisions = latest_decisions(conn, tenant.key, res.week)
     grades = {g["locality"]: g for g in res.localities}
     frame = localities_of(tenant.key)
-    cached = current_state().extras.setdefault("locality_geometries", {}).get(tenant.key)
+    cached = current_state().caches.locality_geometries.get(tenant.key)
     if cached is None or cached[0] is not frame:  # outlines change only with the boundaries
         cached = (frame, locality_geometries(frame))
-        current_state().extras["locality_geometries"][tenant.key] = cached
+        current_state().caches.locality_geometries[tenant.key] = cached
     payload = localities_geojson(frame, grades, decisions, geometries=cached[1])
     payload["meta"] = {
         "week": res.week,

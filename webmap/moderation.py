@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from geo import pii
@@ -35,7 +35,7 @@ from geo.store.citizen import (
 )
 from geo.store.db import bump_version, utcnow
 from webmap.auth import require_kommun_access, role_required
-from webmap.state import get_engine
+from webmap.state import default_kommun, get_engine
 from webmap.submissions import (
     MAX_DESCRIPTION_OPEN311,
     TIME_OF_DAY,
@@ -166,9 +166,7 @@ def highlight(text: str | None) -> list[tuple[str, str | None]]:
 
 
 def _kommun() -> str:
-    return str(
-        request.values.get("kommun") or current_app.config.get("DEFAULT_KOMMUN") or "norrtalje"
-    )
+    return str(request.values.get("kommun") or default_kommun())
 
 
 @bp.get("", endpoint="queue")

@@ -68,7 +68,7 @@ from geo.errors import NotFoundError
 from geo.schema import Status
 from geo.store.citizen import approved_citizen_reports, report_place
 from webmap.apikeys import verify_api_key
-from webmap.state import get_engine
+from webmap.state import default_kommun, get_engine
 from webmap.submissions import (
     MAX_DESCRIPTION_OPEN311,
     MAX_KEY,
@@ -205,9 +205,7 @@ def _http_error(exc: HTTPException) -> Response:
 
 
 def _geo() -> KommunGeo | None:
-    key = request.values.get("jurisdiction_id") or str(
-        current_app.config.get("DEFAULT_KOMMUN") or "norrtalje"
-    )
+    key = request.values.get("jurisdiction_id") or default_kommun()
     if len(key) > 64:
         return None
     try:

@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import shapely
-from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from shapely.geometry import mapping as shape_mapping
@@ -60,7 +60,7 @@ from geo.store.patrol import (
 )
 from geo.tenants import Tenant
 from webmap.auth import role_required
-from webmap.state import current_state
+from webmap.state import current_state, default_kommun
 from webmap.weeks import MAX_YEAR, MIN_YEAR
 
 if TYPE_CHECKING:
@@ -393,7 +393,7 @@ def compute_plan(
 # --------------------------------------------------------------------------- runtime
 @dataclass
 class PatrolRuntime:
-    """Per-app objects of the patrol page (kept in ``AppState.extras["patrol"]``).
+    """Per-app objects of the patrol page (``AppState.patrol``).
 
     Attributes
     ----------
@@ -413,6 +413,7 @@ class PatrolRuntime:
     _key_locks: dict[tuple[Any, ...], threading.Lock] = field(default_factory=dict)
     _geo: Any = None
     _places: dict[str, list[Any]] = field(default_factory=dict)
+    gazetteer: Any = None  # () -> Gazetteer, the app's shared gazetteer
 
     def plan(
         self, engine: Engine, tenant: Tenant, req: PlanRequest, localities: Any
@@ -451,9 +452,11 @@ class PatrolRuntime:
             if kommun in self._places:
                 return self._places[kommun]
         try:
-            from geo.gazetteer import Gazetteer
+            if self.gazetteer is None:
+                from geo.gazetteer import Gazetteer
 
-            gaz = Gazetteer.default()
+                self.gazetteer = Gazetteer.default
+            gaz = self.gazetteer()
             found = [
                 p
                 for p in gaz.places
@@ -477,20 +480,9 @@ class PatrolRuntime:
             return self._geo
 
 
-_RUNTIME_LOCK = threading.Lock()
-
-
 def runtime() -> PatrolRuntime:
-    """The current app's :class:`PatrolRuntime` (created on first use)."""
-    state = current_state()
-    rt = state.extras.get("patrol")
-    if rt is None:
-        with _RUNTIME_LOCK:
-            rt = state.extras.get("patrol")
-            if rt is None:
-                rt = PatrolRuntime()
-                state.extras["patrol"] = rt
-    return rt  # type: ignore[no-any-return]
+    """The current app's :class:`PatrolRuntime`."""
+    return current_state().patrol
 
 
 # --------------------------------------------------------------------------- observations
@@ -1012,7 +1004,7 @@ def observation() -> Any:
         if found.user_id != int(current_user.id):
             return _json_error(409, "Nyckeln har redan använts av en annan användare.")
         return jsonify({"report_id": found.report_id, "status": "already_stored", "key": key})
-    kommun = payload.get("kommun") or current_app.config.get("DEFAULT_KOMMUN") or "norrtalje"
+    kommun = payload.get("kommun") or default_kommun()
     try:
         with engine.connect() as conn:
             tenant = get_tenant(conn, str(kommun))

@@ -659,7 +659,7 @@ class WriteLock:
 
 @dataclass
 class CitizenRuntime:
-    """Per-app objects of the citizen channel (kept in ``AppState.extras``).
+    """Per-app objects of the citizen channel (``AppState.citizen``, built by :meth:`open`).
 
     For an SQLite file database, submissions are written through ``writer``, one
     long-lived connection used only under ``write_lock`` (SQLite has one writer at a time
@@ -677,21 +677,34 @@ class CitizenRuntime:
     geo: GeoCache = field(default_factory=GeoCache)
     write_lock: WriteLock = field(default_factory=WriteLock)
     writer: Connection | None = None
-    _gazetteer: Any = None
-    _gaz_lock: threading.Lock = field(default_factory=threading.Lock)
+    places: Any = None  # () -> Gazetteer, the app's shared gazetteer
+
+    @classmethod
+    def open(cls, engine: Engine, config: Mapping[str, Any], places: Any) -> CitizenRuntime:
+        """The runtime of an app: the SQLite writer and its checkpoint thread start here.
+
+        ``places`` returns the app's gazetteer (loaded once, see
+        :class:`webmap.state.SharedGazetteer`).
+        """
+        writer = sqlite_writer(engine)
+        lock_path = f"{engine.url.database}-citizen.lock" if writer else None
+        rt = cls(write_lock=WriteLock(lock_path), writer=writer, places=places)
+        if writer is not None:
+            interval = float(config.get("SQLITE_CHECKPOINT_SECONDS") or 1.0)
+            _start_checkpointer(engine, rt, interval)
+        return rt
 
     def store(self, engine: Engine, sub: Submission) -> Receipt:
         """:func:`store_submission` through this app's writer and lock."""
         return store_submission(engine, sub, lock=self.write_lock, writer=self.writer)
 
     def gazetteer(self) -> Any:
-        """The offline gazetteer (loaded on first use)."""
-        with self._gaz_lock:
-            if self._gazetteer is None:
-                from geo.gazetteer import Gazetteer
+        """The offline gazetteer (the app's shared one; loaded on first use)."""
+        if self.places is None:
+            from geo.gazetteer import Gazetteer
 
-                self._gazetteer = Gazetteer.default()
-            return self._gazetteer
+            self.places = Gazetteer.default
+        return self.places()
 
     def geocode(self, text: str, kommun: str) -> tuple[float, float, str, str | None] | None:
         """Position of a place named in ``text`` (point, street or locality precision)."""
@@ -746,26 +759,10 @@ def tenant_choices(engine: Engine) -> list[tuple[str, str]]:
 
 
 def runtime() -> CitizenRuntime:
-    """The current app's :class:`CitizenRuntime` (created on first use)."""
+    """The current app's :class:`CitizenRuntime`."""
     from webmap.state import current_state
 
-    state = current_state()
-    rt = state.extras.get("citizen")
-    if rt is None:
-        with _RUNTIME_LOCK:
-            rt = state.extras.get("citizen")
-            if rt is None:
-                writer = sqlite_writer(state.engine)
-                lock_path = f"{state.engine.url.database}-citizen.lock" if writer else None
-                rt = CitizenRuntime(write_lock=WriteLock(lock_path), writer=writer)
-                if writer is not None:
-                    interval = float(state.config.get("SQLITE_CHECKPOINT_SECONDS") or 1.0)
-                    _start_checkpointer(state.engine, rt, interval)
-                state.extras["citizen"] = rt
-    return rt  # type: ignore[no-any-return]
-
-
-_RUNTIME_LOCK = threading.Lock()
+    return current_state().citizen
 
 
 def _checkpoint_loop(engine: Engine, owner: weakref.ref[Any], interval: float) -> None:
