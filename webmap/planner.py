@@ -13,12 +13,12 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
+from geo.labels import SOURCE_LABELS_SV
 from webmap.auth import role_required
 from webmap.maps import build_planner_map, map_parts
 from webmap.results import filters_from_args
 from webmap.state import current_state
 from webmap.web import (
-    SOURCE_LABELS_SV,
     allowed_tenants,
     bounds_of,
     localities_of,

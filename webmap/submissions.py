@@ -37,6 +37,7 @@ from sqlalchemy.engine import Connection
 from geo import pii
 from geo.boundaries import read_boundaries, tenant_extent
 from geo.errors import DuplicateKeyError, LagesbildError, NotFoundError, ValidationError
+from geo.labels import CITIZEN_TIME_OF_DAY, REPORT_STATUS_TEXT_SV
 from geo.schema import Precision, Status
 from geo.store.citizen import (
     by_idempotency_key,
@@ -62,13 +63,8 @@ MAX_KEY = 200
 #: How far back a citizen may date a report.
 MAX_AGE_DAYS = 365
 
-#: Time of day a citizen may choose: code -> (Swedish label, representative local hour).
-TIME_OF_DAY: dict[str, tuple[str, int]] = {
-    "morgon": ("Morgon (06–10)", 8),
-    "dag": ("Dagtid (10–17)", 13),
-    "kvall": ("Kväll (17–22)", 20),
-    "natt": ("Natt (22–06)", 1),
-}
+#: Time of day a citizen may choose: code -> (Swedish label, typical local hour).
+TIME_OF_DAY = CITIZEN_TIME_OF_DAY
 
 CHANNELS = ("web", "api", "open311")
 
@@ -84,11 +80,7 @@ NEXT_STEPS_SV: tuple[str, ...] = (
     "Vid akut fara: ring 112. Vill du polisanmäla något: ring 114 14.",
 )
 
-STATUS_TEXT_SV: dict[str, str] = {
-    Status.PENDING.value: "Mottagen – väntar på granskning",
-    Status.APPROVED.value: "Granskad och godkänd – ingår i lägesbilden",
-    Status.REJECTED.value: "Granskad – ingår inte i lägesbilden",
-}
+STATUS_TEXT_SV = REPORT_STATUS_TEXT_SV
 
 
 @dataclass(frozen=True)

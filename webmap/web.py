@@ -19,14 +19,6 @@ from webmap.results import ResultStore
 from webmap.state import current_state, default_kommun
 from webmap.weeks import canonical_week, shift_week, weeks_between
 
-#: Swedish labels of the report sources.
-SOURCE_LABELS_SV: dict[str, str] = {
-    "actor": "Aktörer (EST)",
-    "citizen": "Medborgare",
-    "patrol": "Trygghetsvärdar",
-    "police": "Polisen",
-}
-
 
 def result_store() -> ResultStore:
     """The app's :class:`ResultStore`."""
