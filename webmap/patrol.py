@@ -35,37 +35,43 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import threading
-from collections import OrderedDict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
-import pandas as pd
 import shapely
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from shapely.geometry import mapping as shape_mapping
 
-from geo.errors import DuplicateKeyError, LagesbildError, NotFoundError, ValidationError
-from geo.store.db import current_version, utcnow
-from geo.store.patrol import (
-    claim_observation_key,
-    observation_key,
-    set_observation_report,
-    user_observations,
-)
+from geo.errors import NotFoundError, ValidationError
+from geo.store.db import utcnow
 from geo.tenants import Tenant
 from webmap.auth import role_required
+from webmap.patrol_observations import (
+    Observation,
+    ObservationRejected,
+    find_observation,
+    recent_observations,
+    store_observation,
+)
+from webmap.patrol_plan import (
+    DEFAULT_AREAS,
+    DEFAULT_SHIFT,
+    MAX_AREAS,
+    SHIFT_CHOICES,
+    PatrolRuntime,
+    PlanRequest,
+    default_date,
+)
+from webmap.patrol_svg import plan_svg
 from webmap.state import current_state, default_kommun
 from webmap.weeks import MAX_YEAR, MIN_YEAR
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-    from sqlalchemy.engine import Connection
+    pass
 
 bp = Blueprint("patrol", __name__)
 
@@ -73,15 +79,6 @@ NAV = [("patrol.home", "Patrull", ("patrol",))]
 #: Observations per client key (a patrol's phone sends its queue in bursts after a gap).
 RATE_LIMITS = {"patrol.observation": ("120/minute", ["POST"])}
 
-DEFAULT_SHIFT = "18-02"
-DEFAULT_AREAS = 3
-MAX_AREAS = 8
-#: Shifts offered by the selector (any ``HH-HH`` given in the URL is accepted too).
-SHIFT_CHOICES: tuple[str, ...] = ("18-02", "16-24", "20-04", "22-06", "12-20", "08-16")
-#: History used by the plan (weeks before the shift).
-LOOKBACK_WEEKS = 52
-#: Plans kept in memory per app.
-PLAN_CACHE_SIZE = 32
 #: Longest note of an observation (characters).
 MAX_NOTE = 1000
 #: Oldest observation accepted (a phone may have been offline for a while).
@@ -95,87 +92,6 @@ MAX_ACCURACY_M = 500.0
 DEFAULT_ORG = "Trygghetsvärdar"
 
 _KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{7,63}")
-
-WEEKDAYS_SV = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
-MONTHS_SV = (
-    "januari",
-    "februari",
-    "mars",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "augusti",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
-
-
-# --------------------------------------------------------------------------- helpers
-def number_sv(value: float, decimals: int = 1) -> str:
-    """``1234.5`` -> ``"1 234,5"`` (Swedish decimal comma, thin grouping)."""
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\u00a0").replace(".", ",")
-
-
-def date_sv(day: dt.date) -> str:
-    """``"söndag 22 november 2026"``."""
-    return f"{WEEKDAYS_SV[day.weekday()]} {day.day} {MONTHS_SV[day.month - 1]} {day.year}"
-
-
-def distance_sv(metres: float) -> str:
-    """``"350 m"`` / ``"2,4 km"``."""
-    if metres < 1000:
-        return f"{int(round(metres / 10.0) * 10)} m"
-    return f"{number_sv(metres / 1000.0)} km"
-
-
-def _haversine_m(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
-    p0, p1 = math.radians(lat0), math.radians(lat1)
-    dphi, dl = p1 - p0, math.radians(lon1 - lon0)
-    a = math.sin(dphi / 2) ** 2 + math.cos(p0) * math.cos(p1) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_008.8 * math.asin(math.sqrt(min(a, 1.0)))
-
-
-# --------------------------------------------------------------------------- plan request
-@dataclass(frozen=True)
-class PlanRequest:
-    """What to plan: kommun, the date the shift starts, the shift and the number of areas."""
-
-    kommun: str
-    date: dt.date
-    shift: str  # canonical "HH-HH"
-    areas: int
-
-    @property
-    def cache_key(self) -> tuple[str, str, str, int]:
-        return (self.kommun, self.date.isoformat(), self.shift, self.areas)
-
-    def query(self) -> dict[str, str]:
-        """URL arguments of this request."""
-        return {
-            "kommun": self.kommun,
-            "datum": self.date.isoformat(),
-            "pass": self.shift,
-            "omraden": str(self.areas),
-        }
-
-
-def default_date(
-    timezone: str, shift: str = DEFAULT_SHIFT, now: dt.datetime | None = None
-) -> dt.date:
-    """Today in ``timezone``; in the after-midnight hours of a night shift, yesterday
-    (at 01:00 "tonight's" 18–02 shift is the one that started the day before)."""
-    from analysis.patrol import Shift
-
-    moment = now or dt.datetime.now(dt.UTC)
-    local = moment.astimezone(ZoneInfo(timezone))
-    s = Shift.parse(shift)
-    if s.wraps and local.hour < s.end % 24:
-        return local.date() - dt.timedelta(days=1)
-    return local.date()
 
 
 def parse_plan_args(
@@ -221,265 +137,6 @@ def parse_plan_args(
     return PlanRequest(tenant.key, day, shift, areas), problems
 
 
-# --------------------------------------------------------------------------- plan view
-def _outline(cells: np.ndarray) -> dict[str, Any]:
-    from geo.cells import cells_to_polygons
-
-    geom = shapely.union_all(cells_to_polygons(cells))
-    geom = shapely.set_precision(geom, 1e-7)
-    return shape_mapping(geom)  # type: ignore[no-any-return]
-
-
-def _near_places(
-    places: Sequence[Any], lat: float, lon: float, radius_m: float, limit: int = 3
-) -> list[dict[str, Any]]:
-    """Named points/streets of the gazetteer within ``radius_m`` of an area centre."""
-    found = []
-    for p in places:
-        d = _haversine_m(lat, lon, float(p.lat), float(p.lon))
-        if d <= radius_m:
-            found.append((d, p))
-    found.sort(key=lambda dp: (dp[0], dp[1].name))
-    out, seen = [], set()
-    for d, p in found:
-        if p.name in seen:
-            continue
-        seen.add(p.name)
-        out.append(
-            {
-                "name": p.name,
-                "distance_m": round(d),
-                "approximate": bool(p.approximate),
-                "lat": round(float(p.lat), 6),
-                "lon": round(float(p.lon), 6),
-            }
-        )
-        if len(out) >= limit:
-            break
-    return out
-
-
-def _method_text(plan: Any) -> str:
-    if plan.method == "greedy":
-        share = f"{plan.guarantee:.0%}" if plan.guarantee is not None else "63 %"
-        return f"Snabb lösning (minst {share.replace('%', ' %')} av bästa möjliga urval)."
-    if plan.optimal:
-        return "Bästa möjliga urval (exakt lösning)."
-    return "Urval från den exakta modellen (tidsgränsen nåddes)."
-
-
-def compute_plan(
-    engine: Engine,
-    tenant: Tenant,
-    req: PlanRequest,
-    localities: Any,
-    places: Sequence[Any] = (),
-) -> dict[str, Any]:
-    """Plan of ``req`` for the page, JSON-friendly; ``error`` set (Swedish) when there is
-    nothing to plan from.
-
-    Parameters
-    ----------
-    engine
-        Database with the reports.
-    tenant
-        The kommun.
-    req
-        Date, shift and number of areas.
-    localities
-        The kommun's locality boundaries (names and cells of the areas' localities).
-    places
-        Named places (gazetteer points and streets of the kommun) to name the areas by.
-    """
-    from analysis.patrol import Shift, plan_shift
-    from geo.boundaries import localities_to_cells
-    from geo.schema import STORAGE_RES
-    from geo.store.reports import read_reports
-
-    shift = Shift.parse(req.shift)
-    tz = tenant.timezone
-    start_local, end_local = shift.bounds(req.date)
-    shift_start = start_local.tz_localize(tz, nonexistent="shift_forward", ambiguous=True)
-    since = shift_start - pd.Timedelta(weeks=LOOKBACK_WEEKS)
-    base: dict[str, Any] = {
-        "kommun": tenant.key,
-        "kommun_name": tenant.name,
-        "date": req.date.isoformat(),
-        "date_text": date_sv(req.date),
-        "shift": shift.label,
-        "shift_code": req.shift,
-        "n_areas": req.areas,
-        "areas": [],
-        "notes": [],
-        "error": None,
-    }
-    with engine.connect() as conn:
-        reports = read_reports(conn, tenant.key, start=since, end=shift_start)
-    names: dict[str, str] = {}
-    cells_frame = None
-    if localities is not None and len(localities):
-        names = {
-            str(c): str(n) for c, n in zip(localities["code"], localities["name"], strict=True)
-        }
-        cells_frame = localities_to_cells(localities, STORAGE_RES)
-    labels = {code: str(v.get("label", code)) for code, v in tenant.categories.items()}
-    try:
-        plan, risk = plan_shift(
-            reports,
-            req.date,
-            shift,
-            req.areas,
-            timezone=tz,
-            localities=cells_frame,
-            labels=labels,
-            lookback_weeks=LOOKBACK_WEEKS,
-        )
-    except ValidationError as exc:
-        base["error"] = (
-            "Det finns ingen plan för passet: "
-            + "; ".join(exc.problems)
-            + ". Välj ett annat datum eller pass."
-        )
-        base["reports_used"] = 0
-        return base
-    radius = plan.diameter_m / 2.0 + 200.0
-    areas = []
-    for step, index in enumerate(plan.order, start=1):
-        area = plan.areas[index]
-        lat, lon = area.centre
-        outline = _outline(area.cells)
-        areas.append(
-            {
-                "step": step,
-                "name": names.get(str(area.locality), "Utanför tätort")
-                if area.locality
-                else "Utanför tätort",
-                "locality": area.locality,
-                "near": _near_places(places, lat, lon, radius),
-                "window": area.window_label,
-                "reason": area.reason,
-                "expected": round(float(area.expected), 3),
-                "expected_text": number_sv(float(area.expected)),
-                "must_visit": bool(area.must_visit),
-                "centre": [round(lat, 6), round(lon, 6)],
-                "outline": outline,
-                "n_cells": int(area.cells.size),
-            }
-        )
-    minx, miny, maxx, maxy = shapely.union_all(
-        [shapely.geometry.shape(a["outline"]) for a in areas]
-    ).bounds
-    share = plan.covered_expected / plan.total_expected if plan.total_expected > 0 else None
-    base.update(
-        {
-            "areas": areas,
-            "bounds": [[round(miny, 6), round(minx, 6)], [round(maxy, 6), round(maxx, 6)]],
-            "walk_m": round(plan.walk_m),
-            "walk_text": distance_sv(plan.walk_m),
-            "diameter_text": distance_sv(plan.diameter_m),
-            "method": plan.method,
-            "method_text": _method_text(plan),
-            "covered_share": None if share is None else round(share, 3),
-            "covered_text": None if share is None else f"{round(share * 100)} %",
-            "notes": list(plan.notes),
-            "reports_used": int(len(risk.events_)),
-            "start_local": start_local.isoformat(),
-            "end_local": end_local.isoformat(),
-        }
-    )
-    return base
-
-
-# --------------------------------------------------------------------------- runtime
-@dataclass
-class PatrolRuntime:
-    """Per-app objects of the patrol page (``AppState.patrol``).
-
-    Attributes
-    ----------
-    plans
-        LRU cache ``(kommun, data version, date, shift, K) -> plan view``.
-    computed
-        How many plans were computed (cache misses), for tests and monitoring.
-    write_lock
-        Serialises observation writes inside one process (SQLite has one writer).
-    """
-
-    max_plans: int = PLAN_CACHE_SIZE
-    plans: OrderedDict[tuple[Any, ...], dict[str, Any]] = field(default_factory=OrderedDict)
-    computed: int = 0
-    write_lock: threading.Lock = field(default_factory=threading.Lock)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _key_locks: dict[tuple[Any, ...], threading.Lock] = field(default_factory=dict)
-    _geo: Any = None
-    _places: dict[str, list[Any]] = field(default_factory=dict)
-    gazetteer: Any = None  # () -> Gazetteer, the app's shared gazetteer
-
-    def plan(
-        self, engine: Engine, tenant: Tenant, req: PlanRequest, localities: Any
-    ) -> dict[str, Any]:
-        """The cached plan of ``req`` at the kommun's current data version."""
-        with engine.connect() as conn:
-            version = current_version(conn, tenant.key)
-        key = (req.kommun, version, *req.cache_key[1:])
-        with self._lock:
-            hit = self.plans.get(key)
-            if hit is not None:
-                self.plans.move_to_end(key)
-                return hit
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:  # one computation per key, concurrent requests wait for it
-            with self._lock:
-                hit = self.plans.get(key)
-                if hit is not None:
-                    return hit
-            try:
-                view = compute_plan(engine, tenant, req, localities, self.places(tenant.key))
-                view["version"] = version
-                with self._lock:
-                    self.computed += 1
-                    self.plans[key] = view
-                    while len(self.plans) > self.max_plans:
-                        self.plans.popitem(last=False)
-            finally:
-                with self._lock:
-                    self._key_locks.pop(key, None)
-        return view
-
-    def places(self, kommun: str) -> list[Any]:
-        """Named points and streets of ``kommun`` (offline gazetteer; empty if missing)."""
-        with self._lock:
-            if kommun in self._places:
-                return self._places[kommun]
-        try:
-            if self.gazetteer is None:
-                from geo.gazetteer import Gazetteer
-
-                self.gazetteer = Gazetteer.default
-            gaz = self.gazetteer()
-            found = [
-                p
-                for p in gaz.places
-                if p.kommun == kommun
-                and p.precision in ("point", "street")
-                and p.source not in ("postal", "kommun")
-            ]
-        except (LagesbildError, OSError):
-            found = []
-        with self._lock:
-            self._places[kommun] = found
-        return found
-
-    def geo(self) -> Any:
-        """Cache of the kommuner's extents (:class:`webmap.submissions.GeoCache`)."""
-        with self._lock:
-            if self._geo is None:
-                from webmap.submissions import GeoCache
-
-                self._geo = GeoCache()
-            return self._geo
-
-
 def runtime() -> PatrolRuntime:
     """The current app's :class:`PatrolRuntime`."""
     return current_state().patrol
@@ -495,41 +152,6 @@ class ObservationError:
 
     def to_dict(self) -> dict[str, str]:
         return {"field": self.field, "message": self.message}
-
-
-@dataclass
-class Observation:
-    """A validated observation, ready to store."""
-
-    key: str
-    kommun: str
-    category: str
-    note: str | None
-    lat: float
-    lon: float
-    precision: str
-    occurred_at: dt.datetime  # tz-aware UTC
-    reporter_org: str
-
-    def to_frame(self, now: dt.datetime) -> pd.DataFrame:
-        """One schema row for :func:`geo.ingest.ingest_frame`."""
-        return pd.DataFrame(
-            {
-                "external_id": [self.key],
-                "occurred_at": [self.occurred_at.isoformat()],
-                "reported_at": [now.replace(tzinfo=dt.UTC).isoformat()],
-                "category": [self.category],
-                "description": [self.note],
-                "reporter_org": [self.reporter_org],
-                "lat": [f"{self.lat:.6f}"],
-                "lon": [f"{self.lon:.6f}"],
-                "precision": [self.precision],
-            }
-        )
-
-
-class ObservationRejected(LagesbildError):
-    """The pipeline quarantined an observation (its Swedish detail is the message)."""
 
 
 def valid_key(value: Any) -> str | None:
@@ -650,196 +272,6 @@ def validate_observation(
         ),
         [],
     )
-
-
-@dataclass(frozen=True)
-class StoredKey:
-    """What an idempotency key already stored."""
-
-    report_id: int | None
-    user_id: int | None
-    kommun: str
-
-
-def find_observation(conn: Connection, key: str) -> StoredKey | None:
-    """The stored row of an idempotency key, or None."""
-    row = observation_key(conn, key)
-    if row is None:
-        return None
-    rid = None if row["report_id"] is None else int(row["report_id"])
-    uid = None if row["user_id"] is None else int(row["user_id"])
-    return StoredKey(rid, uid, str(row["kommun"]))
-
-
-def store_observation(
-    engine: Engine,
-    obs: Observation,
-    user_id: int | None,
-    lock: threading.Lock | None = None,
-    now: dt.datetime | None = None,
-) -> tuple[int, bool]:
-    """Store ``obs`` as a ``patrol`` report once per key: ``(report_id, created)``.
-
-    One transaction: claim the key (insert; the primary key makes a second claim fail),
-    run the report through :func:`geo.ingest.ingest_frame`, record the report id. A key
-    that is already claimed returns its report id with ``created=False``. Raises
-    :class:`ObservationRejected` (nothing stored) when the pipeline quarantines the row.
-    """
-    from geo.ingest import ingest_frame
-
-    moment = (now or utcnow()).replace(tzinfo=None)
-    for _attempt in range(3):
-        try:
-            with lock or threading.Lock(), engine.begin() as conn:
-                claim_observation_key(conn, obs.key, obs.kommun, user_id, moment)
-                result = ingest_frame(
-                    conn, obs.to_frame(moment), kommun=obs.kommun, source="patrol"
-                )
-                assert result.outcomes is not None
-                outcome = result.outcomes.iloc[0]
-                if outcome["outcome"] == "quarantined" or pd.isna(outcome["report_id"]):
-                    detail = outcome["detail"]
-                    raise ObservationRejected(
-                        str(detail) if isinstance(detail, str) else "observationen avvisades"
-                    )
-                report_id = int(outcome["report_id"])
-                set_observation_report(conn, obs.key, report_id)
-            return report_id, True
-        except DuplicateKeyError:
-            with engine.connect() as conn:
-                found = find_observation(conn, obs.key)
-            if found is not None and found.report_id is not None:
-                return found.report_id, False
-    raise LagesbildError("observationen kunde inte sparas, försök igen")
-
-
-def recent_observations(
-    engine: Engine, user_id: int, kommun: str, since: dt.datetime, limit: int = 20
-) -> list[dict[str, Any]]:
-    """The user's stored observations in ``kommun`` since ``since`` (naive UTC), newest first."""
-    with engine.connect() as conn:
-        return user_observations(conn, user_id, kommun, since, limit)
-
-
-# --------------------------------------------------------------------------- static map
-def _svg_map(
-    areas: Sequence[tuple[int, Any, tuple[float, float]]],
-    bbox: tuple[float, float, float, float],
-    localities: Any,
-    width: int,
-    height: int,
-    places: Sequence[Mapping[str, Any]] = (),
-    min_span_m: float = 1200.0,
-) -> dict[str, Any]:
-    """SVG shapes of one static map (equirectangular around ``bbox``; fine at town scale).
-
-    ``areas`` are ``(step, geometry, (lat, lon) of the number)``; ``bbox`` is
-    ``(minx, miny, maxx, maxy)`` in degrees and is padded and widened to at least
-    ``min_span_m``; localities are grey context, ``places`` (``name``, ``lat``, ``lon``)
-    labelled dots. Coordinates are pixels (numbers only, nothing from users).
-    """
-    minx, miny, maxx, maxy = bbox
-    lat0 = (miny + maxy) / 2.0
-    kx = math.cos(math.radians(lat0))
-    min_deg = min_span_m / 111_320.0
-    w_deg = max((maxx - minx) * kx, min_deg) * 1.3
-    h_deg = max(maxy - miny, min_deg * height / width) * 1.3
-    cx, cy = (minx + maxx) / 2.0, (miny + maxy) / 2.0
-    scale = min(width / w_deg, height / h_deg)  # pixels per projected degree
-
-    def xy(lon: float, lat: float) -> tuple[float, float]:
-        return (
-            round(width / 2 + (lon - cx) * kx * scale, 1),
-            round(height / 2 - (lat - cy) * scale, 1),
-        )
-
-    def path(geom: Any) -> str:
-        parts: list[str] = []
-        polys = list(geom.geoms) if hasattr(geom, "geoms") else [geom]
-        for poly in polys:
-            if poly.is_empty or poly.geom_type != "Polygon":
-                continue
-            for ring in (poly.exterior, *poly.interiors):
-                pts = [xy(x, y) for x, y in ring.coords]
-                parts.append("M" + " L".join(f"{a},{b}" for a, b in pts) + " Z")
-        return " ".join(parts)
-
-    half_w, half_h = width / 2 / (kx * scale), height / 2 / scale
-    box = (cx - half_w, cy - half_h, cx + half_w, cy + half_h)
-    context = []
-    if localities is not None and len(localities):
-        for name, geom in zip(localities["name"], localities.geometry.to_numpy(), strict=True):
-            if geom is None or geom.is_empty:
-                continue
-            clipped = shapely.clip_by_rect(geom, *box)
-            d = "" if clipped.is_empty else path(clipped)
-            if d:
-                context.append({"d": d, "name": str(name)})
-    shapes, labels = [], []
-    for step, geom, (lat, lon) in areas:
-        clipped = shapely.clip_by_rect(geom, *box)
-        if clipped.is_empty:
-            continue
-        x, y = xy(lon, lat)
-        shapes.append({"d": path(clipped), "step": step})
-        if 0 <= x <= width and 0 <= y <= height:
-            labels.append({"step": step, "x": x, "y": y})
-    dots = []
-    for p in places:
-        x, y = xy(float(p["lon"]), float(p["lat"]))
-        if 4 <= x <= width - 4 and 4 <= y <= height - 4:
-            dots.append({"name": str(p["name"]), "x": x, "y": y, "right": x < width * 0.6})
-    metres_per_px = 111_320.0 / scale
-    bar_m = 50.0
-    for candidate in (50, 100, 200, 250, 500, 1000, 2000, 5000, 10000, 20000, 50000):
-        if candidate / metres_per_px <= width * 0.3:
-            bar_m = float(candidate)
-    return {
-        "width": width,
-        "height": height,
-        "context": context,
-        "areas": shapes,
-        "labels": labels,
-        "places": dots,
-        "bar_px": round(bar_m / metres_per_px, 1),
-        "bar_text": distance_sv(bar_m),
-    }
-
-
-def plan_svg(
-    view: Mapping[str, Any], localities: Any, width: int = 640, height: int = 400
-) -> dict[str, Any] | None:
-    """Static maps of a plan for the printable sheet (None without areas).
-
-    ``overview``: every area numbered in walking order over the localities; ``details``:
-    one map per area (about 1.2 km across) with its nearby named places.
-    """
-    areas = view.get("areas") or []
-    if not areas:
-        return None
-    items = [
-        (int(a["step"]), shapely.geometry.shape(a["outline"]), (a["centre"][0], a["centre"][1]))
-        for a in areas
-    ]
-    everything = shapely.union_all([g for _s, g, _c in items]).bounds
-    overview = _svg_map(items, everything, localities, width, height, min_span_m=2000.0)
-    details = []
-    for a, (_step, geom, _centre) in zip(areas, items, strict=True):
-        near = [
-            {"name": p["name"], "lat": p["lat"], "lon": p["lon"]}
-            for p in a.get("near", [])
-            if "lat" in p and "lon" in p
-        ]
-        # numbers at the areas' north-west corners, clear of the place labels
-        corners = [(s, g, (g.bounds[3], g.bounds[0])) for s, g, _c in items]
-        details.append(
-            {
-                "step": a["step"],
-                "name": a["name"],
-                "map": _svg_map(corners, geom.bounds, localities, 320, 240, places=near),
-            }
-        )
-    return {"overview": overview, "details": details}
 
 
 # --------------------------------------------------------------------------- views
@@ -1037,23 +469,10 @@ def observation() -> Any:
 
 
 __all__ = [
-    "DEFAULT_AREAS",
-    "DEFAULT_SHIFT",
-    "MAX_AREAS",
-    "Observation",
     "ObservationError",
-    "ObservationRejected",
-    "PatrolRuntime",
-    "PlanRequest",
     "bp",
-    "compute_plan",
-    "default_date",
-    "find_observation",
     "parse_plan_args",
-    "plan_svg",
-    "recent_observations",
     "runtime",
-    "store_observation",
     "valid_key",
     "validate_observation",
 ]

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from geo.gazetteer import Gazetteer
-    from webmap.patrol import PatrolRuntime
+    from webmap.patrol_plan import PatrolRuntime
     from webmap.public_map import PublicCache
     from webmap.results import ResultStore
     from webmap.submissions import CitizenRuntime
