@@ -263,10 +263,10 @@ def _app_state(
     engine: Engine, cfg: dict[str, Any], instance_dir: Path, limiter: Limiter
 ) -> AppState:
     """The app's state with every per-app object built once, here (not in a request)."""
+    from webmap.citizen_runtime import CitizenRuntime
     from webmap.patrol_plan import PatrolRuntime
     from webmap.public_map import PublicCache
     from webmap.results import ResultStore
-    from webmap.submissions import CitizenRuntime
 
     gazetteer = SharedGazetteer()
     return AppState(

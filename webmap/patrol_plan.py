@@ -372,7 +372,7 @@ class PatrolRuntime:
         """Cache of the kommuner's extents (:class:`webmap.submissions.GeoCache`)."""
         with self._lock:
             if self._geo is None:
-                from webmap.submissions import GeoCache
+                from webmap.kommun_geo import GeoCache
 
                 self._geo = GeoCache()
             return self._geo

@@ -22,10 +22,10 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from geo.gazetteer import Gazetteer
+    from webmap.citizen_runtime import CitizenRuntime
     from webmap.patrol_plan import PatrolRuntime
     from webmap.public_map import PublicCache
     from webmap.results import ResultStore
-    from webmap.submissions import CitizenRuntime
 
 EXTENSION_KEY = "lagesbild"
 
