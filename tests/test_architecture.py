@@ -198,6 +198,7 @@ SERVICE_MODULES = (
     "db.py",
     "demo_actions.py",
     "kommun_geo.py",
+    "moderation_service.py",
     "patrol_observations.py",
     "patrol_plan.py",
     "results.py",
