@@ -192,18 +192,19 @@ def _services() -> list[Path]:
 
 #: webmap modules that hold business rules and must stay usable without Flask.
 SERVICE_MODULES = (
-    "actions.py",
-    "apikeys.py",
-    "citizen_runtime.py",
+    "auth/apikeys.py",
+    "citizen/kommun_geo.py",
+    "citizen/runtime.py",
+    "citizen/submissions.py",
+    "cli/demo_actions.py",
     "db.py",
-    "demo_actions.py",
-    "kommun_geo.py",
-    "moderation_service.py",
-    "patrol_observations.py",
-    "patrol_plan.py",
+    "patrol/observations.py",
+    "patrol/plan.py",
+    "planner/actions.py",
+    "planner/moderation_service.py",
+    "planner/weekly.py",
+    "render/patrol_svg.py",
     "results.py",
-    "submissions.py",
-    "weekly.py",
 )
 
 

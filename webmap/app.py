@@ -16,7 +16,7 @@ Each area has its own module with a :class:`flask.Blueprint` named ``bp``; add
 
 ``PUBLIC_ENDPOINTS``
     iterable of endpoint names (``"citizen.report_form"``) reachable without login.
-    Every other endpoint must be protected with :func:`webmap.auth.role_required`;
+    Every other endpoint must be protected with :func:`webmap.auth.views.role_required`;
     a request to an endpoint that is neither public nor protected is refused (403),
     and ``tests/webmap/test_access.py`` checks every route in ``app.url_map``.
 ``RATE_LIMITS``
@@ -66,26 +66,26 @@ if TYPE_CHECKING:
 import webmap.ratelimit_storage  # noqa: F401  (registers the lagesbild-memory:// scheme)
 from webmap.config import Config, load_config
 from webmap.db import open_database
-from webmap.maps import resolve_tiles
 from webmap.privacy import client_key
+from webmap.render.maps import resolve_tiles
 from webmap.state import EXTENSION_KEY, AppState, SharedGazetteer
 
 #: Blueprints of every area, as ``"module:attribute"`` (see the module docstring).
 BLUEPRINTS: tuple[str, ...] = (
-    "webmap.auth:bp",
-    "webmap.public:bp",
-    "webmap.planner:bp",
-    "webmap.mapdata:bp",
-    "webmap.action_pages:bp",
-    "webmap.meeting:bp",
-    "webmap.exports:bp",
-    "webmap.reporting:bp",
-    "webmap.citizen:bp",
-    "webmap.public_map:bp",
-    "webmap.moderation:bp",
-    "webmap.api:bp",
-    "webmap.open311:bp",
-    "webmap.patrol:bp",
+    "webmap.auth.views:bp",
+    "webmap.public.data:bp",
+    "webmap.planner.map_page:bp",
+    "webmap.planner.mapdata:bp",
+    "webmap.planner.action_pages:bp",
+    "webmap.planner.meeting:bp",
+    "webmap.planner.exports:bp",
+    "webmap.planner.reporting:bp",
+    "webmap.citizen.pages:bp",
+    "webmap.public.map_page:bp",
+    "webmap.planner.moderation:bp",
+    "webmap.api.views:bp",
+    "webmap.open311.views:bp",
+    "webmap.patrol.views:bp",
 )
 
 #: Endpoints of the app itself that need no login.
@@ -227,7 +227,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         default_timezone=cfg.get("BABEL_DEFAULT_TIMEZONE", "Europe/Stockholm"),
     )
 
-    from webmap.auth import init_login
+    from webmap.auth.views import init_login
 
     init_login(app)
 
@@ -263,9 +263,9 @@ def _app_state(
     engine: Engine, cfg: dict[str, Any], instance_dir: Path, limiter: Limiter
 ) -> AppState:
     """The app's state with every per-app object built once, here (not in a request)."""
-    from webmap.citizen_runtime import CitizenRuntime
-    from webmap.patrol_plan import PatrolRuntime
-    from webmap.public_map import PublicCache
+    from webmap.citizen.runtime import CitizenRuntime
+    from webmap.patrol.plan import PatrolRuntime
+    from webmap.public.map_page import PublicCache
     from webmap.results import ResultStore
 
     gazetteer = SharedGazetteer()

@@ -22,9 +22,9 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from geo.gazetteer import Gazetteer
-    from webmap.citizen_runtime import CitizenRuntime
-    from webmap.patrol_plan import PatrolRuntime
-    from webmap.public_map import PublicCache
+    from webmap.citizen.runtime import CitizenRuntime
+    from webmap.patrol.plan import PatrolRuntime
+    from webmap.public.map_page import PublicCache
     from webmap.results import ResultStore
 
 EXTENSION_KEY = "lagesbild"

@@ -14,7 +14,7 @@ from geo.errors import NotFoundError, ValidationError
 from geo.gazetteer import map_labels
 from geo.store.db import current_version
 from geo.tenants import Tenant, get_tenant, list_tenants
-from webmap.maps import resolve_tiles
+from webmap.render.maps import resolve_tiles
 from webmap.results import ResultStore
 from webmap.state import current_state, default_kommun
 from webmap.weeks import canonical_week, shift_week, weeks_between

@@ -224,7 +224,7 @@ def test_nothing_is_half_stored_when_the_second_write_fails(
     app: Any, client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The report row is written, the receipt row violates NOT NULL: both roll back."""
-    import webmap.submissions as subs
+    import webmap.citizen.submissions as subs
 
     original = subs._citizen_row
 

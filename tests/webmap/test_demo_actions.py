@@ -6,7 +6,7 @@ import datetime as dt
 
 from geo.demo import generate
 from geo.store.tables import ACTION_KINDS, ACTION_STATUSES
-from webmap.demo_actions import demo_actions
+from webmap.cli.demo_actions import demo_actions
 
 
 def test_demo_actions_sit_at_the_planted_places() -> None:

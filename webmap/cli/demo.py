@@ -23,8 +23,8 @@ from geo.demo import (
 from geo.store.actions import insert_missing_actions
 from geo.store.reports import backdate_filing, count_reports
 from geo.tenants import seed_default_tenants
+from webmap.cli.demo_actions import demo_actions
 from webmap.db import open_database
-from webmap.demo_actions import demo_actions
 
 
 @click.group("demo")
@@ -97,9 +97,9 @@ def _demo_meetings(engine: Engine, weeks: int = DEMO_MEETING_WEEKS) -> list[str]
     from geo.boundaries import read_boundaries
     from geo.store.grades import set_grade, store_publication
     from webmap.config import load_config
-    from webmap.reports import render_weekly_html, render_weekly_pdf, weekly_images
+    from webmap.planner.weekly import build_weekly
+    from webmap.render.reports import render_weekly_html, render_weekly_pdf, weekly_images
     from webmap.results import ResultStore
-    from webmap.weekly import build_weekly
     from webmap.weeks import shift_week
 
     cfg = load_config()

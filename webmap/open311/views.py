@@ -67,9 +67,8 @@ from geo.cells import cells_to_parent, cells_to_points
 from geo.errors import NotFoundError
 from geo.schema import Status
 from geo.store.citizen import approved_citizen_reports, report_place
-from webmap.apikeys import verify_api_key
-from webmap.state import default_kommun, get_engine
-from webmap.submissions import (
+from webmap.auth.apikeys import verify_api_key
+from webmap.citizen.submissions import (
     MAX_DESCRIPTION_OPEN311,
     MAX_KEY,
     TIME_OF_DAY,
@@ -81,6 +80,7 @@ from webmap.submissions import (
     runtime,
     validate_submission,
 )
+from webmap.state import default_kommun, get_engine
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 
@@ -215,7 +215,7 @@ def _geo() -> KommunGeo | None:
 
 
 def _services(geo: KommunGeo) -> list[dict[str, Any]]:
-    from webmap.citizen import ordered_categories
+    from webmap.citizen.pages import ordered_categories
 
     cats = ordered_categories(geo)
     groups = category_to_group([c for c, _l in cats])
@@ -253,7 +253,7 @@ def _public_positions(
     geo: KommunGeo, cells: list[int], table: PublicTable | None = None
 ) -> dict[int, tuple[float, float]]:
     """Stored cell -> public cell centre, only for cells published at the finest level."""
-    from webmap.public_map import public_table_for
+    from webmap.public.map_page import public_table_for
 
     stored = np.asarray([c for c in cells if c], dtype=np.uint64)
     if stored.size == 0:
@@ -483,7 +483,7 @@ def requests_list(fmt: str) -> Response:
     # The same snapshot as the public map: a report approved since the last publication
     # (Monday 00:00 by default) is listed from the next one, so the list cannot be used
     # to time a single new report against the map.
-    from webmap.public_map import public_settings, public_table_for
+    from webmap.public.map_page import public_settings, public_table_for
 
     table = public_table_for(geo)
     as_of = None

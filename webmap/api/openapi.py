@@ -11,7 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from analysis.public import GROUP_CODES, PERIODS
-from webmap.submissions import MAX_DESCRIPTION, MAX_DESCRIPTION_OPEN311, MAX_PLACE, TIME_OF_DAY
+from webmap.citizen.submissions import (
+    MAX_DESCRIPTION,
+    MAX_DESCRIPTION_OPEN311,
+    MAX_PLACE,
+    TIME_OF_DAY,
+)
 
 VERSION = "1.0.0"
 #: W3C datetime with a time zone, as Open311 requires.

@@ -8,7 +8,7 @@ from typing import Any
 
 import shapely
 
-from webmap.patrol_plan import distance_sv
+from webmap.patrol.plan import distance_sv
 
 
 # --------------------------------------------------------------------------- static map

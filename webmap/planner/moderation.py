@@ -25,15 +25,22 @@ from geo.schema import Status
 from geo.store.citizen import (
     pending_count,
 )
-from webmap.auth import require_kommun_access, role_required
-from webmap.moderation_service import ACTIONS, audit_log, decide, highlight, moderation_row, queue
-from webmap.state import default_kommun, get_engine
-from webmap.submissions import (
+from webmap.auth.views import require_kommun_access, role_required
+from webmap.citizen.submissions import (
     MAX_DESCRIPTION_OPEN311,
     TIME_OF_DAY,
     runtime,
     tenant_choices,
 )
+from webmap.planner.moderation_service import (
+    ACTIONS,
+    audit_log,
+    decide,
+    highlight,
+    moderation_row,
+    queue,
+)
+from webmap.state import default_kommun, get_engine
 
 if TYPE_CHECKING:
     pass

@@ -19,8 +19,8 @@ from geo.store.citizen import (
     checkpoint,
     sqlite_writer,
 )
-from webmap.kommun_geo import GeoCache
-from webmap.submissions import Receipt, Submission, store_submission
+from webmap.citizen.kommun_geo import GeoCache
+from webmap.citizen.submissions import Receipt, Submission, store_submission
 
 
 class WriteLock:

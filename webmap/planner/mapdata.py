@@ -18,9 +18,9 @@ from geo.cells import cells_resolution, cells_to_parent, strings_to_cells
 from geo.errors import ValidationError
 from geo.store.grades import latest_decisions
 from geo.store.reports import read_reports
-from webmap.actions import action_cells, list_actions
-from webmap.auth import role_required
-from webmap.layers import (
+from webmap.auth.views import role_required
+from webmap.planner.actions import action_cells, list_actions
+from webmap.render.layers import (
     MAX_CELLS,
     actions_geojson,
     cells_payload,

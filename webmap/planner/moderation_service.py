@@ -23,7 +23,7 @@ from geo.store.citizen import (
     set_citizen_text,
 )
 from geo.store.db import bump_version, utcnow
-from webmap.submissions import (
+from webmap.citizen.submissions import (
     MAX_DESCRIPTION_OPEN311,
     clean_text,
     text_hash,

@@ -369,10 +369,10 @@ class PatrolRuntime:
         return found
 
     def geo(self) -> Any:
-        """Cache of the kommuner's extents (:class:`webmap.submissions.GeoCache`)."""
+        """Cache of the kommuner's extents (:class:`webmap.citizen.submissions.GeoCache`)."""
         with self._lock:
             if self._geo is None:
-                from webmap.kommun_geo import GeoCache
+                from webmap.citizen.kommun_geo import GeoCache
 
                 self._geo = GeoCache()
             return self._geo

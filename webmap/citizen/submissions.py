@@ -1,7 +1,7 @@
 """Citizen submissions: validation, idempotent storage with a receipt, moderation helpers.
 
-Used by the web form (:mod:`webmap.citizen`), the JSON API (:mod:`webmap.api`) and
-Open311 (:mod:`webmap.open311`). Everything a submission writes happens in **one
+Used by the web form (:mod:`webmap.citizen.pages`), the JSON API (:mod:`webmap.api.views`) and
+Open311 (:mod:`webmap.open311.views`). Everything a submission writes happens in **one
 transaction**: the report (``status = "pending"``, ``source = "citizen"``, stored through
 the normal ingest pipeline when :mod:`geo.ingest` is available) and its
 ``citizen_report`` row with the receipt and the idempotency key. A repeated submission
@@ -39,10 +39,10 @@ from geo.store.citizen import (
     stored_submission,
 )
 from geo.store.db import utcnow
-from webmap.kommun_geo import GeoCache, KommunGeo, load_kommun_geo, tenant_choices
+from webmap.citizen.kommun_geo import GeoCache, KommunGeo, load_kommun_geo, tenant_choices
 
 if TYPE_CHECKING:
-    from webmap.citizen_runtime import CitizenRuntime
+    from webmap.citizen.runtime import CitizenRuntime
 
 #: Longest description from the web form and the JSON API (characters).
 MAX_DESCRIPTION = 1000

@@ -12,7 +12,7 @@ Abuse protection on ``POST /rapportera``:
 * a honeypot field (``webbplats``) hidden from people and assistive technology;
 * a per-client rate limit keyed by :func:`webmap.privacy.client_key` (a salted, daily
   rotating hash; the address is never stored or logged);
-* validation of every field with all problems shown at once (:mod:`webmap.submissions`);
+* validation of every field with all problems shown at once (:mod:`webmap.citizen.submissions`);
   nothing is stored unless everything is valid, and then in one transaction.
 """
 
@@ -33,8 +33,7 @@ from flask import (
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from geo.errors import NotFoundError
-from webmap.state import default_kommun, get_engine
-from webmap.submissions import (
+from webmap.citizen.submissions import (
     MAX_DESCRIPTION,
     MAX_PLACE,
     NEXT_STEPS_SV,
@@ -49,6 +48,7 @@ from webmap.submissions import (
     tenant_choices,
     validate_submission,
 )
+from webmap.state import default_kommun, get_engine
 from webmap.web import base_map_config
 
 bp = Blueprint("citizen", __name__)

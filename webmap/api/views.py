@@ -1,6 +1,6 @@
 """Public JSON API under ``/api`` (citizen reports, categories, place search, OpenAPI).
 
-Described by the OpenAPI 3 document at ``/api/openapi.json`` (:mod:`webmap.openapi`);
+Described by the OpenAPI 3 document at ``/api/openapi.json`` (:mod:`webmap.api.openapi`);
 a test keeps every JSON route of ``/api`` and ``/open311`` documented and the responses
 valid against it.
 
@@ -22,8 +22,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from analysis.public import category_to_group
 from geo.errors import NotFoundError
-from webmap.state import default_kommun, get_engine
-from webmap.submissions import (
+from webmap.citizen.submissions import (
     MAX_KEY,
     NEXT_STEPS_SV,
     STATUS_TEXT_SV,
@@ -35,6 +34,7 @@ from webmap.submissions import (
     runtime,
     validate_submission,
 )
+from webmap.state import default_kommun, get_engine
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -49,7 +49,7 @@ CSRF_EXEMPT = ("api.create_report",)
 
 
 def _submit_limit() -> str:
-    from webmap.citizen import submit_limit
+    from webmap.citizen.pages import submit_limit
 
     return submit_limit()
 
@@ -88,7 +88,7 @@ def _geo(kommun: str | None) -> KommunGeo | None:
 @bp.get("/openapi.json")
 def openapi() -> Any:
     """The OpenAPI 3 document of this API."""
-    from webmap.openapi import openapi_document
+    from webmap.api.openapi import openapi_document
 
     return jsonify(openapi_document())
 
@@ -96,7 +96,7 @@ def openapi() -> Any:
 @bp.get("/categories")
 def categories() -> Any:
     """Categories of a kommun (``otrygg_plats`` first) and the time-of-day choices."""
-    from webmap.citizen import ordered_categories
+    from webmap.citizen.pages import ordered_categories
 
     geo = _geo(request.args.get("kommun"))
     if geo is None:

@@ -53,8 +53,8 @@ from geo.store.db import current_version
 from geo.store.grades import latest_decisions, latest_published_period
 from geo.store.reports import read_public_reports
 from geo.store.tables import ACTION_STATUSES
+from webmap.citizen.submissions import KommunGeo, runtime, tenant_choices
 from webmap.state import default_kommun, get_engine
-from webmap.submissions import KommunGeo, runtime, tenant_choices
 from webmap.web import base_map_config, place_labels
 from webmap.weeks import week_text_sv
 

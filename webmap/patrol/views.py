@@ -49,15 +49,15 @@ from shapely.geometry import mapping as shape_mapping
 from geo.errors import NotFoundError, ValidationError
 from geo.store.db import utcnow
 from geo.tenants import Tenant
-from webmap.auth import role_required
-from webmap.patrol_observations import (
+from webmap.auth.views import role_required
+from webmap.patrol.observations import (
     Observation,
     ObservationRejected,
     find_observation,
     recent_observations,
     store_observation,
 )
-from webmap.patrol_plan import (
+from webmap.patrol.plan import (
     DEFAULT_AREAS,
     DEFAULT_SHIFT,
     MAX_AREAS,
@@ -66,7 +66,7 @@ from webmap.patrol_plan import (
     PlanRequest,
     default_date,
 )
-from webmap.patrol_svg import plan_svg
+from webmap.render.patrol_svg import plan_svg
 from webmap.state import current_state, default_kommun
 from webmap.weeks import MAX_YEAR, MIN_YEAR
 
@@ -183,10 +183,10 @@ def validate_observation(
 ) -> tuple[Observation | None, list[ObservationError]]:
     """Check every field of an observation and collect all problems (Swedish).
 
-    ``geo`` is the kommun's :class:`webmap.submissions.KommunGeo` (its ``contains``
+    ``geo`` is the kommun's :class:`webmap.citizen.submissions.KommunGeo` (its ``contains``
     decides whether a position lies in the kommun); ``now`` is tz-aware.
     """
-    from webmap.submissions import clean_text
+    from webmap.citizen.submissions import clean_text
 
     errors: list[ObservationError] = []
     category = payload.get("category")
