@@ -48,7 +48,7 @@ def _seed(app: Any) -> None:
     from geo.store import bump_version
     from geo.store.reports import insert_reports
     from geo.tenants import seed_default_tenants
-    from webmap.auth import create_user
+    from webmap.auth.views import create_user
 
     engine = app.extensions["lagesbild"].engine
     reports, _ = synthetic_reports(seed=0, n_weeks=26, end="2026-11-17 13:00")
@@ -296,7 +296,7 @@ def main() -> None:
 
     from webmap.app import create_app
     from webmap.config import Config, load_config
-    from webmap.layers import cells_payload
+    from webmap.render.layers import cells_payload
     from webmap.serving import BackgroundServer
     from webmap.web import json_bytes
 

@@ -16,7 +16,7 @@ Each area has its own module with a :class:`flask.Blueprint` named ``bp``; add
 
 ``PUBLIC_ENDPOINTS``
     iterable of endpoint names (``"citizen.report_form"``) reachable without login.
-    Every other endpoint must be protected with :func:`webmap.auth.role_required`;
+    Every other endpoint must be protected with :func:`webmap.auth.views.role_required`;
     a request to an endpoint that is neither public nor protected is refused (403),
     and ``tests/webmap/test_access.py`` checks every route in ``app.url_map``.
 ``RATE_LIMITS``
@@ -42,7 +42,7 @@ import os
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -60,29 +60,32 @@ from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 import webmap.ratelimit_storage  # noqa: F401  (registers the lagesbild-memory:// scheme)
 from webmap.config import Config, load_config
 from webmap.db import open_database
-from webmap.maps import resolve_tiles
 from webmap.privacy import client_key
-from webmap.state import EXTENSION_KEY, AppState
+from webmap.render.maps import resolve_tiles
+from webmap.state import EXTENSION_KEY, AppState, SharedGazetteer
 
 #: Blueprints of every area, as ``"module:attribute"`` (see the module docstring).
 BLUEPRINTS: tuple[str, ...] = (
-    "webmap.auth:bp",
-    "webmap.public:bp",
-    "webmap.planner:bp",
-    "webmap.mapdata:bp",
-    "webmap.action_pages:bp",
-    "webmap.meeting:bp",
-    "webmap.exports:bp",
-    "webmap.reporting:bp",
-    "webmap.citizen:bp",
-    "webmap.public_map:bp",
-    "webmap.moderation:bp",
-    "webmap.api:bp",
-    "webmap.open311:bp",
-    "webmap.patrol:bp",
+    "webmap.auth.views:bp",
+    "webmap.public.data:bp",
+    "webmap.planner.map_page:bp",
+    "webmap.planner.mapdata:bp",
+    "webmap.planner.action_pages:bp",
+    "webmap.planner.meeting:bp",
+    "webmap.planner.exports:bp",
+    "webmap.planner.reporting:bp",
+    "webmap.citizen.pages:bp",
+    "webmap.public.map_page:bp",
+    "webmap.planner.moderation:bp",
+    "webmap.api.views:bp",
+    "webmap.open311.views:bp",
+    "webmap.patrol.views:bp",
 )
 
 #: Endpoints of the app itself that need no login.
@@ -202,17 +205,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", 8 * 3600)
 
     engine = open_database(cfg)
-    state = AppState(engine=engine, config=cfg, instance_dir=instance_dir)
-    app.extensions[EXTENSION_KEY] = state
-
     csrf = CSRFProtect(app)
-    state.limiter = Limiter(
+    limiter = Limiter(
         key_func=client_key,
         app=app,
         default_limits=[],
         storage_uri=cfg.get("RATELIMIT_STORAGE_URI", "lagesbild-memory://"),
         enabled=bool(cfg.get("RATELIMIT_ENABLED", True)),
     )
+    state = _app_state(engine, cfg, instance_dir, limiter)
+    app.extensions[EXTENSION_KEY] = state
 
     def select_locale() -> str:
         lang = session.get("lang")
@@ -225,19 +227,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         default_timezone=cfg.get("BABEL_DEFAULT_TIMEZONE", "Europe/Stockholm"),
     )
 
-    from webmap.auth import init_login
+    from webmap.auth.views import init_login
 
     init_login(app)
 
-    state.public_endpoints |= set(CORE_PUBLIC_ENDPOINTS)
+    state.public_endpoints.update(CORE_PUBLIC_ENDPOINTS)
     pending_limits: list[tuple[str, Any]] = []
     for target in BLUEPRINTS:
         module_name, attr = _split(target)
         module = importlib.import_module(module_name)
         app.register_blueprint(getattr(module, attr))
-        state.public_endpoints |= _endpoint_names(getattr(module, "PUBLIC_ENDPOINTS", None))
+        state.public_endpoints.update(_endpoint_names(getattr(module, "PUBLIC_ENDPOINTS", None)))
         pending_limits.extend(dict(getattr(module, "RATE_LIMITS", {}) or {}).items())
-        state.extras.setdefault("nav", []).extend(getattr(module, "NAV", ()) or ())
+        state.nav.extend(getattr(module, "NAV", ()) or ())
         for endpoint in _endpoint_names(getattr(module, "CSRF_EXEMPT", None)):
             pending_csrf = app.view_functions.get(endpoint)
             if pending_csrf is not None:
@@ -255,6 +257,30 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_security(app, state)
     _register_errors(app)
     return app
+
+
+def _app_state(
+    engine: Engine, cfg: dict[str, Any], instance_dir: Path, limiter: Limiter
+) -> AppState:
+    """The app's state with every per-app object built once, here (not in a request)."""
+    from webmap.citizen.runtime import CitizenRuntime
+    from webmap.patrol.plan import PatrolRuntime
+    from webmap.public.map_page import PublicCache
+    from webmap.results import ResultStore
+
+    gazetteer = SharedGazetteer()
+    return AppState(
+        engine=engine,
+        config=cfg,
+        instance_dir=instance_dir,
+        default_kommun=str(cfg.get("DEFAULT_KOMMUN") or Config.DEFAULT_KOMMUN),
+        limiter=limiter,
+        results=ResultStore(engine, instance_dir / "cache" / "analysis"),
+        citizen=CitizenRuntime.open(engine, cfg, gazetteer.get),
+        patrol=PatrolRuntime(gazetteer=gazetteer.get),
+        public_cache=PublicCache(),
+        gazetteer=gazetteer,
+    )
 
 
 def _register_core_routes(app: Flask) -> None:
@@ -331,7 +357,7 @@ def _nav_items(state: AppState) -> list[dict[str, Any]]:
     if not current_user.is_authenticated:
         return []
     items = []
-    for endpoint, label, roles in state.extras.get("nav", []):
+    for endpoint, label, roles in state.nav:
         if current_user.role != "planner" and current_user.role not in roles:
             continue
         url = url_for(endpoint)

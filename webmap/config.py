@@ -28,6 +28,7 @@ class Config:
     TILES = "osm"
     #: Attribution of the tiles ("" = the preset's own).
     TILES_ATTRIBUTION = ""
+    #: Tenant of requests and commands that name none (the one place of this default).
     DEFAULT_KOMMUN = "norrtalje"
     #: Create the shipped tenants (with approximate boundaries) in an empty database.
     SEED_DEFAULT_TENANTS = True

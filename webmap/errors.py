@@ -51,7 +51,7 @@ def error_answer(
     """``(response, status)`` of an error in the form the current route speaks
     (``as_json``: JSON whatever the route)."""
     if request.path.startswith("/open311/"):
-        from webmap.open311 import error_response
+        from webmap.open311.views import error_response
 
         details = [f"{e['field']}: {e['message']}" for e in errors] if errors else [message]
         return error_response(status, details)

@@ -32,14 +32,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
 
 from analysis.config import AnalysisConfig
 from analysis.hotspots import HotspotResult, analyse
-from geo.boundaries import read_boundaries
+from geo.boundaries import load_boundaries, read_boundaries
 from geo.cells import strings_to_cells
 from geo.errors import ValidationError
 from geo.gazetteer import named_places
@@ -102,13 +104,35 @@ class CachedResult:
         return list(self.meta["step_starts"])
 
 
+def tenant_config(tenant: Tenant | None, kommun: str) -> AnalysisConfig:
+    """The analysis parameters of a kommun: its settings, weights and time zone.
+
+    The one place that turns a tenant into an :class:`AnalysisConfig` (the web app, the
+    meeting, the command line). Without a tenant the defaults apply.
+    """
+    base: dict[str, Any] = {}
+    if tenant is not None:
+        base = dict(tenant.settings.get("analysis") or {})
+        base.setdefault("weights", tenant.weights)
+        base.setdefault("timezone", tenant.timezone)
+    base["kommun"] = kommun
+    return AnalysisConfig.from_mapping(base)
+
+
+def tenant_localities(conn: Connection, kommun: str) -> tuple[gpd.GeoDataFrame, str]:
+    """Locality polygons of a kommun and where they come from (Swedish).
+
+    Stored boundaries first; a kommun without any gets the shipped approximate ones.
+    """
+    stored = read_boundaries(conn, kommun, "locality")
+    if len(stored):
+        return stored, "databasen"
+    return load_boundaries("locality", kommun=kommun), "medföljande ungefärliga gränser"
+
+
 def analysis_config(tenant: Tenant, week: str, filters: Filters) -> AnalysisConfig:
     """The analysis parameters of ``tenant`` for meeting ``week`` with ``filters``."""
-    base = dict(tenant.settings.get("analysis") or {})
-    base.setdefault("weights", tenant.weights)
-    base["kommun"] = tenant.key
-    base["timezone"] = base.get("timezone", tenant.timezone)
-    cfg = AnalysisConfig.from_mapping(base)
+    cfg = tenant_config(tenant, tenant.key)
     end = deadline(
         week, cfg.period_weekday, cfg.period_hour, cfg.period_minute, cfg.timezone
     ) - pd.Timedelta(seconds=1)
@@ -323,7 +347,7 @@ class ResultStore:
         for data that lie wholly in the future, the week of the latest report).
         """
         tenant = self.tenant(kommun)
-        cfg = AnalysisConfig.from_mapping(dict(tenant.settings.get("analysis") or {}))
+        cfg = tenant_config(tenant, tenant.key)
         when = (cfg.period_weekday, cfg.period_hour, cfg.period_minute, cfg.timezone)
         now = pd.Timestamp.now(tz="UTC")
         current = week_of(now, *when)  # the week in progress
@@ -397,7 +421,7 @@ class ResultStore:
         start = cfg.start or end - (cfg.n_steps + 2) * step
         with self.engine.connect() as conn:
             reports = read_analysis_reports(conn, tenant.key, start=start, end=end + step)
-            localities = read_boundaries(conn, tenant.key, "locality")
+            localities, _ = tenant_localities(conn, tenant.key)
         if len(localities) == 0:
             raise ValidationError(f"kommunen {tenant.key!r} har inga tätorter")
         places = named_places(tenant.key)

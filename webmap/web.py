@@ -14,28 +14,15 @@ from geo.errors import NotFoundError, ValidationError
 from geo.gazetteer import map_labels
 from geo.store.db import current_version
 from geo.tenants import Tenant, get_tenant, list_tenants
-from webmap.maps import resolve_tiles
+from webmap.render.maps import resolve_tiles
 from webmap.results import ResultStore
-from webmap.state import current_state
+from webmap.state import current_state, default_kommun
 from webmap.weeks import canonical_week, shift_week, weeks_between
-
-#: Swedish labels of the report sources.
-SOURCE_LABELS_SV: dict[str, str] = {
-    "actor": "Aktörer (EST)",
-    "citizen": "Medborgare",
-    "patrol": "Trygghetsvärdar",
-    "police": "Polisen",
-}
 
 
 def result_store() -> ResultStore:
-    """The app's :class:`ResultStore` (created on first use)."""
-    state = current_state()
-    store = state.extras.get("results")
-    if store is None:
-        store = ResultStore(state.engine, state.instance_dir / "cache" / "analysis")
-        state.extras["results"] = store
-    return store  # type: ignore[no-any-return]
+    """The app's :class:`ResultStore`."""
+    return current_state().results
 
 
 def allowed_tenants() -> list[Tenant]:
@@ -50,7 +37,7 @@ def resolve_kommun(key: str | None = None) -> Tenant:
     key = key or request.args.get("kommun") or None
     if key is None:
         preferred = current_user.kommuner[0] if current_user.kommuner else None
-        key = preferred or current_app.config.get("DEFAULT_KOMMUN") or "norrtalje"
+        key = preferred or default_kommun()
     try:
         with current_state().engine.connect() as conn:
             tenant = get_tenant(conn, key)
@@ -68,7 +55,7 @@ def localities_of(kommun: str, level: str = "locality") -> gpd.GeoDataFrame:
     picks up new boundaries at the next request without a restart.
     """
     state = current_state()
-    cache = state.extras.setdefault("boundaries", {})
+    cache = state.caches.boundaries
     with state.engine.connect() as conn:
         version = current_version(conn, kommun)
         key = (kommun, level)
@@ -81,7 +68,7 @@ def localities_of(kommun: str, level: str = "locality") -> gpd.GeoDataFrame:
 
 def place_labels(kommun: str) -> list[tuple[str, float, float, str]]:
     """Place names of a kommun for maps without tiles (cached per app; from files)."""
-    cache = current_state().extras.setdefault("place_labels", {})
+    cache = current_state().caches.place_labels
     if kommun not in cache:
         frame = map_labels(kommun)
         cache[kommun] = [

@@ -14,6 +14,7 @@ import re
 import pandas as pd
 
 from geo.errors import ValidationError
+from geo.labels import FILTER_TIME_OF_DAY
 
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{1,2})$")
 #: Years a week may have (timestamps of the analysis end in 2262; a meeting tool needs
@@ -22,13 +23,7 @@ MIN_YEAR = 1900
 MAX_YEAR = 2200
 
 #: Time-of-day filters of the planner map: code -> (Swedish label, hours or None).
-TIME_OF_DAY: dict[str, tuple[str, tuple[int, int] | None]] = {
-    "alla": ("Hela dygnet", None),
-    "dag": ("Dagtid 06–18", (6, 18)),
-    "kvall": ("Kvällar 18–24", (18, 24)),
-    "natt": ("Nätter 00–06", (0, 6)),
-    "kvall_natt": ("Kvällar och nätter 18–06", (18, 6)),
-}
+TIME_OF_DAY = FILTER_TIME_OF_DAY
 
 
 def parse_week(text: str) -> tuple[int, int]:

@@ -209,47 +209,50 @@ def by_idempotency_key(conn: Connection, key_hash: str) -> dict[str, Any] | None
     return None if row is None else dict(row._mapping)
 
 
+def _first_joined(
+    conn: Connection, columns: Sequence[Any], condition: Any
+) -> dict[str, Any] | None:
+    """The first row of ``columns`` of a report joined with its citizen row, as a dict."""
+    r, c = report_table, citizen_report
+    row = conn.execute(
+        select(*columns).select_from(r.join(c, c.c.report_id == r.c.id)).where(condition)
+    ).first()
+    return None if row is None else dict(row._mapping)
+
+
 def stored_submission(conn: Connection, report_id: int) -> dict[str, Any] | None:
     """What a retry of a citizen report would repeat (for idempotency checks)."""
     r, c = report_table, citizen_report
-    row = conn.execute(
-        select(
-            r.c.kommun,
-            r.c.category,
-            r.c.lat,
-            r.c.lon,
-            r.c.location_text,
-            r.c.description,
-            c.c.time_of_day,
-            c.c.moderated_at,
-            c.c.text_deleted_at,
-        )
-        .join(c, c.c.report_id == r.c.id)
-        .where(r.c.id == report_id)
-    ).first()
-    return None if row is None else dict(row._mapping)
+    columns = [
+        r.c.kommun,
+        r.c.category,
+        r.c.lat,
+        r.c.lon,
+        r.c.location_text,
+        r.c.description,
+        c.c.time_of_day,
+        c.c.moderated_at,
+        c.c.text_deleted_at,
+    ]
+    return _first_joined(conn, columns, r.c.id == report_id)
 
 
 def receipt_facts(conn: Connection, receipt: str) -> dict[str, Any] | None:
     """Public facts of a (normalised) receipt: no text, no position."""
     c, r = citizen_report, report_table
-    row = conn.execute(
-        select(
-            c.c.receipt,
-            c.c.kommun,
-            c.c.submitted_at,
-            c.c.moderated_at,
-            c.c.time_of_day,
-            c.c.channel,
-            r.c.category,
-            r.c.status,
-            r.c.occurred_at,
-            r.c.id,
-        )
-        .join(r, r.c.id == c.c.report_id)
-        .where(c.c.receipt == receipt)
-    ).first()
-    return None if row is None else dict(row._mapping)
+    columns = [
+        c.c.receipt,
+        c.c.kommun,
+        c.c.submitted_at,
+        c.c.moderated_at,
+        c.c.time_of_day,
+        c.c.channel,
+        r.c.category,
+        r.c.status,
+        r.c.occurred_at,
+        r.c.id,
+    ]
+    return _first_joined(conn, columns, c.c.receipt == receipt)
 
 
 def report_place(conn: Connection, report_id: int) -> dict[str, Any] | None:
@@ -331,22 +334,17 @@ def shred_citizen_rows(conn: Connection, report_ids: list[int]) -> None:
 def moderation_subject(conn: Connection, report_id: int) -> dict[str, Any] | None:
     """A citizen report as moderation needs it (None when there is no citizen report)."""
     r, c = report_table, citizen_report
-    row = conn.execute(
-        select(
-            r.c.id,
-            r.c.kommun,
-            r.c.status,
-            r.c.description,
-            r.c.source,
-            c.c.text_salt,
-            c.c.receipt,
-        )
-        .join(c, c.c.report_id == r.c.id)
-        .where(r.c.id == report_id)
-    ).first()
-    if row is None or row.source != Source.CITIZEN.value:
-        return None
-    return dict(row._mapping)
+    columns = [
+        r.c.id,
+        r.c.kommun,
+        r.c.status,
+        r.c.description,
+        r.c.source,
+        c.c.text_salt,
+        c.c.receipt,
+    ]
+    row = _first_joined(conn, columns, r.c.id == report_id)
+    return row if row is not None and row["source"] == Source.CITIZEN.value else None
 
 
 def set_citizen_text(

@@ -42,3 +42,44 @@ def test_database_of_the_former_branches_upgrades_to_one_head(tmp_path: Path) ->
     with engine.connect() as conn:  # the data survive the merge
         assert conn.execute(text("SELECT name FROM kommun WHERE key = 'x'")).scalar_one() == "X"
     engine.dispose()
+
+
+def test_citizen_reports_use_the_importers_external_id_fingerprint() -> None:
+    import datetime as dt
+
+    import pandas as pd
+
+    from geo._fingerprint import external_id_fingerprint, report_fingerprints
+    from geo.store.citizen import citizen_report_row
+
+    frame = pd.DataFrame(
+        {
+            "kommun": ["norrtalje"],
+            "source": ["citizen"],
+            "external_id": ["7KQM-29XA-3FHD"],
+            "occurred_at": [pd.Timestamp("2026-01-01", tz="UTC")],
+            "reported_at": [pd.NaT],
+            "category": ["belysning"],
+            "severity": [float("nan")],
+            "description": ["x"],
+            "reporter_org": [None],
+            "location_text": [None],
+            "in_lat": [59.76],
+            "in_lon": [18.70],
+        }
+    )
+    expected = report_fingerprints(frame).iloc[0]
+    assert external_id_fingerprint("norrtalje", "citizen", " 7KQM-29XA-3FHD ") == expected
+    fields = {
+        "kommun": "norrtalje",
+        "occurred_at": dt.datetime(2026, 1, 1),
+        "category": "belysning",
+        "description": "helt annan text",  # the text never enters the fingerprint
+        "place": None,
+        "lat": 59.76,
+        "lon": 18.70,
+        "precision": "point",
+        "locality": None,
+    }
+    row = citizen_report_row(fields, "7KQM-29XA-3FHD", utcnow())
+    assert row["fingerprint"] == expected and row["status"] == "pending" and row["cell"]

@@ -78,9 +78,7 @@ def set_settings(app: Any, key: str = "norrtalje", **settings: Any) -> None:
             .where(kommun_table.c.key == key)
             .values(settings={**current, **settings})
         )
-    rt = app.extensions[EXTENSION_KEY].extras.get("citizen")
-    if rt is not None:
-        rt.geo.clear()
+    app.extensions[EXTENSION_KEY].citizen.geo.clear()
 
 
 def api_report(client: Any, key: str | None = None, **payload: Any) -> Any:

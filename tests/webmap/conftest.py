@@ -98,7 +98,7 @@ def client(app: Any) -> Any:
 @pytest.fixture
 def make_user(app: Any) -> Callable[..., Creds]:
     """Factory creating users in the app's database."""
-    from webmap.auth import create_user
+    from webmap.auth.views import create_user
     from webmap.state import EXTENSION_KEY
 
     engine = app.extensions[EXTENSION_KEY].engine

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from geo.errors import ValidationError
-from webmap.actions import (
+from webmap.planner.actions import (
     add_followup,
     create_action,
     get_action,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import inspect
 
 from webmap.app import content_security_policy, create_app, tile_origin
@@ -16,6 +19,19 @@ def test_engine_is_kept_in_extensions_and_migrations_ran(app: Any) -> None:
     state = app.extensions[EXTENSION_KEY]
     names = set(inspect(state.engine).get_table_names())
     assert {"users", "report", "kommun", "actions", "action_followups"} <= names
+
+
+def test_app_state_is_typed_and_complete_before_the_first_request(app: Any) -> None:
+    state = app.extensions[EXTENSION_KEY]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        state.engine = None
+    # the citizen writer and its WAL checkpoint thread exist before any request
+    assert state.citizen.writer is not None
+    assert any(t.name == "lagesbild-wal-checkpoint" for t in threading.enumerate())
+    # one gazetteer for the whole app, shared by the citizen and patrol pages
+    assert state.citizen.places == state.gazetteer.get == state.patrol.gazetteer
+    assert state.default_kommun == app.config["DEFAULT_KOMMUN"] == "norrtalje"
+    assert not hasattr(state, "extras")
 
 
 def test_security_headers_and_strict_csp(client: Any) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from geo.store.tables import users
-from webmap.auth import authenticate, safe_next, set_active
+from webmap.auth.views import authenticate, safe_next, set_active
 from webmap.state import EXTENSION_KEY
 
 

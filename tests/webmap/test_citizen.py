@@ -224,7 +224,7 @@ def test_nothing_is_half_stored_when_the_second_write_fails(
     app: Any, client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The report row is written, the receipt row violates NOT NULL: both roll back."""
-    import webmap.submissions as subs
+    import webmap.citizen.submissions as subs
 
     original = subs._citizen_row
 
@@ -238,7 +238,7 @@ def test_nothing_is_half_stored_when_the_second_write_fails(
         client.post("/rapportera", data=form_data(client))
     assert count_reports(app) == 0 and count_citizen_rows(app) == 0
     # and the generic (non-writer) path behaves the same
-    rt = app.extensions["lagesbild"].extras["citizen"]
+    rt = app.extensions["lagesbild"].citizen
     monkeypatch.setattr(rt, "writer", None)
     with pytest.raises(LagesbildError):
         api_report(client)

@@ -15,7 +15,7 @@ import pytest
 from _citizen import INSIDE, api_report, engine, report_by_receipt
 from axe_playwright_python.sync_playwright import Axe
 
-from webmap.moderation import decide
+from webmap.planner.moderation_service import decide
 
 pytestmark = pytest.mark.browser
 

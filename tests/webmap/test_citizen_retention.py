@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 
 from geo.store.tables import moderation_log
 from webmap.cli import main
-from webmap.moderation import decide
+from webmap.planner.moderation_service import decide
 
 
 def _age(app: Any, receipt: str, days: int) -> None:

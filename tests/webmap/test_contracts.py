@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from webmap.apikeys import create_api_key
+from webmap.auth.apikeys import create_api_key
 from webmap.contracts import body_contracts
 from webmap.state import EXTENSION_KEY
 

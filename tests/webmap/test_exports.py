@@ -54,7 +54,7 @@ def test_csv_export_keeps_formulas_inert_and_swedish_letters_readable() -> None:
     import geopandas as gpd
     from shapely.geometry import Point
 
-    from webmap.exports import frame_to_bytes
+    from webmap.planner.exports import frame_to_bytes
 
     texts = ['=HYPERLINK("http://x.invalid","klicka")', "+1+2", "-3", "@SUM(A1)"]
     texts.append("Klotter på förskolan")

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from geo.cells import cells_resolution, points_to_cells, strings_to_cells
-from webmap.layers import cells_payload, coarsen, public_cells_payload
+from webmap.render.layers import cells_payload, coarsen, public_cells_payload
 
 
 def test_cells_payload_is_compact_and_round_trips() -> None:

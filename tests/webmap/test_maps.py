@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from webmap.maps import build_planner_map, build_public_map, resolve_tiles
+from webmap.render.maps import build_planner_map, build_public_map, resolve_tiles
 
 LABELS = [
     ("Norrtälje", 59.758, 18.705, "tatort"),

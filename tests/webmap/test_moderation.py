@@ -12,7 +12,7 @@ from sqlalchemy import select
 from geo.store.db import current_version
 from geo.store.reports import read_reports
 from geo.store.tables import moderation_log
-from webmap.submissions import text_hash
+from webmap.citizen.submissions import text_hash
 
 PII_TEXT = "Anna Svensson (811218-9876) står här, ring 070-123 45 67"
 

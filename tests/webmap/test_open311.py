@@ -13,8 +13,8 @@ from georeport import GeoReport
 from sqlalchemy import func, select, text
 
 from geo.store.tables import report
-from webmap.apikeys import create_api_key, revoke_api_key
-from webmap.moderation import decide
+from webmap.auth.apikeys import create_api_key, revoke_api_key
+from webmap.planner.moderation_service import decide
 
 BASE = "/open311/v2"
 

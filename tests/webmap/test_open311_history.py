@@ -13,8 +13,8 @@ from sqlalchemy import text
 
 from analysis.public import snapshot_time
 from geo.store.db import bump_version
-from webmap.apikeys import create_api_key
-from webmap.moderation import decide
+from webmap.auth.apikeys import create_api_key
+from webmap.planner.moderation import decide
 
 BASE = "/open311/v2"
 

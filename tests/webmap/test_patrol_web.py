@@ -20,12 +20,9 @@ from sqlalchemy import func, select
 from geo.store import bump_version
 from geo.store.tables import patrol_observation, quarantine
 from geo.store.tables import report as report_table
-from webmap.patrol import (
-    Observation,
-    default_date,
-    runtime,
-    store_observation,
-)
+from webmap.patrol.observations import Observation, store_observation
+from webmap.patrol.plan import default_date
+from webmap.patrol.views import runtime
 from webmap.state import EXTENSION_KEY
 
 DATE = "2026-11-20"  # a Friday after the synthetic data

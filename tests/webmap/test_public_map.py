@@ -11,7 +11,7 @@ from _citizen import INSIDE, api_report, engine, report_by_receipt, set_settings
 from sqlalchemy import text
 
 from geo.store.db import utcnow
-from webmap.moderation import decide
+from webmap.planner.moderation_service import decide
 
 SECRET_TEXT = "Hemlig medborgartext som aldrig får synas"
 

@@ -14,7 +14,7 @@ from geo.boundaries import read_boundaries
 from geo.cells import points_to_cells
 from geo.errors import ValidationError
 from geo.store.tables import action_followups, actions
-from webmap.actions import add_followup, create_action
+from webmap.planner.actions import add_followup, create_action
 from webmap.references import action_reference_problems, date_problem
 from webmap.state import EXTENSION_KEY
 

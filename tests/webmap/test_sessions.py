@@ -7,7 +7,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from webmap.auth import set_password
+from webmap.auth.views import set_password
 from webmap.cli import main
 from webmap.state import EXTENSION_KEY
 

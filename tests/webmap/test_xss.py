@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from geo.cells import points_to_cells
 from geo.schema import conform_reports
-from webmap.actions import create_action
+from webmap.planner.actions import create_action
 from webmap.state import EXTENSION_KEY
 
 SCRIPT = "<script>alert(1)</script>"

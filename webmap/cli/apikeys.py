@@ -6,7 +6,7 @@ import json
 
 import click
 
-from webmap.apikeys import create_api_key, list_api_keys, revoke_api_key
+from webmap.auth.apikeys import create_api_key, list_api_keys, revoke_api_key
 from webmap.db import open_database
 
 

@@ -23,6 +23,7 @@ from geo.demo import (
 from geo.store.actions import insert_missing_actions
 from geo.store.reports import backdate_filing, count_reports
 from geo.tenants import seed_default_tenants
+from webmap.cli.demo_actions import demo_actions
 from webmap.db import open_database
 
 
@@ -49,7 +50,8 @@ def _end_option(value: str | None) -> dt.date:
 def generate_cmd(out_dir: Path, seed: int, weeks: int, end: str | None, as_json: bool) -> None:
     """Skriv ett syntetiskt datamaterial (reports.csv, truth.json, actions.json) i OUT_DIR."""
     demo = generate(seed=seed, weeks=weeks, end=_end_option(end))
-    paths = write(demo, out_dir)
+    actions = demo_actions(demo)
+    paths = write(demo, out_dir, actions)
     summary: dict[str, Any] = {
         "out_dir": str(out_dir),
         "files": {k: str(p) for k, p in paths.items()},
@@ -58,7 +60,7 @@ def generate_cmd(out_dir: Path, seed: int, weeks: int, end: str | None, as_json:
             {"name": h["name"], "pattern": h["pattern"], "weeks_active": len(h["weeks_active"])}
             for h in demo.truth["hotspots"]
         ],
-        "actions": len(demo.actions),
+        "actions": len(actions),
         "synthetic": True,
     }
     if as_json:
@@ -72,7 +74,7 @@ def generate_cmd(out_dir: Path, seed: int, weeks: int, end: str | None, as_json:
 def _store_actions(engine: Engine, demo: DemoData) -> int:
     """Insert the demo actions that are not stored yet; return how many."""
     with engine.begin() as conn:
-        return insert_missing_actions(conn, DEMO_KOMMUN, demo.actions, created_by="demo")
+        return insert_missing_actions(conn, DEMO_KOMMUN, demo_actions(demo), created_by="demo")
 
 
 #: Weeks before the latest for which the demo records a meeting (the last one published).
@@ -95,9 +97,9 @@ def _demo_meetings(engine: Engine, weeks: int = DEMO_MEETING_WEEKS) -> list[str]
     from geo.boundaries import read_boundaries
     from geo.store.grades import set_grade, store_publication
     from webmap.config import load_config
-    from webmap.reports import render_weekly_html, render_weekly_pdf, weekly_images
+    from webmap.planner.weekly import build_weekly
+    from webmap.render.reports import render_weekly_html, render_weekly_pdf, weekly_images
     from webmap.results import ResultStore
-    from webmap.weekly import build_weekly
     from webmap.weeks import shift_week
 
     cfg = load_config()
@@ -169,7 +171,7 @@ def load_cmd(seed: int, keep: Path | None, as_json: bool) -> None:
         raise click.ClickException(f"importen (geo.ingest) saknas: {exc}") from exc
     with tempfile.TemporaryDirectory(prefix="lagesbild-demo-") as tmp:
         out = keep or Path(tmp)
-        paths = write(demo, out)
+        paths = write(demo, out, demo_actions(demo))
         click.echo(f"importerar {len(demo.reports)} syntetiska rapporter …", err=True)
         result = ingest_file(engine, paths["reports"], kommun=DEMO_KOMMUN)
     with engine.begin() as conn:

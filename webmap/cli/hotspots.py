@@ -20,7 +20,6 @@ from typing import Any
 import click
 import pandas as pd
 
-from analysis.config import AnalysisConfig
 from analysis.grading import plural, weeks_text
 from analysis.hotspots import HotspotResult, analyse
 from geo.errors import NotFoundError, ValidationError
@@ -130,36 +129,26 @@ def cli(
     fmt: str | None,
 ) -> None:
     """Hotspotanalys: mönster per cell, zoner och föreslagna bedömningar."""
-    from geo.boundaries import load_boundaries, read_boundaries
     from geo.store.reports import read_reports
     from geo.tenants import find_tenant
     from webmap.config import load_config
     from webmap.db import open_database
+    from webmap.results import tenant_config, tenant_localities
 
     config = load_config()
     engine = open_database(config)
-    key = kommun or config.get("DEFAULT_KOMMUN") or "norrtalje"
+    key = kommun or str(config["DEFAULT_KOMMUN"])
     with engine.connect() as conn:
         tenant = find_tenant(conn, key)
         if tenant is not None:
             key = tenant.key
         reports = read_reports(conn, key, status="approved")
-        boundaries = read_boundaries(conn, key, "locality")
-    source_note = "databasen"
-    if len(boundaries) == 0:
-        boundaries = load_boundaries("locality", kommun=key)
-        source_note = "medföljande ungefärliga gränser"
+        boundaries, source_note = tenant_localities(conn, key)
     if len(boundaries) == 0:
         raise NotFoundError(f"kommunen {key!r} har inga tätortsgränser")
     chosen = _select_localities(boundaries, localities)
 
-    base: dict[str, Any] = {}
-    if tenant is not None:
-        base = dict(tenant.settings.get("analysis") or {})
-        base.setdefault("weights", tenant.weights)
-        base.setdefault("timezone", tenant.timezone)
-    base["kommun"] = key
-    cfg = AnalysisConfig.from_mapping(base)
+    cfg = tenant_config(tenant, key)
     changes: dict[str, Any] = {"localities": tuple(chosen["code"].astype(str))}
     if step:
         changes["step_weeks"] = STEPS[step]

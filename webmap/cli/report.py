@@ -10,7 +10,8 @@ import click
 from geo.errors import ValidationError
 from webmap.config import load_config
 from webmap.db import open_database
-from webmap.reports import (
+from webmap.planner.weekly import build_weekly, build_yearly
+from webmap.render.reports import (
     render_weekly_html,
     render_weekly_pdf,
     render_yearly_html,
@@ -18,7 +19,6 @@ from webmap.reports import (
     weekly_images,
 )
 from webmap.results import ResultStore
-from webmap.weekly import build_weekly, build_yearly
 from webmap.weeks import parse_week
 
 

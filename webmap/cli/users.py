@@ -9,7 +9,7 @@ import sys
 import click
 
 from geo.store.tables import ROLES
-from webmap.auth import create_user, list_users, set_active, set_password
+from webmap.auth.views import create_user, list_users, set_active, set_password
 from webmap.db import open_database
 
 

@@ -1,6 +1,6 @@
 """Contracts of the citizen channel and the public API (``/api/…``, ``/rapportera``).
 
-Request models check the shape of a body; :func:`webmap.submissions.validate_submission`
+Request models check the shape of a body; :func:`webmap.citizen.submissions.validate_submission`
 then applies the tenant's rules (category list, kommun outline, date window) to the
 dumped model. Response models document what the routes answer; the OpenAPI document
 (:mod:`webmap.contracts.openapi`) is generated from them.
@@ -14,7 +14,7 @@ from pydantic import Field
 
 from analysis.public import GROUP_CODES, PERIODS
 from webmap.contracts.common import Contract, KommunKey, Number, Reply, text
-from webmap.submissions import MAX_DESCRIPTION, MAX_PLACE, TIME_OF_DAY
+from webmap.citizen.submissions import MAX_DESCRIPTION, MAX_PLACE, TIME_OF_DAY
 
 if TYPE_CHECKING:  # the allowed values are read from the code lists at run time
     TimeOfDay: TypeAlias = str
@@ -43,7 +43,7 @@ class ReportInput(Contract):
     time_of_day: TimeOfDay | None = None
 
     def submission_values(self) -> dict[str, object]:
-        """The fields :func:`webmap.submissions.validate_submission` reads."""
+        """The fields :func:`webmap.citizen.submissions.validate_submission` reads."""
         return {f: getattr(self, f) for f in SUBMISSION_FIELDS}
 
 
@@ -69,7 +69,7 @@ class ReportForm(Contract):
     webbplats: text(1000) = Field("", description="Honeypot: must stay empty.")  # type: ignore[valid-type]
 
     def submission_values(self) -> dict[str, str]:
-        """The fields :func:`webmap.submissions.validate_submission` reads."""
+        """The fields :func:`webmap.citizen.submissions.validate_submission` reads."""
         return {f: getattr(self, f) for f in SUBMISSION_FIELDS}
 
 

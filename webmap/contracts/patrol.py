@@ -2,7 +2,7 @@
 
 :class:`ObservationInput` checks the shape of an observation; the kommun outline,
 category list, accuracy and time window are checked by
-:func:`webmap.patrol.validate_observation`, whose field-by-field answer is a 422 (the
+:func:`webmap.patrol.observations.validate_observation`, whose field-by-field answer is a 422 (the
 phone's offline queue drops a 422 and refreshes its CSRF token on a 400).
 """
 

@@ -53,8 +53,8 @@ from geo.store.db import current_version
 from geo.store.grades import latest_published_period, published_grade_per_locality
 from geo.store.reports import read_public_reports
 from geo.store.tables import ACTION_STATUSES
-from webmap.state import get_engine
-from webmap.submissions import KommunGeo, runtime, tenant_choices
+from webmap.citizen.submissions import KommunGeo, runtime, tenant_choices
+from webmap.state import default_kommun, get_engine
 from webmap.web import base_map_config, place_labels
 from webmap.weeks import week_text_sv
 
@@ -153,11 +153,7 @@ def public_cache() -> PublicCache:
     """The current app's :class:`PublicCache`."""
     from webmap.state import current_state
 
-    extras = current_state().extras
-    cache = extras.get("public_map_cache")
-    if cache is None:
-        cache = extras.setdefault("public_map_cache", PublicCache())
-    return cache  # type: ignore[no-any-return]
+    return current_state().public_cache
 
 
 def public_table_for(geo: KommunGeo) -> PublicTable:
@@ -166,7 +162,7 @@ def public_table_for(geo: KommunGeo) -> PublicTable:
 
 
 def _default_kommun() -> str:
-    return str(current_app.config.get("DEFAULT_KOMMUN") or "norrtalje")
+    return default_kommun()
 
 
 def _geo(key: str | None) -> KommunGeo | None:

@@ -9,7 +9,7 @@ Protecting a view
 -----------------
 Decorate every non-public view with :func:`role_required`::
 
-    from webmap.auth import role_required
+    from webmap.auth.views import role_required
 
     @bp.get("/patrull")
     @role_required("patrol")          # planners are always allowed too

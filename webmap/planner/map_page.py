@@ -1,7 +1,7 @@
 """The planner map ``/karta`` (planners and readers).
 
-The page is a small shell: a folium map (:func:`webmap.maps.build_planner_map`) whose
-layers ``karta.js`` fills from :mod:`webmap.mapdata`, and a sidebar with the week
+The page is a small shell: a folium map (:func:`webmap.render.maps.build_planner_map`) whose
+layers ``karta.js`` fills from :mod:`webmap.planner.mapdata`, and a sidebar with the week
 selector, a week slider and filters. The URL keeps the state, e.g.
 ``/karta?kommun=norrtalje&ort=0188TB111&vecka=2026-W47&tid=kvall`` ("Rimbo, vecka 47,
 kvällar").
@@ -13,12 +13,12 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
-from webmap.auth import role_required
-from webmap.maps import build_planner_map, map_parts
+from geo.labels import SOURCE_LABELS_SV
+from webmap.auth.views import role_required
+from webmap.render.maps import build_planner_map, map_parts
 from webmap.results import filters_from_args
 from webmap.state import current_state
 from webmap.web import (
-    SOURCE_LABELS_SV,
     allowed_tenants,
     bounds_of,
     localities_of,

@@ -20,8 +20,8 @@ from shapely.geometry import shape
 from geo.cells import cells_to_polygons, strings_to_cells
 from geo.errors import ValidationError
 from geo.store.reports import read_reports
-from webmap.actions import action_geometry, list_actions
-from webmap.auth import role_required
+from webmap.auth.views import role_required
+from webmap.planner.actions import action_geometry, list_actions
 from webmap.results import CachedResult
 from webmap.state import current_state
 from webmap.web import localities_of, requested_week, resolve_kommun, result_store

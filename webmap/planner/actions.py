@@ -21,27 +21,15 @@ from sqlalchemy.engine import Connection
 
 from geo.cells import cells_to_parent, cells_to_polygons, points_to_cells, strings_to_cells
 from geo.errors import NotFoundError, ValidationError
+from geo.labels import ACTION_KIND_LABELS_SV, ACTION_STATUS_LABELS_SV
 from geo.schema import STORAGE_RES
 from geo.store import actions as store
 from geo.store.tables import ACTION_KINDS, ACTION_STATUSES
 from webmap.references import FOLLOWUP_AHEAD_DAYS, PLAN_AHEAD_DAYS, date_problem
 
-#: Swedish labels of the action kinds and statuses.
-KIND_LABELS_SV: dict[str, str] = {
-    "kamerabevakning": "Kamerabevakning",
-    "belysning": "Belysning",
-    "ombyggnad": "Ombyggnad",
-    "ordningsvakter": "Ordningsvakter",
-    "trygghetsvandring": "Trygghetsvandring",
-    "städning": "Städning",
-    "annat": "Annat",
-}
-STATUS_LABELS_SV: dict[str, str] = {
-    "planerad": "Planerad",
-    "pågår": "Pågår",
-    "genomförd": "Genomförd",
-    "avbruten": "Avbruten",
-}
+#: Swedish labels of the action kinds and statuses (from :mod:`geo.labels`).
+KIND_LABELS_SV = ACTION_KIND_LABELS_SV
+STATUS_LABELS_SV = ACTION_STATUS_LABELS_SV
 #: Map symbol of each status (text glyphs, no icon font needed).
 STATUS_ICONS: dict[str, str] = {"planerad": "○", "pågår": "◐", "genomförd": "●", "avbruten": "✕"}
 

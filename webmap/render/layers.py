@@ -265,7 +265,7 @@ def actions_geojson(
     actions: Iterable[Mapping[str, Any]], localities: gpd.GeoDataFrame | None = None
 ) -> dict[str, Any]:
     """Actions as points (a point), areas (polygon or cells) or locality outlines."""
-    from webmap.actions import action_geometry
+    from webmap.planner.actions import action_geometry
 
     features = []
     for a in actions:

@@ -68,11 +68,10 @@ from geo.cells import cells_to_parent, cells_to_points
 from geo.errors import NotFoundError
 from geo.schema import Status
 from geo.store.citizen import approved_citizen_reports, report_place
-from webmap.apikeys import verify_api_key
+from webmap.auth.apikeys import verify_api_key
 from webmap.contracts.common import parse
 from webmap.contracts.open311 import ServiceRequestInput
-from webmap.state import get_engine
-from webmap.submissions import (
+from webmap.citizen.submissions import (
     MAX_DESCRIPTION_OPEN311,
     MAX_KEY,
     TIME_OF_DAY,
@@ -84,6 +83,7 @@ from webmap.submissions import (
     runtime,
     validate_submission,
 )
+from webmap.state import default_kommun, get_engine
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 
@@ -208,9 +208,7 @@ def _http_error(exc: HTTPException) -> Response:
 
 
 def _geo() -> KommunGeo | None:
-    key = request.values.get("jurisdiction_id") or str(
-        current_app.config.get("DEFAULT_KOMMUN") or "norrtalje"
-    )
+    key = request.values.get("jurisdiction_id") or default_kommun()
     if len(key) > 64:
         return None
     try:
@@ -220,7 +218,7 @@ def _geo() -> KommunGeo | None:
 
 
 def _services(geo: KommunGeo) -> list[dict[str, Any]]:
-    from webmap.citizen import ordered_categories
+    from webmap.citizen.pages import ordered_categories
 
     cats = ordered_categories(geo)
     groups = category_to_group([c for c, _l in cats])
@@ -264,7 +262,7 @@ def _public_positions(
     :meth:`analysis.public.PublicTable.shown_at`): the list then grows in the same steps
     of at least k as the map.
     """
-    from webmap.public_map import public_table_for
+    from webmap.public.map_page import public_table_for
 
     out: list[tuple[float, float] | None] = [None] * len(rows)
     which = [i for i, x in enumerate(rows) if x.get("cell") and x.get("moderated_at")]
@@ -498,7 +496,7 @@ def requests_list(fmt: str) -> Response:
     # The same snapshot as the public map: a report approved since the last publication
     # (Monday 00:00 by default) is listed from the next one, so the list cannot be used
     # to time a single new report against the map.
-    from webmap.public_map import public_settings, public_table_for
+    from webmap.public.map_page import public_settings, public_table_for
 
     table = public_table_for(geo)
     as_of = None

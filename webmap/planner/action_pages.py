@@ -16,7 +16,8 @@ from geo.cells import cells_to_parent, polygon_to_cells
 from geo.errors import NotFoundError, ValidationError
 from geo.schema import STORAGE_RES
 from geo.store.reports import read_reports
-from webmap.actions import (
+from webmap.auth.views import role_required
+from webmap.planner.actions import (
     KIND_LABELS_SV,
     STATUS_LABELS_SV,
     action_cells,
@@ -26,9 +27,9 @@ from webmap.actions import (
     list_actions,
     update_action,
 )
-from webmap.auth import role_required
+from webmap.auth.views import role_required
 from webmap.references import check_action_references
-from webmap.reports import effect_png
+from webmap.render.reports import effect_png
 from webmap.state import current_state
 from webmap.web import localities_of, resolve_kommun, result_store
 

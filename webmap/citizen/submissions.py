@@ -1,7 +1,7 @@
 """Citizen submissions: validation, idempotent storage with a receipt, moderation helpers.
 
-Used by the web form (:mod:`webmap.citizen`), the JSON API (:mod:`webmap.api`) and
-Open311 (:mod:`webmap.open311`). Everything a submission writes happens in **one
+Used by the web form (:mod:`webmap.citizen.pages`), the JSON API (:mod:`webmap.api.views`) and
+Open311 (:mod:`webmap.open311.views`). Everything a submission writes happens in **one
 transaction**: the report (``status = "pending"``, ``source = "citizen"``, stored through
 the normal ingest pipeline when :mod:`geo.ingest` is available) and its
 ``citizen_report`` row with the receipt and the idempotency key. A repeated submission
@@ -15,41 +15,34 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-import os
 import secrets
-import threading
-import time
 import unicodedata
-import weakref
 from collections.abc import Mapping
-from contextlib import AbstractContextManager, nullcontext, suppress
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
-import pandas as pd
-import shapely
-from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from geo import pii
-from geo.boundaries import read_boundaries, tenant_extent
-from geo.errors import DuplicateKeyError, LagesbildError, NotFoundError, ValidationError
+from geo.errors import DuplicateKeyError, LagesbildError, ValidationError
+from geo.labels import CITIZEN_TIME_OF_DAY, REPORT_STATUS_TEXT_SV
 from geo.schema import Precision, Status
 from geo.store.citizen import (
     by_idempotency_key,
-    checkpoint,
     citizen_report_row,
     insert_citizen_report,
     receipt_facts,
     shred_citizen_rows,
-    sqlite_writer,
     stored_submission,
 )
 from geo.store.db import utcnow
-from geo.tenants import Tenant, find_tenant
+from webmap.citizen.kommun_geo import GeoCache, KommunGeo, load_kommun_geo, tenant_choices
+
+if TYPE_CHECKING:
+    from webmap.citizen.runtime import CitizenRuntime
 
 #: Longest description from the web form and the JSON API (characters).
 MAX_DESCRIPTION = 1000
@@ -62,13 +55,8 @@ MAX_KEY = 200
 #: How far back a citizen may date a report.
 MAX_AGE_DAYS = 365
 
-#: Time of day a citizen may choose: code -> (Swedish label, representative local hour).
-TIME_OF_DAY: dict[str, tuple[str, int]] = {
-    "morgon": ("Morgon (06–10)", 8),
-    "dag": ("Dagtid (10–17)", 13),
-    "kvall": ("Kväll (17–22)", 20),
-    "natt": ("Natt (22–06)", 1),
-}
+#: Time of day a citizen may choose: code -> (Swedish label, typical local hour).
+TIME_OF_DAY = CITIZEN_TIME_OF_DAY
 
 CHANNELS = ("web", "api", "open311")
 
@@ -84,11 +72,7 @@ NEXT_STEPS_SV: tuple[str, ...] = (
     "Vid akut fara: ring 112. Vill du polisanmäla något: ring 114 14.",
 )
 
-STATUS_TEXT_SV: dict[str, str] = {
-    Status.PENDING.value: "Mottagen – väntar på granskning",
-    Status.APPROVED.value: "Granskad och godkänd – ingår i lägesbilden",
-    Status.REJECTED.value: "Granskad – ingår inte i lägesbilden",
-}
+STATUS_TEXT_SV = REPORT_STATUS_TEXT_SV
 
 
 @dataclass(frozen=True)
@@ -157,101 +141,6 @@ class Receipt:
             "kommun": self.kommun,
             "next_steps": list(NEXT_STEPS_SV),
         }
-
-
-# -- geography of a kommun (cached) --------------------------------------------------------
-
-
-@dataclass
-class KommunGeo:
-    """What validation needs of one tenant: extent, localities, settings."""
-
-    tenant: Tenant
-    extent: BaseGeometry | None
-    localities: Any  # GeoDataFrame
-    bounds: tuple[float, float, float, float] | None  # (south, west, north, east)
-    centre: tuple[float, float] | None
-    outline_geojson: dict[str, Any] | None
-
-    def contains(self, lat: float, lon: float) -> bool:
-        if self.extent is None:
-            return False
-        return bool(shapely.contains_xy(self.extent, lon, lat))
-
-    def locality_of(self, lat: float, lon: float) -> str | None:
-        """Locality code of one point (same rule as :func:`geo.boundaries.assign_points`:
-        the first locality containing the point)."""
-        for code, (minx, miny, maxx, maxy), geom in self._locality_index():
-            if minx <= lon <= maxx and miny <= lat <= maxy and shapely.contains_xy(geom, lon, lat):
-                return code
-        return None
-
-    def _locality_index(self) -> list[tuple[str, tuple[float, float, float, float], Any]]:
-        index = self.__dict__.get("_index")
-        if index is None:
-            index = [
-                (str(code), tuple(geom.bounds), geom)
-                for code, geom in zip(
-                    self.localities["code"], self.localities.geometry.to_numpy(), strict=True
-                )
-                if geom is not None and not geom.is_empty
-            ]
-            self.__dict__["_index"] = index
-        return index  # type: ignore[no-any-return]
-
-
-class GeoCache:
-    """Per-app cache of :class:`KommunGeo` (refreshed after ``ttl`` seconds)."""
-
-    def __init__(self, ttl: float = 60.0) -> None:
-        self.ttl = ttl
-        self._lock = threading.Lock()
-        self._items: dict[str, tuple[float, KommunGeo]] = {}
-
-    def get(self, engine: Engine, kommun: str) -> KommunGeo:
-        now = time.monotonic()
-        with self._lock:
-            hit = self._items.get(kommun)
-            if hit is not None and now - hit[0] < self.ttl:
-                return hit[1]
-        geo = load_kommun_geo(engine, kommun)
-        with self._lock:
-            self._items[kommun] = (now, geo)
-        return geo
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-def load_kommun_geo(engine: Engine, kommun: str) -> KommunGeo:
-    """Read a tenant and its boundaries (raises :class:`NotFoundError` if unknown)."""
-    with engine.connect() as conn:
-        tenant = find_tenant(conn, kommun)
-        if tenant is None:
-            raise NotFoundError(f"kommunen {kommun!r} finns inte")
-        localities = read_boundaries(conn, tenant.key, "locality")
-        kommuner = read_boundaries(conn, tenant.key, "kommun")
-    buffer_m = float(tenant.settings.get("extent_buffer_m", 2000))
-    extent = tenant_extent(kommuner, localities, buffer_m=buffer_m)
-    bounds = centre = outline = None
-    if extent is not None and not extent.is_empty:
-        shapely.prepare(extent)
-        minx, miny, maxx, maxy = extent.bounds
-        bounds = (miny, minx, maxy, maxx)
-        pt = shapely.point_on_surface(extent)
-        centre = (float(pt.y), float(pt.x))
-        if len(localities):
-            primary = localities[localities["primary"].astype(bool)]
-            if len(primary):  # start where most people live (Norrtälje, not Hallstavik)
-                pop = pd.to_numeric(primary["population"], errors="coerce").fillna(-1)
-                primary = primary.iloc[np.argsort(-pop.to_numpy(), kind="stable")]
-                pt = shapely.point_on_surface(primary.geometry.iloc[0])
-                centre = (float(pt.y), float(pt.x))
-        outline = shapely.geometry.mapping(shapely.simplify(extent, 0.0005))
-    for geom in localities.geometry.to_numpy():
-        shapely.prepare(geom)
-    return KommunGeo(tenant, extent, localities, bounds, centre, outline)
 
 
 # -- validation ------------------------------------------------------------------------------
@@ -611,192 +500,18 @@ def find_receipt(conn: Connection, receipt: str) -> dict[str, Any] | None:
     return receipt_facts(conn, normalise_receipt(receipt))
 
 
-# -- per-app runtime (flask) -----------------------------------------------------------------
-
-
-class WriteLock:
-    """Serialises citizen writes: a thread lock, plus an ``flock`` for SQLite file databases.
-
-    SQLite allows one writer at a time. Without coordination, concurrent writers (threads
-    or several server processes on the same database) meet ``SQLITE_BUSY`` and SQLite's
-    busy handler sleeps in growing steps (1, 2, 5, 10 … ms). Waiting on a thread lock and
-    an exclusive ``flock`` on ``<database>-citizen.lock`` instead wakes the next writer as
-    soon as the previous one commits.
-    """
-
-    def __init__(self, path: str | None = None) -> None:
-        self._thread = threading.Lock()
-        self._fd: int | None = None
-        if path is not None:
-            self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-
-    def __enter__(self) -> WriteLock:
-        self._thread.acquire()
-        if self._fd is not None:
-            try:
-                import fcntl
-
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
-            except BaseException:
-                self._thread.release()
-                raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            if self._fd is not None:
-                import fcntl
-
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
-        finally:
-            self._thread.release()
-
-    def __del__(self) -> None:
-        if self._fd is not None:
-            with suppress(OSError):
-                os.close(self._fd)
-
-
-@dataclass
-class CitizenRuntime:
-    """Per-app objects of the citizen channel (kept in ``AppState.extras``).
-
-    For an SQLite file database, submissions are written through ``writer``, one
-    long-lived connection used only under ``write_lock`` (SQLite has one writer at a time
-    anyway). With the engine's ``NullPool`` each request would otherwise open a
-    connection (pragmas included) and close it, and closing the *last* connection of a
-    WAL database checkpoints and deletes the WAL file with an fsync every time (≈4 ms a
-    request on this machine). The writer does not checkpoint itself either
-    (``wal_autocheckpoint=0``): a daemon thread runs a PASSIVE checkpoint every
-    ``SQLITE_CHECKPOINT_SECONDS`` (default 1) on its own connection, so no submission
-    waits for the checkpoint's fsync (measured: p95 300 → 60 ms under load). Durability
-    is unchanged: every submission is its own transaction, committed to the WAL before
-    the response, exactly as with SQLite's automatic checkpoints.
-    """
-
-    geo: GeoCache = field(default_factory=GeoCache)
-    write_lock: WriteLock = field(default_factory=WriteLock)
-    writer: Connection | None = None
-    _gazetteer: Any = None
-    _gaz_lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def store(self, engine: Engine, sub: Submission) -> Receipt:
-        """:func:`store_submission` through this app's writer and lock."""
-        return store_submission(engine, sub, lock=self.write_lock, writer=self.writer)
-
-    def gazetteer(self) -> Any:
-        """The offline gazetteer (loaded on first use)."""
-        with self._gaz_lock:
-            if self._gazetteer is None:
-                from geo.gazetteer import Gazetteer
-
-                self._gazetteer = Gazetteer.default()
-            return self._gazetteer
-
-    def geocode(self, text: str, kommun: str) -> tuple[float, float, str, str | None] | None:
-        """Position of a place named in ``text`` (point, street or locality precision)."""
-        match = self.gazetteer().lookup(text, kommun=kommun)
-        if match is None or match.kommun != kommun or match.precision == Precision.KOMMUN.value:
-            return None
-        return float(match.lat), float(match.lon), str(match.precision), match.locality
-
-    def search(self, query: str, kommun: str, limit: int = 6) -> list[dict[str, Any]]:
-        """Places of ``kommun`` matching ``query`` (best match first, then name prefixes)."""
-        from geo.gazetteer import fold
-
-        gaz = self.gazetteer()
-        out: list[dict[str, Any]] = []
-        seen: set[tuple[str, float, float]] = set()
-
-        def add(name: str, lat: float, lon: float, precision: str, approximate: bool) -> None:
-            key = (name, round(lat, 5), round(lon, 5))
-            if key in seen or len(out) >= limit:
-                return
-            seen.add(key)
-            out.append(
-                {
-                    "name": name,
-                    "lat": round(float(lat), 6),
-                    "lon": round(float(lon), 6),
-                    "precision": precision,
-                    "approximate": bool(approximate),
-                }
-            )
-
-        best = gaz.lookup(query, kommun=kommun)
-        if best is not None and best.kommun == kommun and best.precision != "kommun":
-            add(best.name, best.lat, best.lon, best.precision, best.approximate)
-        folded = fold(query)
-        if folded:
-            for place in gaz.places:
-                if place.kommun != kommun or place.source in ("postal", "kommun"):
-                    continue
-                names = (place.name, *place.aliases)
-                if any(fold(n).startswith(folded) for n in names):
-                    add(place.name, place.lat, place.lon, place.precision, place.approximate)
-        return out
-
-
-def tenant_choices(engine: Engine) -> list[tuple[str, str]]:
-    """``(key, name)`` of every tenant, by name."""
-    from geo.tenants import list_tenants
-
-    with engine.connect() as conn:
-        return sorted(((t.key, t.name) for t in list_tenants(conn)), key=lambda kv: kv[1])
+# -- per-app runtime ---------------------------------------------------------------------
 
 
 def runtime() -> CitizenRuntime:
-    """The current app's :class:`CitizenRuntime` (created on first use)."""
+    """The current app's :class:`CitizenRuntime`."""
     from webmap.state import current_state
 
-    state = current_state()
-    rt = state.extras.get("citizen")
-    if rt is None:
-        with _RUNTIME_LOCK:
-            rt = state.extras.get("citizen")
-            if rt is None:
-                writer = sqlite_writer(state.engine)
-                lock_path = f"{state.engine.url.database}-citizen.lock" if writer else None
-                rt = CitizenRuntime(write_lock=WriteLock(lock_path), writer=writer)
-                if writer is not None:
-                    interval = float(state.config.get("SQLITE_CHECKPOINT_SECONDS") or 1.0)
-                    _start_checkpointer(state.engine, rt, interval)
-                state.extras["citizen"] = rt
-    return rt  # type: ignore[no-any-return]
-
-
-_RUNTIME_LOCK = threading.Lock()
-
-
-def _checkpoint_loop(engine: Engine, owner: weakref.ref[Any], interval: float) -> None:
-    """Run a PASSIVE WAL checkpoint every ``interval`` s while ``owner`` lives.
-
-    PASSIVE copies committed WAL frames into the database without waiting for (or
-    blocking) writers; the WAL stays small and no submission waits for an fsync.
-    """
-    conn = engine.connect()
-    try:
-        while owner() is not None:
-            time.sleep(interval)
-            checkpoint(conn)
-    finally:
-        conn.close()
-
-
-def _start_checkpointer(engine: Engine, owner: Any, interval: float) -> threading.Thread:
-    thread = threading.Thread(
-        target=_checkpoint_loop,
-        args=(engine, weakref.ref(owner), interval),
-        name="lagesbild-wal-checkpoint",
-        daemon=True,
-    )
-    thread.start()
-    return thread
+    return current_state().citizen
 
 
 __all__ = [
     "CHANNELS",
-    "CitizenRuntime",
     "MAX_DESCRIPTION",
     "MAX_DESCRIPTION_OPEN311",
     "MAX_PLACE",
@@ -810,7 +525,6 @@ __all__ = [
     "Receipt",
     "Submission",
     "SubmissionError",
-    "WriteLock",
     "clean_text",
     "find_by_idempotency",
     "find_receipt",

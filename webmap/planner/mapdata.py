@@ -18,9 +18,9 @@ from geo.cells import cells_resolution, cells_to_parent, strings_to_cells
 from geo.errors import ValidationError
 from geo.store.grades import latest_decisions
 from geo.store.reports import read_reports
-from webmap.actions import action_cells, list_actions
-from webmap.auth import role_required
-from webmap.layers import (
+from webmap.auth.views import role_required
+from webmap.planner.actions import action_cells, list_actions
+from webmap.render.layers import (
     MAX_CELLS,
     actions_geojson,
     cells_payload,
@@ -69,10 +69,10 @@ def localities(kommun: str) -> Response:
         decisions = latest_decisions(conn, tenant.key, res.week)
     grades = {g["locality"]: g for g in res.localities}
     frame = localities_of(tenant.key)
-    cached = current_state().extras.setdefault("locality_geometries", {}).get(tenant.key)
+    cached = current_state().caches.locality_geometries.get(tenant.key)
     if cached is None or cached[0] is not frame:  # outlines change only with the boundaries
         cached = (frame, locality_geometries(frame))
-        current_state().extras["locality_geometries"][tenant.key] = cached
+        current_state().caches.locality_geometries[tenant.key] = cached
     payload = localities_geojson(frame, grades, decisions, geometries=cached[1])
     payload["meta"] = {
         "week": res.week,

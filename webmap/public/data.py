@@ -1,7 +1,7 @@
 """Public start page ``/``: localities and aggregated report counts (privacy-safe).
 
 Only k-suppressed counts per H3 cell are published, taken from the citizen map's public
-table (:func:`webmap.public_map.public_table_for`: same sources, resolution, snapshot
+table (:func:`webmap.public.map_page.public_table_for`: same sources, resolution, snapshot
 and suppression as ``/karta/publik``), cached per data version. No report text, no
 individual position and no area totals reach this page.
 """
@@ -15,11 +15,11 @@ from flask import Blueprint, Response, abort, current_app, g, render_template, r
 from analysis.public import ALL, LONG
 from geo.errors import NotFoundError
 from geo.tenants import get_tenant, list_tenants
-from webmap.layers import localities_geojson
-from webmap.maps import build_public_map, map_parts
-from webmap.public_map import public_settings, public_table_for
-from webmap.state import current_state
-from webmap.submissions import runtime
+from webmap.citizen.submissions import runtime
+from webmap.public.map_page import public_settings, public_table_for
+from webmap.render.layers import localities_geojson
+from webmap.render.maps import build_public_map, map_parts
+from webmap.state import current_state, default_kommun
 from webmap.web import bounds_of, json_bytes, json_response, localities_of, place_labels
 
 PUBLIC_ENDPOINTS = ("public.index", "public.localities", "public.cells")
@@ -30,7 +30,7 @@ bp = Blueprint("public", __name__)
 
 
 def _tenant(key: str | None) -> Any:
-    key = key or current_app.config.get("DEFAULT_KOMMUN") or "norrtalje"
+    key = key or default_kommun()
     try:
         with current_state().engine.connect() as conn:
             return get_tenant(conn, key)
@@ -68,7 +68,7 @@ def index() -> Any:
 def localities(kommun: str) -> Response:
     """Locality outlines (names only)."""
     tenant = _tenant(kommun)
-    cache = current_state().extras.setdefault("public_localities", {})
+    cache = current_state().caches.public_localities
     frame = localities_of(tenant.key)  # a new frame when the boundaries change
     hit = cache.get(tenant.key)
     if hit is None or hit[0] is not frame:
@@ -84,7 +84,7 @@ def localities(kommun: str) -> Response:
 def cells(kommun: str) -> Response:
     """Published counts per cell: the citizen map's table, view ``alla``/``12m``.
 
-    The numbers come from :func:`webmap.public_map.public_table_for`, so ``/`` and
+    The numbers come from :func:`webmap.public.map_page.public_table_for`, so ``/`` and
     ``/karta/publik`` publish from one k-suppressed table (same sources, resolution and
     snapshot) and cannot be differenced against each other.
     """
@@ -95,7 +95,7 @@ def cells(kommun: str) -> Response:
     except NotFoundError:
         abort(404)
     table = public_table_for(geo)
-    cache = state.extras.setdefault("public_cells", {})
+    cache = state.caches.public_cells
     cached = cache.get(tenant.key)
     if cached is not None and cached[0] is table:  # same table object: same numbers
         body = cached[1]

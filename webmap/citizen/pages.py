@@ -12,7 +12,7 @@ Abuse protection on ``POST /rapportera``:
 * a honeypot field (``webbplats``) hidden from people and assistive technology;
 * a per-client rate limit keyed by :func:`webmap.privacy.client_key` (a salted, daily
   rotating hash; the address is never stored or logged);
-* validation of every field with all problems shown at once (:mod:`webmap.submissions`);
+* validation of every field with all problems shown at once (:mod:`webmap.citizen.submissions`);
   nothing is stored unless everything is valid, and then in one transaction.
 """
 
@@ -35,8 +35,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from geo.errors import NotFoundError
 from webmap.contracts.citizen import ReportForm
 from webmap.contracts.common import parse
-from webmap.state import get_engine
-from webmap.submissions import (
+from webmap.citizen.submissions import (
     MAX_DESCRIPTION,
     MAX_PLACE,
     NEXT_STEPS_SV,
@@ -51,6 +50,7 @@ from webmap.submissions import (
     tenant_choices,
     validate_submission,
 )
+from webmap.state import default_kommun, get_engine
 from webmap.web import base_map_config
 
 bp = Blueprint("citizen", __name__)
@@ -105,9 +105,7 @@ def read_form_token(token: str | None) -> str | None:
 
 def kommun_key() -> str:
     """Tenant of the request (``?kommun=`` or the configured default)."""
-    return str(
-        request.values.get("kommun") or current_app.config.get("DEFAULT_KOMMUN") or "norrtalje"
-    )
+    return str(request.values.get("kommun") or default_kommun())
 
 
 def kommun_geo(key: str) -> KommunGeo:

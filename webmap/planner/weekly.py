@@ -5,7 +5,7 @@ the grade set by the meeting (latest decision, with the audit trail), the hotspo
 actions due for follow-up, new reports by source and category, the latest report texts
 and the comparison with previous weeks. :func:`build_yearly` collects the yearly
 document required by law 2023:196 (lägesbild: kartläggning, omfattning, analys;
-åtgärdsplan). Both feed :mod:`webmap.reports` (HTML and PDF) and the meeting page.
+åtgärdsplan). Both feed :mod:`webmap.render.reports` (HTML and PDF) and the meeting page.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from geo.store.grades import (
 )
 from geo.store.reports import read_reports
 from geo.tenants import Tenant, get_tenant
-from webmap.actions import list_actions
+from webmap.planner.actions import list_actions
 from webmap.results import CachedResult, ResultStore
 from webmap.weeks import canonical_week, deadline, monday_of, shift_week, week_text_sv
 

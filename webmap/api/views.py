@@ -24,8 +24,8 @@ from analysis.public import category_to_group
 from geo.errors import NotFoundError
 from webmap.contracts.citizen import ReportInput
 from webmap.contracts.common import parse
-from webmap.state import get_engine
-from webmap.submissions import (
+
+from webmap.citizen.submissions import (
     MAX_KEY,
     NEXT_STEPS_SV,
     STATUS_TEXT_SV,
@@ -37,6 +37,7 @@ from webmap.submissions import (
     runtime,
     validate_submission,
 )
+from webmap.state import default_kommun, get_engine
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -51,7 +52,7 @@ CSRF_EXEMPT = ("api.create_report",)
 
 
 def _submit_limit() -> str:
-    from webmap.citizen import submit_limit
+    from webmap.citizen.pages import submit_limit
 
     return submit_limit()
 
@@ -79,7 +80,7 @@ def error(message: str, status: int, errors: list[dict[str, str]] | None = None)
 
 
 def _geo(kommun: str | None) -> KommunGeo | None:
-    key = kommun or str(current_app.config.get("DEFAULT_KOMMUN") or "norrtalje")
+    key = kommun or default_kommun()
     try:
         return runtime().geo.get(get_engine(), key)
     except NotFoundError:
@@ -97,7 +98,7 @@ def openapi() -> Any:
 @bp.get("/categories")
 def categories() -> Any:
     """Categories of a kommun (``otrygg_plats`` first) and the time-of-day choices."""
-    from webmap.citizen import ordered_categories
+    from webmap.citizen.pages import ordered_categories
 
     geo = _geo(request.args.get("kommun"))
     if geo is None:

@@ -18,8 +18,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 
 from geo.errors import LagesbildError
-from webmap.auth import role_required
-from webmap.maps import resolve_tiles
+from webmap.auth.views import role_required
+from webmap.render.maps import resolve_tiles
 from webmap.state import current_state
 from webmap.web import allowed_tenants, bounds_of, localities_of, resolve_kommun
 

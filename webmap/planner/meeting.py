@@ -16,8 +16,9 @@ from flask_login import current_user
 from analysis.grading import GRADE_LABELS
 from geo.errors import ValidationError
 from geo.store.grades import latest_publication, set_grade, store_publication
-from webmap.auth import role_required
-from webmap.reports import (
+from webmap.auth.views import role_required
+from webmap.planner.weekly import build_weekly, build_yearly, week_period_text
+from webmap.render.reports import (
     render_weekly_html,
     render_weekly_pdf,
     render_yearly_html,
@@ -26,7 +27,6 @@ from webmap.reports import (
 )
 from webmap.state import current_state
 from webmap.web import requested_week, resolve_kommun, result_store, week_choices
-from webmap.weekly import build_weekly, build_yearly, week_period_text
 from webmap.weeks import canonical_week, shift_week, week_text_sv
 
 bp = Blueprint("meeting", __name__)

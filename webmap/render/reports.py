@@ -28,11 +28,11 @@ from matplotlib.patches import Polygon as MplPolygon  # noqa: E402
 from shapely.geometry import shape  # noqa: E402
 
 from analysis.grading import GRADE_COLOURS, GRADE_LABELS  # noqa: E402
-from webmap.actions import STATUS_LABELS_SV  # noqa: E402
-from webmap.weekly import LocalityWeek, WeeklyPicture, YearlyPicture  # noqa: E402
+from webmap.planner.actions import STATUS_LABELS_SV  # noqa: E402
+from webmap.planner.weekly import LocalityWeek, WeeklyPicture, YearlyPicture  # noqa: E402
 from webmap.weeks import shift_week, week_text_sv  # noqa: E402
 
-TEMPLATES = Path(__file__).parent / "templates" / "reports"
+TEMPLATES = Path(__file__).parents[1] / "templates" / "reports"
 
 
 def _env() -> Environment:

@@ -1,0 +1,1 @@
+"""JSON API and its OpenAPI description."""

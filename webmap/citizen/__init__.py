@@ -1,0 +1,1 @@
+"""Citizen channel: the report form, receipts and the submission service."""

@@ -1,0 +1,1 @@
+"""Patrol page for trygghetsvärdar: tonight's plan and observations."""

@@ -1,0 +1,1 @@
+"""Planner pages: hotspot map, weekly lägesbild, meeting, actions, moderation, exports."""

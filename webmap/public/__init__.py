@@ -1,0 +1,1 @@
+"""Public pages and data: k-suppressed map, published grades, public actions."""

@@ -1,0 +1,1 @@
+"""Rendering helpers: Folium maps, map layers, SVG and PDF."""
