@@ -148,6 +148,12 @@ HALF_LIFE_GRID: tuple[float, ...] = (4.0, 8.0, 13.0, 26.0, 52.0, math.inf)
 #: Coverages (share of cells) at which the inner backtest counts expected hits.
 SELECT_COVERAGES: tuple[float, ...] = (0.005, 0.01, 0.02)
 
+#: Events the inner backtest needs before it chooses a memory (else the fallback is used).
+MIN_SELECT_EVENTS = 20
+
+#: Half-life (weeks) used when the history is too short to choose one.
+FALLBACK_HALF_LIFE = 13.0
+
 #: Coverage of the plain-words hit rate told to planners.
 REPORT_COVERAGE = 0.05
 
@@ -249,7 +255,9 @@ class RiskForecast(_Forecast):
         Half-life of the recency weights in weeks; ``"auto"`` chooses it per fit from
         :data:`HALF_LIFE_GRID` by an inner rolling-origin backtest on the training data
         (the half-life whose forecasts caught the most events in the last ``select_steps``
-        steps at :data:`SELECT_COVERAGES`), so each kommun gets the memory its data favour.
+        steps at :data:`SELECT_COVERAGES`), so each kommun gets the memory its data favour;
+        with fewer than :data:`MIN_SELECT_EVENTS` events in those steps it falls back to
+        :data:`FALLBACK_HALF_LIFE`.
     k
         Ring size of the local prior (1 = the cell and its six neighbours).
     shrinkage
@@ -345,10 +353,17 @@ class RiskForecast(_Forecast):
                 resid[h].append((r, y))
         # most expected hits; among equal hits the lowest Poisson deviance
         dev = {h: sum(_deviance(y, r) for r, y in resid[h]) for h in grid}
-        if self.select_by == "deviance":
-            best = min(grid, key=lambda h: (dev[h], -hits[h])) if inner else grid[0]
+        enough = bool(inner) and float(counts[:, inner].sum()) >= MIN_SELECT_EVENTS
+        if len(grid) == 1:
+            best = grid[0]
+        elif not enough:
+            best = FALLBACK_HALF_LIFE  # too little history to choose: the stated default
+        elif self.select_by == "deviance":
+            best = min(grid, key=lambda h: (dev[h], -hits[h]))
         else:
-            best = max(grid, key=lambda h: (round(hits[h], 9), -dev[h])) if inner else grid[0]
+            best = max(grid, key=lambda h: (round(hits[h], 9), -dev[h]))
+        if best not in resid:
+            resid[best] = []
         risk, e, exposure, m, kappa = _eb_risk(
             counts, series.step_weeks, best, W, ring, self.shrinkage
         )
@@ -368,7 +383,7 @@ class RiskForecast(_Forecast):
         self.dispersion_ = phi
         self.selection_ = {str(h): round(v, 3) for h, v in hits.items()}
         events = float(counts[:, inner].sum()) if inner else 0.0
-        self.hit_share_ = told[best] / events if events > 0 else None
+        self.hit_share_ = told[best] / events if events > 0 and best in told else None
         self.hit_steps_ = len(inner)
         self._done(series, risk)
         return self
