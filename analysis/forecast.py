@@ -11,10 +11,11 @@ The product's method, :class:`RiskForecast` (``"lagesbild"``)
 ----------------------------------------------------------------
 Expected events per cell in the next step, from three principled parts:
 
-1. **Recency-weighted counts.** Step ``s`` weighs ``0.5 ** (age_weeks / half_life)``
-   (default half-life 13 weeks: a quarter of a year), giving a weighted count ``e_i``
-   per cell and an exposure ``E = sum(weights)`` in steps. Hotspots are persistent, so
-   the memory is long; recent steps count somewhat more.
+1. **Recency-weighted counts.** Step ``s`` weighs ``0.5 ** (age_weeks / half_life)``,
+   giving a weighted count ``e_i`` per cell and an exposure ``E = sum(weights)`` in
+   steps. The half-life is chosen per fit (per kommun) from 4 weeks to the whole window
+   by an inner rolling-origin backtest on the training data: the memory that caught the
+   most events in the last steps wins (13 weeks when there is too little history).
 2. **Local prior.** The neighbourhood rate ``m_i`` is the weighted count of the
    cell's k-ring (cell included; ``k=1``, about 400 m across at res 10) per cell and
    step; cells outside the universe count as zero.
@@ -26,7 +27,9 @@ Expected events per cell in the next step, from three principled parts:
    ``kappa`` is estimated from the data by the method of moments
    (``kappa = mean(m^2) / (mean((e/E - m)^2) - mean(m / E))`` over cells with
    ``m > 0``), so sparse cells and short histories are pooled with their
-   neighbourhood while data-rich cells keep their own rate. Nothing is tuned per city.
+   neighbourhood while data-rich cells keep their own rate.
+4. **80 % intervals** of the next step's count: negative binomial with the dispersion
+   seen in the inner backtest, the interval whose probability is closest to 80 %.
 
 Baselines (same interface)
 --------------------------
