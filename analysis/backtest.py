@@ -33,8 +33,9 @@ import pandas as pd
 from scipy.stats import wilcoxon
 
 from analysis._forecast_data import EventSeries
+from analysis._predictive import poisson_deviance
 from analysis._ranking import capture_scores, expected_capture
-from analysis.forecast import _deviance, make_forecaster
+from analysis.forecast import make_forecaster
 from geo._validate import Problems
 from geo.cells import cells_area_m2
 
@@ -146,7 +147,7 @@ def backtest(
             risk = fitted.risk_
             extra: dict[str, float] = {}
             if getattr(fitted, "expected_count", False):
-                extra["deviance"] = _deviance(actual, np.maximum(risk, 0.0))
+                extra["deviance"] = poisson_deviance(actual, np.maximum(risk, 0.0))
                 extra["cell_steps"] = float(actual.size)
             for attr in FITTED_FIGURES:
                 if hasattr(fitted, attr + "_"):

@@ -11,10 +11,11 @@ The product's method, :class:`RiskForecast` (``"lagesbild"``)
 ----------------------------------------------------------------
 Expected events per cell in the next step, from three principled parts:
 
-1. **Recency-weighted counts.** Step ``s`` weighs ``0.5 ** (age_weeks / half_life)``
-   (default half-life 13 weeks: a quarter of a year), giving a weighted count ``e_i``
-   per cell and an exposure ``E = sum(weights)`` in steps. Hotspots are persistent, so
-   the memory is long; recent steps count somewhat more.
+1. **Recency-weighted counts.** Step ``s`` weighs ``0.5 ** (age_weeks / half_life)``,
+   giving a weighted count ``e_i`` per cell and an exposure ``E = sum(weights)`` in
+   steps. The half-life is chosen per fit (per kommun) from 4 weeks to the whole window
+   by an inner rolling-origin backtest on the training data: the memory that caught the
+   most events in the last steps wins (13 weeks when there is too little history).
 2. **Local prior.** The neighbourhood rate ``m_i`` is the weighted count of the
    cell's k-ring (cell included; ``k=1``, about 400 m across at res 10) per cell and
    step; cells outside the universe count as zero.
@@ -26,7 +27,9 @@ Expected events per cell in the next step, from three principled parts:
    ``kappa`` is estimated from the data by the method of moments
    (``kappa = mean(m^2) / (mean((e/E - m)^2) - mean(m / E))`` over cells with
    ``m > 0``), so sparse cells and short histories are pooled with their
-   neighbourhood while data-rich cells keep their own rate. Nothing is tuned per city.
+   neighbourhood while data-rich cells keep their own rate.
+4. **80 % intervals** of the next step's count: negative binomial with the dispersion
+   seen in the inner backtest, the interval whose probability is closest to 80 %.
 
 Baselines (same interface)
 --------------------------
@@ -58,6 +61,12 @@ import scipy.sparse as sp
 from sklearn.neighbors import KernelDensity
 
 from analysis._forecast_data import EventSeries, as_series
+from analysis._predictive import (
+    hit_text_sv,
+    negbin_interval,
+    poisson_deviance,
+    sum_interval,
+)
 from analysis._ranking import flag_weights
 from analysis.getis_ord import GetisOrdGiStar
 from geo.cells import average_edge_m, cells_resolution
@@ -148,76 +157,14 @@ HALF_LIFE_GRID: tuple[float, ...] = (4.0, 8.0, 13.0, 26.0, 52.0, math.inf)
 #: Coverages (share of cells) at which the inner backtest counts expected hits.
 SELECT_COVERAGES: tuple[float, ...] = (0.005, 0.01, 0.02)
 
+#: Events the inner backtest needs before it chooses a memory (else the fallback is used).
+MIN_SELECT_EVENTS = 20
+
+#: Half-life (weeks) used when the history is too short to choose one.
+FALLBACK_HALF_LIFE = 13.0
+
 #: Coverage of the plain-words hit rate told to planners.
 REPORT_COVERAGE = 0.05
-
-
-def negbin_interval(
-    mean: npt.ArrayLike, dispersion: float, level: float = 0.8
-) -> tuple[FloatArray, FloatArray]:
-    """Interval of a count with the given mean whose probability is closest to ``level``.
-
-    The count is negative binomial with ``var = mean + dispersion * mean**2`` (Poisson at
-    0). Counts are whole numbers, so the central interval (the ``(1 - level) / 2`` and
-    ``(1 + level) / 2`` quantiles) usually holds clearly more than ``level`` (for a mean of
-    1 it holds 92 % at level 0.8); of it and the intervals one shorter at either end, the
-    one whose probability is closest to ``level`` is returned, so that the intervals hold
-    about ``level`` of the counts on average.
-    """
-    from scipy.stats import nbinom, poisson
-
-    mu = np.maximum(np.asarray(mean, dtype=np.float64), 1e-12)
-    tail = (1.0 - float(level)) / 2.0
-    if dispersion <= 1e-9:
-        dist = poisson(mu)
-    else:
-        size = 1.0 / float(dispersion)
-        dist = nbinom(size, size / (size + mu))
-    lo0, hi0 = dist.ppf(tail), dist.ppf(1 - tail)
-    best_lo, best_hi = lo0, hi0
-    best_gap = np.abs(dist.cdf(hi0) - dist.cdf(lo0 - 1) - level)
-    for lo, hi in ((lo0 + 1, hi0), (lo0, hi0 - 1)):
-        ok = lo <= hi
-        gap = np.where(ok, np.abs(dist.cdf(hi) - dist.cdf(lo - 1) - level), np.inf)
-        better = gap < best_gap - 1e-12
-        best_lo = np.where(better, lo, best_lo)
-        best_hi = np.where(better, hi, best_hi)
-        best_gap = np.where(better, gap, best_gap)
-    return np.asarray(best_lo, dtype=np.float64), np.asarray(best_hi, dtype=np.float64)
-
-
-def sum_interval(
-    means: npt.ArrayLike, dispersion: float, level: float = 0.8
-) -> tuple[float, float]:
-    """``level`` interval of the total count of several cells with the given means.
-
-    Each cell's count has ``var = mu + dispersion * mu**2``; cells are taken as
-    independent and the total as negative binomial with the same mean and variance.
-    """
-    mu = np.asarray(means, dtype=np.float64)
-    total = float(mu.sum())
-    if total <= 0:
-        return 0.0, 0.0
-    phi = float(dispersion) * float(np.sum(mu**2)) / total**2
-    lo, hi = negbin_interval(np.array([total]), phi, level)
-    return float(lo[0]), float(hi[0])
-
-
-def hit_text_sv(share: float | None, coverage: float, steps: int) -> str:
-    """Plain Swedish: how much of what happened the forecast had pointed out."""
-    if share is None or steps == 0:
-        return "Prognosen har ännu för lite historik för att visa hur ofta den träffar."
-    return (
-        f"De senaste {steps} veckorna hände {round(100 * share)} % av händelserna på de "
-        f"{coverage:.0%} av platserna som prognosen pekade ut som mest utsatta."
-    )
-
-
-def _deviance(y: FloatArray, mu: FloatArray) -> float:
-    """Summed Poisson deviance of counts ``y`` under means ``mu``."""
-    mu = np.maximum(mu, 1e-9)
-    safe = np.where(y > 0, y, 1.0)
-    return float(2.0 * np.sum(np.where(y > 0, y * np.log(safe / mu), 0.0) - (y - mu)))
 
 
 def _eb_risk(
@@ -249,7 +196,9 @@ class RiskForecast(_Forecast):
         Half-life of the recency weights in weeks; ``"auto"`` chooses it per fit from
         :data:`HALF_LIFE_GRID` by an inner rolling-origin backtest on the training data
         (the half-life whose forecasts caught the most events in the last ``select_steps``
-        steps at :data:`SELECT_COVERAGES`), so each kommun gets the memory its data favour.
+        steps at :data:`SELECT_COVERAGES`), so each kommun gets the memory its data favour;
+        with fewer than :data:`MIN_SELECT_EVENTS` events in those steps it falls back to
+        :data:`FALLBACK_HALF_LIFE`.
     k
         Ring size of the local prior (1 = the cell and its six neighbours).
     shrinkage
@@ -344,11 +293,18 @@ class RiskForecast(_Forecast):
                 told[h] += float(flag_weights(r, m_told) @ y)
                 resid[h].append((r, y))
         # most expected hits; among equal hits the lowest Poisson deviance
-        dev = {h: sum(_deviance(y, r) for r, y in resid[h]) for h in grid}
-        if self.select_by == "deviance":
-            best = min(grid, key=lambda h: (dev[h], -hits[h])) if inner else grid[0]
+        dev = {h: sum(poisson_deviance(y, r) for r, y in resid[h]) for h in grid}
+        enough = bool(inner) and float(counts[:, inner].sum()) >= MIN_SELECT_EVENTS
+        if len(grid) == 1:
+            best = grid[0]
+        elif not enough:
+            best = FALLBACK_HALF_LIFE  # too little history to choose: the stated default
+        elif self.select_by == "deviance":
+            best = min(grid, key=lambda h: (dev[h], -hits[h]))
         else:
-            best = max(grid, key=lambda h: (round(hits[h], 9), -dev[h])) if inner else grid[0]
+            best = max(grid, key=lambda h: (round(hits[h], 9), -dev[h]))
+        if best not in resid:
+            resid[best] = []
         risk, e, exposure, m, kappa = _eb_risk(
             counts, series.step_weeks, best, W, ring, self.shrinkage
         )
@@ -368,7 +324,7 @@ class RiskForecast(_Forecast):
         self.dispersion_ = phi
         self.selection_ = {str(h): round(v, 3) for h, v in hits.items()}
         events = float(counts[:, inner].sum()) if inner else 0.0
-        self.hit_share_ = told[best] / events if events > 0 else None
+        self.hit_share_ = told[best] / events if events > 0 and best in told else None
         self.hit_steps_ = len(inner)
         self._done(series, risk)
         return self

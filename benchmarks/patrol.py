@@ -12,7 +12,8 @@
    allowed, as a naive map would), (a') the same but skipping cells whose disk would
    overlap one already taken (exactly the plan's area), and (b) K random disks of the
    same size centred on cells with a training incident (seeded, ``--draws`` per origin).
-   Medians and means over origins. Prints one JSON object::
+   The plan from the earlier fixed 13-week forecast is scored on the same weeks
+   (``plan_fixed_13w``). Medians and means over origins. Prints one JSON object::
 
     python benchmarks/patrol.py [--rounds 3] [--origins 26] [--areas 5]
 """
@@ -139,6 +140,12 @@ def evaluate_vancouver(origins: int, areas: int, draws: int, train_weeks: int = 
         plan = plan_patrol(expected, areas, diameter_m=800.0)
         t_plan.append(time.perf_counter() - t0)
         chosen = np.unique(np.concatenate([a.cells for a in plan.areas]))
+        # the same plan from the earlier fixed 13-week forecast (same run, same weeks)
+        fixed = ShiftRisk(
+            shift, timezone=None, lookback_weeks=train_weeks, half_life_weeks=13.0
+        ).fit(events, [d.date() for d in week])
+        fixed_plan = plan_patrol(fixed.predict(), areas, diameter_m=800.0)
+        fixed_cells = np.unique(np.concatenate([a.cells for a in fixed_plan.areas]))
         top = expected.sort_values(ascending=False, kind="stable").index[:areas]
         grown = _disk_members(top.to_numpy(np.uint64), k)
         spaced = _spaced_top(expected, areas, k)
@@ -152,6 +159,8 @@ def evaluate_vancouver(origins: int, areas: int, draws: int, train_weeks: int = 
                 "test_week": week[0].date().isoformat(),
                 "incidents": int(target.size),
                 "plan": float(np.isin(target, chosen).mean()),
+                "plan_fixed_13w": float(np.isin(target, fixed_cells).mean()),
+                "half_life_chosen": risk.forecast_.half_life_weeks_chosen_,
                 "plan_cells": int(chosen.size),
                 "top_cells_grown": float(np.isin(target, grown).mean()),
                 "top_cells_grown_cells": int(grown.size),
@@ -170,7 +179,11 @@ def evaluate_vancouver(origins: int, areas: int, draws: int, train_weeks: int = 
         "methods_used": frame["method"].value_counts().to_dict(),
         "plan_s_median": round(statistics.median(t_plan), 3),
     }
-    for col in ("plan", "top_cells_grown", "top_cells_spaced", "random"):
+    summary["half_life_chosen_median"] = float(frame["half_life_chosen"].median())
+    summary["plan_minus_fixed_13w_mean"] = round(
+        float((frame["plan"] - frame["plan_fixed_13w"]).mean()), 4
+    )
+    for col in ("plan", "plan_fixed_13w", "top_cells_grown", "top_cells_spaced", "random"):
         summary[f"{col}_share_median"] = round(float(frame[col].median()), 4)
         summary[f"{col}_share_mean"] = round(float(frame[col].mean()), 4)
     summary["cells_median"] = {

@@ -10,6 +10,7 @@ from sklearn.neighbors import KernelDensity
 from analysis._forecast_data import EventSeries, events_to_series
 from analysis.cube import SpaceTimeCube
 from analysis.forecast import (
+    FALLBACK_HALF_LIFE,
     HALF_LIFE_GRID,
     GiStarForecast,
     KDEForecast,
@@ -254,3 +255,12 @@ def test_interval_of_counts_is_the_one_closest_to_the_level() -> None:
     wide = sum_interval([2.0, 2.0], 1.0)
     assert wide[1] > sum_interval([2.0, 2.0], 0.0)[1]
     assert "av händelserna" in hit_text_sv(0.4, 0.05, 8) and "40 %" in hit_text_sv(0.4, 0.05, 8)
+
+
+def test_too_little_history_falls_back_to_the_stated_memory() -> None:
+    cells = _disk(2)
+    counts = np.zeros((cells.size, 6))
+    counts[0, :] = 1.0  # six events: too few to choose a memory by backtest
+    model = RiskForecast().fit(_series(counts, cells))
+    assert model.half_life_weeks_chosen_ == FALLBACK_HALF_LIFE
+    assert model.hit_share_ == pytest.approx(1.0)  # the one busy cell is always flagged
