@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import DateTime, Table
+import pyarrow as pa
+from sqlalchemy import DateTime, Table, select
 from sqlalchemy.engine import Connection
 
 from geo.store.db import utcnow
@@ -23,7 +24,7 @@ from geo.store.tables import report as report_table
 
 #: Page cache of an SQLite connection while it imports (KiB, as ``PRAGMA cache_size``
 #: takes negative numbers): random inserts into the fingerprint index stay in memory.
-SQLITE_IMPORT_CACHE_KIB = 262_144
+SQLITE_IMPORT_CACHE_KIB = 98_304
 
 
 def tune_for_import(conn: Connection) -> None:
@@ -35,13 +36,10 @@ def tune_for_import(conn: Connection) -> None:
 def _datetimes(values: pd.Series, sqlite: bool) -> list[Any]:
     """Naive UTC datetimes (None for missing): SQLite's text form there, else objects."""
     ts = pd.to_datetime(values, utc=True).dt.tz_localize(None).to_numpy("datetime64[us]")
-    missing = np.isnat(ts)
-    if sqlite:  # SQLAlchemy's storage format for DateTime on SQLite
-        text = np.char.replace(ts.astype(str).astype("U26"), "T", " ")
-        out = text.astype(object)
-    else:
-        out = ts.astype(object)
-    out[missing] = None
+    if sqlite:  # Arrow writes SQLAlchemy's storage format of DateTime on SQLite
+        return list(pa.array(ts).cast(pa.string()).to_pylist())
+    out = ts.astype(object)
+    out[np.isnat(ts)] = None
     return list(out)
 
 
@@ -105,10 +103,43 @@ def insert_report_frame(
             series = frame[col].astype(object)
             data[col] = series.where(series.notna(), None).to_list()
     now = created_at or utcnow()
-    data["created_at"] = _datetimes(pd.Series([now] * n), sqlite)
+    data["created_at"] = _datetimes(pd.Series([now]), sqlite) * n
     # on SQLite the DateTime columns are already text: no per-value processing
     dt_cols = frozenset(c.name for c in report_table.c if isinstance(c.type, DateTime))
     insert_columns(conn, report_table, data, dt_cols if sqlite else frozenset())
 
 
-__all__ = ["SQLITE_IMPORT_CACHE_KIB", "insert_columns", "insert_report_frame", "tune_for_import"]
+#: Values per ``IN (...)`` of the look-ups of an import (SQLite allows 32,766 since 3.32).
+LOOKUP_CHUNK = 10_000
+
+
+def known_ids(
+    conn: Connection,
+    column: str,
+    values: list[str],
+    kommun: str,
+    source: str | None = None,
+) -> dict[str, int]:
+    """``value -> report id`` for the ``values`` of ``column`` stored for ``kommun``
+    (and ``source``), in large chunks (few statements for a batch of an import)."""
+    t = report_table
+    found: dict[str, int] = {}
+    for start in range(0, len(values), LOOKUP_CHUNK):
+        part = values[start : start + LOOKUP_CHUNK]
+        cond = (t.c.kommun == kommun) & t.c[column].in_(part)
+        if source is not None:
+            cond = cond & (t.c.source == source)
+        found.update(
+            {str(v): int(i) for v, i in conn.execute(select(t.c[column], t.c.id).where(cond))}
+        )
+    return found
+
+
+__all__ = [
+    "LOOKUP_CHUNK",
+    "known_ids",
+    "SQLITE_IMPORT_CACHE_KIB",
+    "insert_columns",
+    "insert_report_frame",
+    "tune_for_import",
+]

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from geo._staging import STR
 
@@ -37,16 +38,17 @@ def text_part(values: pd.Series) -> pd.Series:
 
 
 def float_part(values: pd.Series, decimals: int = 6) -> pd.Series:
-    """Rounded floats as fixed-point strings, ``""`` when missing."""
+    """Rounded floats as fixed-point strings (Python's ``str``), ``""`` when missing."""
     arr = pd.to_numeric(values, errors="coerce").astype(float).round(decimals) + 0.0  # no -0.0
-    return arr.astype(str).where(arr.notna(), "").astype(STR)
+    text = pa.array(list(map(str, arr.tolist())), type=pa.string())
+    return pd.Series(pd.array(text, dtype=STR), index=values.index).where(arr.notna(), "")
 
 
 def time_part(values: pd.Series) -> pd.Series:
     """UTC timestamps as whole epoch seconds, ``""`` when missing."""
     ts = pd.to_datetime(values, utc=True)
-    secs = pd.Series(ts.to_numpy("datetime64[s]").astype(np.int64), index=values.index)
-    return secs.astype(str).astype(STR).where(ts.notna(), "")
+    secs = pa.array(ts.to_numpy("datetime64[s]").astype(np.int64)).cast(pa.string())
+    return pd.Series(pd.array(secs, dtype=STR), index=values.index).where(ts.notna(), "")
 
 
 def join_parts(parts: list[pd.Series]) -> pd.Series:
@@ -63,10 +65,9 @@ def ordinals(keys: pd.Series, running: RunningOrdinals | None = None) -> pd.Seri
     With ``running`` the count continues from the keys of earlier calls (the chunks of a
     file read piece by piece get the ordinals of the whole file).
     """
-    local = keys.groupby(keys, sort=False).cumcount()
     if running is None:
-        return local
-    return running.continue_from(keys, local)
+        return keys.groupby(keys, sort=False).cumcount()
+    return running.continue_from(keys)
 
 
 class RunningOrdinals:
@@ -80,11 +81,13 @@ class RunningOrdinals:
         self._seen = np.zeros(0, dtype=np.uint64)
         self._repeats: dict[int, int] = {}
 
-    def continue_from(self, keys: pd.Series, local: pd.Series) -> pd.Series:
-        """Ordinals of ``keys`` given their ordinals ``local`` within the chunk."""
+    def continue_from(self, keys: pd.Series) -> pd.Series:
+        """Ordinals of ``keys`` counting the keys of earlier chunks (keys compared by their
+        64-bit hash)."""
         if len(keys) == 0:
-            return local
+            return pd.Series(np.zeros(0, dtype=np.int64), index=keys.index)
         h = pd.util.hash_pandas_object(keys.astype(STR), index=False).to_numpy(np.uint64)
+        local = pd.Series(h).groupby(h, sort=False).cumcount()
         pos = np.searchsorted(self._seen, h)
         found = pos < len(self._seen)
         found[found] = self._seen[pos[found]] == h[found]

@@ -353,7 +353,7 @@ def ingest_file(
 
 
 #: Rows read, validated and placed at a time by :func:`ingest_file`.
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 50_000
 
 __all__ = [
     "BATCH_SIZE",
