@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from geo.errors import BoundaryError, ValidationError
-from geo.ingest import ingest_file
+from geo.ingest import ingest_file, retry_quarantine
 from geo.quarantine import list_quarantine
 from geo.readers import read_table
 from geo.store import import_run, report
@@ -127,6 +127,10 @@ def test_unquoted_comma_in_the_first_row_quarantines_that_row_only(
     assert q.loc[0, "raw"] == {"_text": bad} and int(q.loc[0, "row_number"]) == 1
     assert "7 fält men rubriken 6" in q.loc[0, "detail"]
     assert list(stored["external_id"]) == ["A-2"]  # no column was taken as an index
+    again = retry_quarantine(engine, now=NOW)  # a bad row stays a bad row
+    assert (again.quarantined, again.reasons) == (1, {"bad_row": 1})
+    with engine.connect() as conn:
+        assert list(list_quarantine(conn)["reason"]) == ["bad_row"]
 
 
 def test_duplicate_column_names_are_an_error_naming_them(engine: Engine, tmp_path: Path) -> None:
