@@ -1,5 +1,14 @@
-"""Benchmark: 1,000,000 reports → locality + H3 cell + weekly cell counts.
+"""Benchmarks of the import: the real ``lagesbild ingest`` and the placement chain.
 
+``--mode cli`` (default): the test set of issue 11 (:mod:`_city_data`: 1,000,000 reports
+over 104 weeks in Stockholm län's 26 kommuner imported as 26 localities of one tenant,
+from ``../shared`` or a synthetic equivalent) imported end to end by ``lagesbild ingest``
+in its own process, against the reference in the same run: pyogrio writing the same CSV
+to a GeoPackage (SQLite with a spatial index) in its own process. Prints both times, the
+peak resident memory of each process tree (sampled every 20 ms and the kernel's maximum),
+their CPU time (a fair comparison on a loaded machine) and the ratios.
+
+``--mode placement``: 1,000,000 reports → locality + H3 cell + weekly cell counts.
 Compares, in the same run and on the same seeded data, lagesbild's vectorized chain
 (:func:`geo.boundaries.assign_points`, :func:`geo.cells.points_to_cells`, a
 sort-based count) with the naive chain (GeoDataFrame + ``geopandas.sjoin`` +
@@ -10,7 +19,8 @@ and the median is reported.
 
 Prints one JSON object. Usage::
 
-    python benchmarks/ingest.py [--n 1000000] [--rounds 3]
+    python benchmarks/ingest.py [--mode cli] [--n 1000000] [--shared ../shared]
+    python benchmarks/ingest.py --mode placement [--n 1000000] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -21,8 +31,12 @@ import multiprocessing as mp
 import os
 import platform
 import statistics
+import subprocess
+import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -199,12 +213,136 @@ def check_agreement(n: int = 20_000, seed: int = 7) -> dict[str, Any]:
     }
 
 
+REFERENCE = """
+import sys, pyogrio
+frame = pyogrio.read_dataframe(
+    sys.argv[1], X_POSSIBLE_NAMES="lon", Y_POSSIBLE_NAMES="lat", KEEP_GEOM_COLUMNS="NO"
+)
+frame = frame.set_crs("EPSG:4326", allow_override=True)
+pyogrio.write_dataframe(frame, sys.argv[2], layer="reports", driver="GPKG", SPATIAL_INDEX=True)
+print(len(frame))
+"""
+
+
+def run_process(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``cmd``: wall time, CPU time (user + system, from the kernel), peak RSS of its
+    process tree (MB, sampled every 20 ms, and the kernel's maximum) and stdout.
+
+    CPU seconds compare fairly on a loaded machine, wall seconds only on an idle one.
+    """
+    import psutil
+
+    t0 = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
+        ps = psutil.Process(proc.pid)
+        peak = 0
+        status, usage = 0, None
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            try:
+                tree = [ps, *ps.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree))
+            except psutil.Error:
+                pass
+            time.sleep(0.02)
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[:3]} failed ({proc.returncode}): {stderr[-2000:]}")
+    return {
+        "seconds": seconds,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": max(peak, usage.ru_maxrss * 1024) / 2**20,
+        "stdout": stdout,
+    }
+
+
+def run_cli(n: int, shared: Path | None, keep: Path | None) -> dict[str, Any]:
+    """Issue 11's import figure: ``lagesbild ingest`` against pyogrio, same data, same run."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import _city_data as city
+
+    work = Path(tempfile.mkdtemp(prefix="lagesbild-ingest-", dir=keep))
+    try:
+        return _run_cli(work, n, shared, keep, city)
+    finally:
+        if keep is None:
+            import shutil
+
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _run_cli(work: Path, n: int, shared: Path | None, keep: Path | None, city: Any) -> dict:
+    kom, pts, real = city.boundaries(
+        shared / "data" / "real" / "boundaries" if shared else city.REAL
+    )
+    geojson = city.write_boundaries(kom, work / "stockholms_lan.geojson")
+    t0 = time.perf_counter()
+    csv_path = city.make_csv(work / "rapporter.csv", n, pts)
+    made = time.perf_counter() - t0
+    env = {
+        **os.environ,
+        "LAGESBILD_DATABASE_URL": f"sqlite:///{work / 'lagesbild.db'}",
+        "LAGESBILD_INSTANCE_DIR": str(work / "instance"),
+    }
+    exe = str(Path(sys.executable).with_name("lagesbild"))
+    subprocess.run([exe, "db", "upgrade"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [exe, "boundaries", "import", str(geojson), "--kommun", city.TENANT,
+         "--name-field", "name", "--code-field", "code"],
+        env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    ours = run_process(
+        [exe, "ingest", str(csv_path), "--kommun", city.TENANT, "--source", "actor", "--json"],
+        env,
+    )
+    counts = json.loads(ours.pop("stdout").strip().splitlines()[-1])
+    ref = run_process([sys.executable, "-c", REFERENCE, str(csv_path), str(work / "ref.gpkg")])
+    ref_rows = int(ref.pop("stdout").strip().splitlines()[-1])
+    return {
+        "benchmark": "lagesbild ingest (end to end, own process) vs pyogrio CSV -> GeoPackage",
+        "n": n,
+        "data": "real boundaries (../shared)" if real else "synthetic boundaries",
+        "csv_mb": csv_path.stat().st_size / 2**20,
+        "seconds_to_generate": made,
+        "ours": {**ours, "counts": counts},
+        "reference": {**ref, "rows": ref_rows},
+        "time_ratio": ours["seconds"] / ref["seconds"],
+        "cpu_time_ratio": ours["cpu_seconds"] / ref["cpu_seconds"],
+        "peak_rss_ratio": ours["peak_rss_mb"] / ref["peak_rss_mb"],
+        "targets": {"time_ratio_max": 3.0, "peak_rss_mb_max": 1024},
+        "met": {
+            "time": ours["seconds"] <= 3.0 * ref["seconds"],
+            "cpu_time": ours["cpu_seconds"] <= 3.0 * ref["cpu_seconds"],
+            "memory": ours["peak_rss_mb"] <= 1024,
+        },
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "loadavg_after": list(os.getloadavg()),
+        },
+        "workdir": str(work) if keep else None,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", choices=["cli", "placement"], default="cli")
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--shared", type=Path, default=None, help="the ../shared folder")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the work files here")
     args = parser.parse_args()
+    if args.mode == "cli":
+        print(json.dumps(run_cli(args.n, args.shared, args.keep), indent=2))
+        return
     runs: dict[str, list[dict[str, Any]]] = {"ours": [], "naive": []}
     for r in range(args.rounds):
         for method in ("ours", "naive"):

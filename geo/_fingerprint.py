@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from geo._staging import STR
 
@@ -37,16 +38,17 @@ def text_part(values: pd.Series) -> pd.Series:
 
 
 def float_part(values: pd.Series, decimals: int = 6) -> pd.Series:
-    """Rounded floats as fixed-point strings, ``""`` when missing."""
+    """Rounded floats as fixed-point strings (Python's ``str``), ``""`` when missing."""
     arr = pd.to_numeric(values, errors="coerce").astype(float).round(decimals) + 0.0  # no -0.0
-    return arr.astype(str).where(arr.notna(), "").astype(STR)
+    text = pa.array(list(map(str, arr.tolist())), type=pa.string())
+    return pd.Series(pd.array(text, dtype=STR), index=values.index).where(arr.notna(), "")
 
 
 def time_part(values: pd.Series) -> pd.Series:
     """UTC timestamps as whole epoch seconds, ``""`` when missing."""
     ts = pd.to_datetime(values, utc=True)
-    secs = pd.Series(ts.to_numpy("datetime64[s]").astype(np.int64), index=values.index)
-    return secs.astype(str).astype(STR).where(ts.notna(), "")
+    secs = pa.array(ts.to_numpy("datetime64[s]").astype(np.int64)).cast(pa.string())
+    return pd.Series(pd.array(secs, dtype=STR), index=values.index).where(ts.notna(), "")
 
 
 def join_parts(parts: list[pd.Series]) -> pd.Series:
@@ -57,9 +59,15 @@ def join_parts(parts: list[pd.Series]) -> pd.Series:
     return out
 
 
-def ordinals(keys: pd.Series) -> pd.Series:
-    """0 for the first occurrence of each key, 1 for the second, … (input order)."""
-    return keys.groupby(keys, sort=False).cumcount()
+def ordinals(keys: pd.Series, running: RunningOrdinals | None = None) -> pd.Series:
+    """0 for the first occurrence of each key, 1 for the second, … (input order).
+
+    With ``running`` the count continues from the keys of earlier calls (the chunks of a
+    file read piece by piece get the ordinals of the whole file).
+    """
+    if running is None:
+        return keys.groupby(keys, sort=False).cumcount()
+    return running.continue_from(keys)
 
 
 def external_id_fingerprint(kommun: str, source: str, external_id: str) -> str:
@@ -69,7 +77,46 @@ def external_id_fingerprint(kommun: str, source: str, external_id: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def report_fingerprints(frame: pd.DataFrame) -> pd.Series:
+class RunningOrdinals:
+    """Occurrence counts of keys over consecutive chunks, in bounded memory.
+
+    Keeps the sorted 64-bit hashes of the keys seen (8 bytes a key) and a count only for
+    keys seen more than once.
+    """
+
+    def __init__(self) -> None:
+        self._seen = np.zeros(0, dtype=np.uint64)
+        self._repeats: dict[int, int] = {}
+
+    def continue_from(self, keys: pd.Series) -> pd.Series:
+        """Ordinals of ``keys`` counting the keys of earlier chunks (keys compared by their
+        64-bit hash)."""
+        if len(keys) == 0:
+            return pd.Series(np.zeros(0, dtype=np.int64), index=keys.index)
+        h = pd.util.hash_pandas_object(keys.astype(STR), index=False).to_numpy(np.uint64)
+        local = pd.Series(h).groupby(h, sort=False).cumcount()
+        pos = np.searchsorted(self._seen, h)
+        found = pos < len(self._seen)
+        found[found] = self._seen[pos[found]] == h[found]
+        prior = np.zeros(len(h), dtype=np.int64)
+        if found.any():
+            prior[found] = [self._repeats.get(int(v), 1) for v in h[found].tolist()]
+        out = local.to_numpy(np.int64) + prior
+        order = np.argsort(h, kind="stable")
+        hs = h[order]
+        starts = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])
+        uniq = hs[starts]
+        counts = np.diff(np.r_[starts, len(hs)])
+        totals = prior[order[starts]] + counts
+        for v, t in zip(uniq[totals > 1].tolist(), totals[totals > 1].tolist(), strict=True):
+            self._repeats[int(v)] = int(t)
+        merged = np.concatenate([self._seen, uniq[~found[order[starts]]]])
+        merged.sort(kind="stable")  # two sorted runs: a linear merge
+        self._seen = merged
+        return pd.Series(out, index=keys.index)
+
+
+def report_fingerprints(frame: pd.DataFrame, running: RunningOrdinals | None = None) -> pd.Series:
     """Fingerprint of each report of a prepared frame.
 
     ``frame`` needs ``kommun``, ``source``, ``external_id``, ``occurred_at``,
@@ -97,17 +144,16 @@ def report_fingerprints(frame: pd.DataFrame) -> pd.Series:
             float_part(frame["in_lon"]),
         ]
     )
-    content = content + SEP + ordinals(content).astype(str).astype(STR)
+    content = content + SEP + ordinals(content, running).astype(str).astype(STR)
     keys = by_id.where(ext != "", content)
     return pd.Series(sha256_hex(keys.to_list()), index=frame.index, dtype=object)
 
 
-def raw_fingerprints(raw: pd.DataFrame, scope: str, chunk: int = 10_000) -> pd.Series:
-    """Fingerprint of each raw input row (all its columns) within an import ``scope``.
+#: Hidden columns of a chunk with bad rows (see :mod:`geo._csv_stream`).
+BAD_ROW_COLUMNS = ("_bad_row", "_text")
 
-    Rows are hashed in chunks (bounded memory for files with long texts); identical rows
-    get their occurrence ordinal mixed in afterwards.
-    """
+
+def _row_hashes(raw: pd.DataFrame, scope: str, chunk: int) -> list[str]:
     hashes: list[str] = []
     for start in range(0, len(raw), chunk):
         part = raw.iloc[start : start + chunk]
@@ -115,8 +161,32 @@ def raw_fingerprints(raw: pd.DataFrame, scope: str, chunk: int = 10_000) -> pd.S
         for col in part.columns:
             parts.append(str(col) + "=" + part[col].astype(STR).fillna("\x00"))
         hashes.extend(sha256_hex(join_parts(parts).to_list()))
-    first = pd.Series(hashes, index=raw.index, dtype=object)
-    nth = ordinals(first)
+    return hashes
+
+
+def raw_fingerprints(
+    raw: pd.DataFrame,
+    scope: str,
+    chunk: int = 10_000,
+    running: RunningOrdinals | None = None,
+) -> pd.Series:
+    """Fingerprint of each raw input row (all its columns) within an import ``scope``.
+
+    Rows are hashed in chunks (bounded memory for files with long texts); identical rows
+    get their occurrence ordinal mixed in afterwards (continued from earlier chunks of the
+    same file with ``running``). A bad row (column ``_text``, see :mod:`geo._csv_stream`)
+    is identified by its text alone.
+    """
+    hidden = [c for c in BAD_ROW_COLUMNS if c in raw.columns]
+    plain = raw.drop(columns=hidden) if hidden else raw
+    if "_text" in raw.columns and raw["_text"].notna().any():
+        has = raw["_text"].notna().to_numpy()
+        first = pd.Series(None, index=raw.index, dtype=object)
+        first[~has] = _row_hashes(plain[~has], scope, chunk)
+        first[has] = _row_hashes(raw.loc[has, ["_text"]], scope, chunk)
+    else:
+        first = pd.Series(_row_hashes(plain, scope, chunk), index=raw.index, dtype=object)
+    nth = ordinals(first, running)
     repeated = nth > 0
     if repeated.any():
         keys = first[repeated] + SEP + nth[repeated].astype(str)
@@ -125,6 +195,8 @@ def raw_fingerprints(raw: pd.DataFrame, scope: str, chunk: int = 10_000) -> pd.S
 
 
 __all__ = [
+    "BAD_ROW_COLUMNS",
+    "RunningOrdinals",
     "external_id_fingerprint",
     "float_part",
     "join_parts",

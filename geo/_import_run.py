@@ -7,15 +7,17 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, or_, select
 
+from geo._bounded import file_key
 from geo._result import IngestResult
 from geo.store.db import utcnow
 from geo.store.tables import import_run
 
-BATCH_SIZE = 5000
+BATCH_SIZE = 50_000
 #: Environment variable of the test hook (see the module documentation).
 PAUSE_ENV = "LAGESBILD_TEST_PAUSE_AFTER_BATCH"
 #: Occurrences later than now plus this are ``future_timestamp``.
@@ -24,6 +26,14 @@ PAUSE_ENV = "LAGESBILD_TEST_PAUSE_AFTER_BATCH"
 def import_key(data: bytes, options: dict[str, Any]) -> str:
     """sha256 of the file bytes and the import options (the import run's key)."""
     h = hashlib.sha256(data)
+    h.update(b"\x00")
+    h.update(json.dumps(options, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    return h.hexdigest()
+
+
+def import_key_of_file(path: str | Path, options: dict[str, Any]) -> str:
+    """:func:`import_key` of a file, read in blocks (the same key, bounded memory)."""
+    h = file_key(path)
     h.update(b"\x00")
     h.update(json.dumps(options, sort_keys=True, ensure_ascii=False).encode("utf-8"))
     return h.hexdigest()
@@ -75,20 +85,21 @@ def _pause_hook(batch_no: int) -> None:
         time.sleep(float(secs or 600))
 
 
-def _progress(total: int, initial: int, name: str, enabled: bool) -> Any:
+def _progress(total_bytes: int, name: str, enabled: bool) -> Any:
+    """A tqdm bar over the file's bytes on stderr (None when off or not a terminal)."""
     if not enabled:
         return None
     from tqdm import tqdm
 
     return tqdm(
-        total=total,
-        initial=initial,
+        total=total_bytes,
         desc=name,
-        unit=" rader",
+        unit="B",
+        unit_scale=True,
         file=sys.stderr,
         disable=None,  # off when stderr is not a terminal
         leave=False,
     )
 
 
-__all__ = ["BATCH_SIZE", "PAUSE_ENV", "import_key"]
+__all__ = ["BATCH_SIZE", "PAUSE_ENV", "import_key", "import_key_of_file"]

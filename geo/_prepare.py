@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo._fingerprint import report_fingerprints
+from geo._fingerprint import RunningOrdinals, report_fingerprints
 from geo._flags import _constant, _Flags, _quote
 from geo._positions import _geocode, _positions, default_geocoder
 from geo._result import PRECISIONS
@@ -194,8 +194,12 @@ def prepare(
     status: str = Status.APPROVED.value,
     geocoder: Geocoder | None = None,
     now: dt.datetime | pd.Timestamp | None = None,
+    ordinals: RunningOrdinals | None = None,
 ) -> pd.DataFrame:
     """Validate, position and fingerprint a staged frame (vectorized).
+
+    ``ordinals`` continues the occurrence counts of identical rows from earlier chunks of
+    the same file (see :func:`geo._fingerprint.report_fingerprints`).
 
     Returns a frame with the report columns (without ``id``), ``fingerprint``,
     ``in_lat``/``in_lon`` (input coordinates), ``_reason``/``_detail`` (None for rows to
@@ -424,7 +428,7 @@ def prepare(
     ok = flags.ok
     fps = pd.Series(None, index=idx, dtype=object)
     if ok.any():
-        fps[ok] = report_fingerprints(prepared[ok])
+        fps[ok] = report_fingerprints(prepared[ok], ordinals)
     prepared["fingerprint"] = fps
     return prepared
 

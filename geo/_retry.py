@@ -69,6 +69,12 @@ def retry_quarantine(
     if rows.empty:
         result.seconds = time.perf_counter() - t0
         return result
+    # bad rows (kept as their text) cannot be read again: they stay as they are
+    as_text = rows["raw"].map(lambda r: isinstance(r, dict) and "_text" in r).astype(bool)
+    if as_text.any():
+        reasons = rows.loc[as_text, "reason"].astype(str).value_counts().to_dict()
+        result.add({"quarantined": int(as_text.sum()), "reasons": reasons})
+        rows = rows[~as_text].copy()
     rows["_run"] = rows["import_id"].fillna(-1).astype(int)
     for run_key, group in rows.groupby("_run", sort=True):
         run = int(str(run_key))

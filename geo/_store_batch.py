@@ -6,25 +6,50 @@ import datetime as dt
 import json
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from geo._fingerprint import raw_fingerprints
+from geo._bulk import insert_report_frame, known_ids
+from geo._fingerprint import BAD_ROW_COLUMNS, RunningOrdinals, raw_fingerprints
 from geo.quarantine import (
     existing_raw_fingerprints,
     insert_quarantine,
     resolve_quarantine,
     update_quarantine_reason,
 )
+from geo.schema import Reason
 from geo.store.db import bump_version, utcnow
-from geo.store.reports import existing_external_ids, existing_fingerprints, insert_reports
+from geo.store.reports import insert_reports
 
 
 def _raw_records(raw: pd.DataFrame) -> list[dict[str, Any]]:
-    """Each raw row as a dict of strings (None for empty cells), keys in column order."""
-    cols = list(raw.columns)
+    """Each raw row as a dict of strings (None for empty cells), keys in column order.
+
+    A bad row (see :mod:`geo._csv_stream`) is kept as ``{"_text": <the row as read>}``.
+    """
+    text = raw["_text"] if "_text" in raw.columns else None
+    cols = [c for c in raw.columns if c not in BAD_ROW_COLUMNS]
     values = [raw[c].astype(object).where(raw[c].notna(), None).tolist() for c in cols]
-    return [dict(zip(cols, row, strict=True)) for row in zip(*values, strict=True)]
+    records = [dict(zip(cols, row, strict=True)) for row in zip(*values, strict=True)]
+    if text is not None:
+        for i, t in enumerate(text.tolist()):
+            if isinstance(t, str):
+                records[i] = {"_text": t}
+    return records
+
+
+def mark_bad_rows(prepared: pd.DataFrame, raw: pd.DataFrame) -> None:
+    """Quarantine the bad rows of ``raw`` as ``bad_row`` (in place)."""
+    if "_bad_row" not in raw.columns:
+        return
+    why = raw["_bad_row"]
+    bad = why.notna().to_numpy()
+    if not bad.any():
+        return
+    prepared.loc[bad, "_reason"] = Reason.BAD_ROW.value
+    prepared.loc[bad, "_detail"] = why[bad].astype(object).to_numpy()
+    prepared.loc[bad, "fingerprint"] = None
 
 
 def _store(
@@ -60,11 +85,12 @@ def _store(
     known: dict[str, int] = {}  # fingerprint -> report id
     for key in acc["kommun"].unique():
         part = acc[acc["kommun"] == key]
-        known.update(existing_fingerprints(conn, str(key), part["fingerprint"].tolist()))
+        known.update(known_ids(conn, "fingerprint", part["fingerprint"].tolist(), str(key)))
         has_ext = part["external_id"].notna()
         for src in part.loc[has_ext, "source"].unique():
             sub = part[has_ext & (part["source"] == src)]
-            by_ext = existing_external_ids(conn, str(key), str(src), sub["external_id"].tolist())
+            ext = sub["external_id"].tolist()
+            by_ext = known_ids(conn, "external_id", ext, str(key), str(src))
             if by_ext:
                 hit = sub["external_id"].isin(list(by_ext))
                 ext_ids = sub.loc[hit, "external_id"].map(by_ext)
@@ -72,7 +98,11 @@ def _store(
     in_db = acc["fingerprint"].isin(list(known))
     is_dup = in_db | acc.duplicated("fingerprint", keep="first")
     new = acc[~is_dup]
-    ids = insert_reports(conn, new, import_id, return_ids=collect or quarantine_ids is not None)
+    if collect or quarantine_ids is not None:
+        ids = insert_reports(conn, new, import_id, return_ids=True)
+    else:  # a file import: one executemany, no ids read back
+        insert_report_frame(conn, new, import_id, when)
+        ids = np.zeros(0, dtype=np.int64)
     outcomes.loc[new.index, "outcome"] = "stored"
     if len(ids):
         known.update(dict(zip(new["fingerprint"], ids.tolist(), strict=True)))
@@ -154,11 +184,15 @@ def _store(
 
 
 def _quarantine_fingerprints(
-    prepared: pd.DataFrame, raw: pd.DataFrame, kommun: str | None, source: str | None
+    prepared: pd.DataFrame,
+    raw: pd.DataFrame,
+    kommun: str | None,
+    source: str | None,
+    running: RunningOrdinals | None = None,
 ) -> pd.Series:
     bad = prepared["_reason"].notna()
     out = pd.Series(None, index=prepared.index, dtype=object)
     if bad.any():
         scope = json.dumps({"kommun": kommun, "source": source}, sort_keys=True)
-        out[bad] = raw_fingerprints(raw[bad.to_numpy()], scope).to_numpy()
+        out[bad] = raw_fingerprints(raw[bad.to_numpy()], scope, running=running).to_numpy()
     return out

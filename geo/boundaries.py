@@ -74,6 +74,37 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
+def projected_hint(x: npt.ArrayLike, y: npt.ArrayLike, share: float = 0.5) -> str | None:
+    """Why coordinates taken as degrees (EPSG:4326) cannot be degrees, or None.
+
+    When more than ``share`` of the finite pairs lie outside longitude/latitude range the
+    data are projected without a declared CRS (a GeoJSON without ``crs`` counts as
+    WGS 84); the message suggests ``--crs EPSG:3006`` for values that look like SWEREF 99
+    TM, otherwise ``--crs`` with the data's EPSG code.
+    """
+    xs = np.asarray(x, dtype=float)
+    ys = np.asarray(y, dtype=float)
+    ok = np.isfinite(xs) & np.isfinite(ys)
+    if not ok.any():
+        return None
+    xs, ys = xs[ok], ys[ok]
+    outside = (np.abs(xs) > 180) | (np.abs(ys) > 90)
+    if outside.mean() <= share:
+        return None
+    mx, my = float(np.median(xs[outside])), float(np.median(ys[outside]))
+    sample = f"t.ex. {mx:.0f}, {my:.0f}"
+    sweref = 100_000 <= mx <= 1_100_000 and 6_000_000 <= my <= 7_800_000
+    if sweref:
+        return (
+            f"koordinaterna är inte grader ({sample}) men inget koordinatsystem är angivet; "
+            "de ser ut som SWEREF 99 TM: ange --crs EPSG:3006"
+        )
+    return (
+        f"koordinaterna är inte grader ({sample}) men inget koordinatsystem är angivet: "
+        "ange det med --crs (t.ex. --crs EPSG:3006 för SWEREF 99 TM)"
+    )
+
+
 def _empty_frame() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {c: pd.Series(dtype=object) for c in BOUNDARY_COLUMNS}, geometry=[], crs="EPSG:4326"
@@ -222,8 +253,13 @@ def read_boundary_file(
     kommun_field: str | None = None,
     kommun_code: str | None = None,
     level: str = "locality",
+    crs: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read official polygons (GeoPackage, GeoJSON, Shapefile; any CRS) as a raw frame.
+
+    ``crs`` declares the CRS of a file that has none (or a wrong one); projected
+    coordinates in a file without a CRS are an error suggesting ``--crs``
+    (:func:`projected_hint`).
 
     Defaults follow the SCB tätort schema (``TATORT``, ``TATORTSKOD``, ``KOMMUN``,
     ``KOMMUNNAMN``). The result has columns ``code``, ``name``, ``kommun_code`` and
@@ -274,8 +310,23 @@ def read_boundary_file(
     kommun_name_col = upper.get("KOMMUNNAMN")
     if kommun_field and kommun_field not in raw.columns:
         problems.add(f"field {kommun_field!r} (kommun) is missing; fields are {fields}")
-    if raw.crs is None:
-        problems.add("the layer has no CRS (.prj missing?); reproject or define it first")
+    if crs is not None:
+        try:
+            raw = raw.set_crs(crs, allow_override=True)
+        except Exception as exc:  # pyproj's CRSError
+            problems.add(f"okänt koordinatsystem {crs!r}: {exc}")
+    elif raw.crs is None or raw.crs.is_geographic:
+        bounds = raw.geometry.bounds
+        hint = projected_hint(
+            bounds[["minx", "maxx"]].to_numpy().ravel(), bounds[["miny", "maxy"]].to_numpy().ravel()
+        )
+        if raw.crs is None:
+            problems.add(
+                "the layer has no CRS (.prj missing?); "
+                + (hint or "ange koordinatsystemet med --crs, t.ex. --crs EPSG:3006")
+            )
+        elif hint:
+            problems.add(hint)
     problems.raise_if_any()
     if raw.empty:
         raise BoundaryError("the layer has no features", context=ctx)

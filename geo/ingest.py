@@ -39,13 +39,19 @@ at a known point.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+from pyproj import CRS
 from sqlalchemy import Engine, update
 from sqlalchemy.engine import Connection
 
+from geo._bulk import tune_for_import
+from geo._fingerprint import BAD_ROW_COLUMNS, RunningOrdinals
 from geo._import_run import (
     BATCH_SIZE,
     PAUSE_ENV,
@@ -53,17 +59,20 @@ from geo._import_run import (
     _pause_hook,
     _progress,
     import_key,
+    import_key_of_file,
 )
 from geo._positions import default_geocoder
 from geo._prepare import FUTURE_TOLERANCE, MAX_LENGTHS, load_mapping, prepare, stage
 from geo._result import IngestResult
 from geo._retry import retry_quarantine
-from geo._store_batch import _quarantine_fingerprints, _store
+from geo._staging import Staged, to_float
+from geo._store_batch import _quarantine_fingerprints, _store, mark_bad_rows
 from geo._tenant_index import TenantIndex
+from geo.boundaries import projected_hint
 from geo.errors import ValidationError
 from geo.mapping import Mapping
 from geo.polisen import Geocoder
-from geo.readers import RawTable, _as_strings, read_table
+from geo.readers import ReadLimits, _as_strings, open_table
 from geo.schema import (
     Source,
     Status,
@@ -165,6 +174,25 @@ def _check_options(
     return get_tenant(conn, kommun).key
 
 
+def _staged_chunks(
+    chunks: Iterator[pd.DataFrame], fmt: str, index: TenantIndex, **options: Any
+) -> Iterator[tuple[pd.DataFrame, Staged]]:
+    """Each raw chunk with its staged frame (bad-row columns left out of staging)."""
+    for raw in chunks:
+        hidden = [c for c in BAD_ROW_COLUMNS if c in raw.columns]
+        yield raw, stage(raw.drop(columns=hidden) if hidden else raw, fmt, index, **options)
+
+
+def _check_degrees(staged: Staged, name: str) -> None:
+    """Refuse coordinates taken as degrees that are clearly projected (no ``--crs``)."""
+    cols = staged.frame.columns
+    if "x" not in cols or "y" not in cols or not CRS.from_user_input(staged.crs).is_geographic:
+        return
+    hint = projected_hint(to_float(staged.frame["x"]), to_float(staged.frame["y"]))
+    if hint:
+        raise ValidationError(hint, context=name)
+
+
 def ingest_file(
     engine: Engine,
     path: str | Path,
@@ -179,8 +207,10 @@ def ingest_file(
     batch_size: int = BATCH_SIZE,
     progress: bool = False,
     now: dt.datetime | pd.Timestamp | None = None,
+    chunk_rows: int | None = None,
+    limits: ReadLimits | None = None,
 ) -> IngestResult:
-    """Import a file; resumable and idempotent.
+    """Import a file in chunks; resumable and idempotent.
 
     Parameters
     ----------
@@ -204,6 +234,13 @@ def ingest_file(
         Rows per transaction.
     progress
         Show a tqdm progress bar on stderr (only on a terminal).
+    now
+        The current time (for ``future_timestamp``); default the clock.
+    chunk_rows
+        Rows read, validated and placed at a time (default :data:`CHUNK_ROWS` rounded to
+        whole batches); memory grows with it, not with the file.
+    limits
+        Limits on unpacked size and row length (default :meth:`ReadLimits.from_env`).
 
     Returns
     -------
@@ -212,75 +249,99 @@ def ingest_file(
     """
     t0 = time.perf_counter()
     path = Path(path)
+    batch_size = max(1, int(batch_size))
+    if chunk_rows is None:
+        chunk_rows = batch_size * max(1, CHUNK_ROWS // batch_size)
     with engine.connect() as conn:
         kommun = _check_options(conn, kommun, source, status)
         index = TenantIndex(conn)
-    table: RawTable = read_table(path, format)
     mapping_obj = load_mapping(mapping)
-    staged = stage(
-        table.frame,
-        table.format,
-        index,
-        mapping=mapping_obj,
-        crs=crs,
-        kommun=kommun,
-        source=source,
-        geocoder=geocoder,
-    )
-    prepared = prepare(
-        staged, index, kommun=kommun, source=source, status=status, geocoder=geocoder, now=now
-    )
-    raw = table.frame
-    raw_fp = _quarantine_fingerprints(prepared, raw, kommun, source)
-    options = {
-        "format": table.format,
-        "kommun": kommun,
-        "source": source,
-        "crs": crs,
-        "status": status,
-        "mapping": mapping_obj.text if mapping_obj is not None else None,
-    }
-    key = import_key(path.read_bytes(), options)
-    stored_options = {
-        **options,
-        "mapping_name": mapping_obj.name if mapping_obj is not None else None,
-    }
-    n = len(prepared)
-    run_id, done, result = _begin_run(engine, key, path.name, stored_options, n)
-    result.resumed_from = done
-    result.import_id = run_id
-    result.format, result.encoding, result.delimiter = table.format, table.encoding, table.delimiter
-    if staged.kind == "polisen" and result.placed_from_text is None:
-        result.placed_from_text = 0
-    bar = _progress(n, done, path.name, progress)
-    batch_no = 0
-    try:
-        for start in range(done, n, max(1, int(batch_size))):
-            end = min(n, start + max(1, int(batch_size)))
-            batch = prepared.iloc[start:end]
-            with engine.begin() as conn:
-                counts, _ = _store(
-                    conn,
-                    batch,
-                    raw.iloc[start:end],
-                    raw_fp.iloc[start:end],
-                    import_id=run_id,
-                    row_offset=start,
-                    collect=False,
+    table = open_table(path, format, limits or ReadLimits.from_env(), crs=crs)
+    with table:
+        options = {
+            "format": table.format,
+            "kommun": kommun,
+            "source": source,
+            "crs": crs,
+            "status": status,
+            "mapping": mapping_obj.text if mapping_obj is not None else None,
+        }
+        stored_options = {
+            **options,
+            "mapping_name": mapping_obj.name if mapping_obj is not None else None,
+        }
+        # the first chunk is staged before the run starts: column and mapping errors
+        # stop the import before anything is recorded
+        staged_chunks = _staged_chunks(
+            table.chunks(chunk_rows),
+            table.format,
+            index,
+            mapping=mapping_obj,
+            crs=crs,
+            kommun=kommun,
+            source=source,
+            geocoder=geocoder,
+        )
+        first_chunk = next(staged_chunks, None)
+        if first_chunk is not None:
+            _check_degrees(first_chunk[1], path.name)
+        key = import_key_of_file(path, options)
+        run_id, done, result = _begin_run(engine, key, path.name, stored_options, 0)
+        result.resumed_from = done
+        result.import_id = run_id
+        result.format, result.delimiter = table.format, table.delimiter
+        content, raw_seen = RunningOrdinals(), RunningOrdinals()
+        bar = _progress(path.stat().st_size, path.name, progress)
+        batch_no = n = 0
+        try:
+            for raw, staged in itertools.chain([first_chunk] if first_chunk else [], staged_chunks):
+                prepared = prepare(
+                    staged,
+                    index,
+                    kommun=kommun,
+                    source=source,
+                    status=status,
+                    geocoder=geocoder,
+                    now=now,
+                    ordinals=content,
                 )
-                result.add(counts)
-                conn.execute(
-                    update(import_run)
-                    .where(import_run.c.id == run_id)
-                    .values(rows_done=end, counts=result.counts())
-                )
-            batch_no += 1
+                mark_bad_rows(prepared, raw)
+                raw_fp = _quarantine_fingerprints(prepared, raw, kommun, source, raw_seen)
+                if staged.kind == "polisen" and result.placed_from_text is None:
+                    result.placed_from_text = 0
+                first, n = n, n + len(raw)
+                start = max(done, first)
+                while start < n:
+                    # batches on the grid done + k * batch_size, whatever the chunks
+                    end = min(n, done + ((start - done) // batch_size + 1) * batch_size)
+                    rows = slice(start - first, end - first)
+                    with engine.begin() as conn:
+                        tune_for_import(conn)
+                        counts, _ = _store(
+                            conn,
+                            prepared.iloc[rows],
+                            raw.iloc[rows],
+                            raw_fp.iloc[rows],
+                            import_id=run_id,
+                            row_offset=start,
+                            collect=False,
+                        )
+                        result.add(counts)
+                        conn.execute(
+                            update(import_run)
+                            .where(import_run.c.id == run_id)
+                            .values(rows_done=end, counts=result.counts())
+                        )
+                    batch_no += 1
+                    start = end
+                    _pause_hook(batch_no)
+                if bar is not None:
+                    bar.update(table.position - bar.n)
+        finally:
             if bar is not None:
-                bar.update(end - start)
-            _pause_hook(batch_no)
-    finally:
-        if bar is not None:
-            bar.close()
+                bar.close()
+        result.encoding = table.encoding
+    result.read = n
     with engine.begin() as conn:
         conn.execute(
             update(import_run)
@@ -291,8 +352,12 @@ def ingest_file(
     return result
 
 
+#: Rows read, validated and placed at a time by :func:`ingest_file`.
+CHUNK_ROWS = 50_000
+
 __all__ = [
     "BATCH_SIZE",
+    "CHUNK_ROWS",
     "FUTURE_TOLERANCE",
     "MAX_LENGTHS",
     "PAUSE_ENV",

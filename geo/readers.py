@@ -21,14 +21,16 @@ Supported inputs (gzip-compressed or not, detected from the content):
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import json
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from geo._bounded import ZIP_MAGIC, BoundedInput, ReadLimits, check_zip
+from geo._csv_stream import CsvStream
 from geo._staging import strings
 from geo.errors import ValidationError
 
@@ -50,8 +52,8 @@ POLISEN_COLUMNS = (
 )
 
 DELIMITERS = ";,\t|"
-GZIP_MAGIC = b"\x1f\x8b"
-ZIP_MAGIC = b"PK\x03\x04"
+#: Bytes read to recognise the format and the delimiter.
+HEAD_BYTES = 65536
 
 
 @dataclass
@@ -64,12 +66,10 @@ class RawTable:
     delimiter: str | None = None
 
 
-def read_bytes(path: str | Path) -> bytes:
-    """The file's bytes, gunzipped when the content is gzip-compressed."""
-    data = Path(path).read_bytes()
-    if data[:2] == GZIP_MAGIC:
-        data = gzip.decompress(data)
-    return data
+def read_bytes(path: str | Path, limits: ReadLimits | None = None) -> bytes:
+    """The file's bytes, gunzipped when the content is gzip-compressed (bounded)."""
+    with BoundedInput(path, limits or ReadLimits()) as inp:
+        return inp.read_all()
 
 
 def _decodes(data: bytes, encoding: str) -> bool:
@@ -138,69 +138,6 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def read_csv_bytes(data: bytes, encoding: str | None = None) -> tuple[pd.DataFrame, str, str]:
-    """Parse CSV bytes as strings; return ``(frame, encoding, delimiter)``.
-
-    Uses pyarrow's multi-threaded reader straight into Arrow strings (a fraction of the
-    memory of Python string objects, and the file is never held as one Python string);
-    pandas' parser is the fallback for files pyarrow refuses (ragged rows).
-    """
-    enc = encoding or detect_encoding(data)
-    head = data[:65536].decode(enc, errors="ignore")
-    delim = sniff_delimiter(head)
-    frame = _read_csv_arrow(data, enc, head, delim)
-    if frame is not None:
-        return frame, enc, delim
-    frame, delim = read_csv_text(data.decode(enc), delim)
-    return frame, enc, delim
-
-
-def read_csv_text(text: str, delimiter: str | None = None) -> tuple[pd.DataFrame, str]:
-    """Parse CSV text as strings with pandas; return ``(frame, delimiter)``."""
-    delim = delimiter or sniff_delimiter(text)
-    frame = pd.read_csv(
-        io.StringIO(text),
-        sep=delim,
-        dtype=str,
-        keep_default_na=False,
-        na_values=[""],
-        skip_blank_lines=True,
-    )
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return _as_strings(frame), delim
-
-
-def _read_csv_arrow(data: bytes, enc: str, head: str, delim: str) -> pd.DataFrame | None:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    first = next(csv.reader(io.StringIO(head.lstrip("\ufeff")), delimiter=delim), [])
-    names = [str(c).strip() for c in first]
-    if not names or len(set(names)) != len(names) or any(not n for n in names):
-        return None
-    buf = pa.py_buffer(data)
-    arrow_enc = "utf8"
-    if enc == "utf-8-sig":
-        buf = buf[3:]
-    elif enc != "utf-8":
-        arrow_enc = enc  # pyarrow transcodes chunk by chunk with Python's codec
-    try:
-        table = pacsv.read_csv(
-            pa.BufferReader(buf),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding=arrow_enc),
-            parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                strings_can_be_null=True,
-                null_values=[""],
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowException):
-        return None
-    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
-    return _as_strings(frame)
-
-
 def read_xlsx_bytes(data: bytes) -> pd.DataFrame:
     """The first sheet of an Excel workbook as strings (fully empty rows dropped)."""
     frame = pd.read_excel(io.BytesIO(data), engine="openpyxl", dtype=object, sheet_name=0)
@@ -217,12 +154,25 @@ def read_xlsx_bytes(data: bytes) -> pd.DataFrame:
     return _as_strings(frame.reset_index(drop=True))
 
 
-def read_geojson_bytes(data: bytes) -> pd.DataFrame:
-    """GeoJSON features as strings with ``lat``/``lon`` (EPSG:4326) from point geometries."""
+def read_geojson_bytes(data: bytes, crs: str | None = None) -> pd.DataFrame:
+    """GeoJSON features as strings with ``lat``/``lon`` (EPSG:4326) from point geometries.
+
+    ``crs`` declares the CRS of the coordinates (GeoJSON without ``crs`` is WGS 84);
+    projected coordinates without it are an error suggesting ``--crs``.
+    """
     import geopandas as gpd
     import shapely
 
+    from geo.boundaries import projected_hint
+
     gdf = gpd.read_file(io.BytesIO(data))
+    if crs is not None:
+        gdf = gdf.set_crs(crs, allow_override=True)
+    elif gdf.crs is None or gdf.crs.is_geographic:
+        bounds = gdf.geometry.bounds
+        hint = projected_hint(bounds["minx"].to_numpy(), bounds["miny"].to_numpy())
+        if hint:
+            raise ValidationError(hint)
     if gdf.crs is None:
         gdf = gdf.set_crs("EPSG:4326")
     elif not gdf.crs.equals("EPSG:4326"):
@@ -296,8 +246,105 @@ def detect_format(path: str | Path, data: bytes) -> str:
     return "csv"
 
 
-def read_table(path: str | Path, format: str = "auto") -> RawTable:
-    """Read a report file as strings.
+@dataclass
+class TableStream:
+    """A report file opened for reading in chunks (see :func:`open_table`)."""
+
+    format: str
+    delimiter: str | None = None
+    csv: CsvStream | None = None
+    frame: pd.DataFrame | None = None
+    inp: BoundedInput | None = None
+    fixed_encoding: str | None = None
+    closed: bool = field(default=False, repr=False)
+
+    @property
+    def encoding(self) -> str | None:
+        """Encoding of the rows read so far (CSV: per row, see :mod:`geo._csv_stream`)."""
+        return self.csv.encoding if self.csv is not None else self.fixed_encoding
+
+    @property
+    def position(self) -> int:
+        """Bytes of the file read so far."""
+        return self.inp.packed_position if self.inp is not None else 0
+
+    def chunks(self, size: int) -> Iterator[pd.DataFrame]:
+        """Frames of strings of at most ``size`` rows, indexed by data row (0-based)."""
+        size = max(1, int(size))
+        if self.csv is not None:
+            yield from self.csv.chunks(size)
+            return
+        assert self.frame is not None
+        for start in range(0, len(self.frame), size):
+            yield self.frame.iloc[start : start + size]
+
+    def close(self) -> None:
+        """Close the file."""
+        if self.inp is not None:
+            self.inp.close()
+        self.closed = True
+
+    def __enter__(self) -> TableStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_table(
+    path: str | Path,
+    format: str = "auto",
+    limits: ReadLimits | None = None,
+    crs: str | None = None,
+) -> TableStream:
+    """Open a report file for reading in chunks, within ``limits``.
+
+    CSV (and Polisen's archive CSV) is read row by row; xlsx, GeoJSON and the Polisen
+    JSON are read whole, refused when they unpack past ``limits``. ``crs`` is the CRS of
+    a GeoJSON file's coordinates when the file declares none.
+    """
+    path = Path(path)
+    limits = limits or ReadLimits()
+    if not path.exists():
+        raise ValidationError(f"filen finns inte: {path}")
+    if format not in ("auto", *FORMATS):
+        raise ValidationError(f"okänt format {format!r}; välj auto eller {', '.join(FORMATS)}")
+    with BoundedInput(path, limits) as inp:
+        head = inp.read(HEAD_BYTES)
+    fmt = detect_format(path, head) if format == "auto" else format
+    try:
+        if fmt in ("csv", "polisen"):
+            text, _enc = decode_text(head)
+            delim = sniff_delimiter(text)
+            inp = BoundedInput(path, limits)
+            try:
+                stream = CsvStream(inp, delim, limits)
+            except BaseException:
+                inp.close()
+                raise
+            return TableStream(fmt, delim, csv=stream, inp=inp)
+        with BoundedInput(path, limits) as whole:
+            data = whole.read_all()
+        if fmt == "xlsx":
+            check_zip(data, limits, path.name)
+            return TableStream(fmt, frame=read_xlsx_bytes(data))
+        if fmt == "geojson":
+            return TableStream(fmt, frame=read_geojson_bytes(data, crs))
+        text, enc = decode_text(data)
+        del data
+        frame = read_polisen_json_bytes(text.encode("utf-8"))
+        return TableStream(fmt, frame=frame, fixed_encoding=enc)
+    except ValidationError:
+        raise
+    except Exception as exc:  # parser errors of openpyxl/pyogrio/json
+        why = str(exc) or type(exc).__name__
+        raise ValidationError(f"kan inte läsa filen som {fmt}: {why}", context=path.name) from exc
+
+
+def read_table(
+    path: str | Path, format: str = "auto", limits: ReadLimits | None = None
+) -> RawTable:
+    """Read a report file as strings, whole (see :func:`open_table` for large files).
 
     Parameters
     ----------
@@ -305,28 +352,15 @@ def read_table(path: str | Path, format: str = "auto") -> RawTable:
         CSV, ``.xlsx``, GeoJSON or Polisen events (CSV or JSON), optionally gzip-compressed.
     format
         One of :data:`FORMATS` or ``"auto"`` (detect from content and file name).
+    limits
+        Limits on unpacked size and row length (default :class:`ReadLimits`).
     """
-    path = Path(path)
-    if not path.exists():
-        raise ValidationError(f"filen finns inte: {path}")
-    if format not in ("auto", *FORMATS):
-        raise ValidationError(f"okänt format {format!r}; välj auto eller {', '.join(FORMATS)}")
-    data = read_bytes(path)
-    fmt = detect_format(path, data) if format == "auto" else format
-    try:
-        if fmt == "xlsx":
-            return RawTable(read_xlsx_bytes(data), fmt)
-        if fmt == "geojson":
-            return RawTable(read_geojson_bytes(data), fmt)
-        if fmt == "polisen-json":
-            text, enc = decode_text(data)
-            return RawTable(read_polisen_json_bytes(text.encode("utf-8")), fmt, enc)
-        frame, enc, delim = read_csv_bytes(data)
-    except ValidationError:
-        raise
-    except Exception as exc:  # parser errors of pandas/openpyxl/pyogrio
-        raise ValidationError(f"kan inte läsa filen som {fmt}: {exc}", context=path.name) from exc
-    return RawTable(frame, fmt, enc, delim)
+    with open_table(path, format, limits) as table:
+        parts = list(table.chunks(1 << 20))
+        frame = pd.concat(parts) if len(parts) > 1 else parts[0] if parts else pd.DataFrame()
+        if table.csv is not None and not parts:
+            frame = pd.DataFrame({c: pd.Series(dtype="string[pyarrow]") for c in table.csv.columns})
+        return RawTable(frame, table.format, table.encoding, table.delimiter)
 
 
 def _as_strings(frame: pd.DataFrame) -> pd.DataFrame:
@@ -339,12 +373,13 @@ __all__ = [
     "FORMATS",
     "POLISEN_COLUMNS",
     "RawTable",
+    "ReadLimits",
+    "TableStream",
     "decode_text",
     "detect_encoding",
     "detect_format",
+    "open_table",
     "read_bytes",
-    "read_csv_bytes",
-    "read_csv_text",
     "read_geojson_bytes",
     "read_polisen_json_bytes",
     "read_table",

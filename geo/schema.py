@@ -91,6 +91,7 @@ class Reason(StrEnum):
     UNKNOWN_SOURCE = "unknown_source"
     NO_TENANT = "no_tenant"
     TOO_LONG = "too_long"
+    BAD_ROW = "bad_row"
 
 
 #: Swedish explanation of each quarantine reason (shown in the UI and CLI).
@@ -107,6 +108,9 @@ REASON_TEXT_SV: dict[str, str] = {
     Reason.UNKNOWN_SOURCE: "Okänd källa (ska vara actor, citizen, patrol eller police)",
     Reason.NO_TENANT: "Kommunen finns inte i lagesbild (ingen hyresgäst)",
     Reason.TOO_LONG: "Texten är för lång",
+    Reason.BAD_ROW: (
+        "Raden kan inte delas upp i filens kolumner (fler fält än rubriken, NUL-tecken)"
+    ),
 }
 
 

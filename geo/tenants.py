@@ -157,6 +157,7 @@ def import_boundary_file(
     kommun: str | None = None,
     level: str = "locality",
     timezone: str | None = None,
+    crs: str | None = None,
 ) -> list[dict[str, Any]]:
     """Import official polygons from a file and replace a tenant's stored boundaries.
 
@@ -177,6 +178,8 @@ def import_boundary_file(
         ``"locality"`` or ``"kommun"``.
     timezone
         Time zone of a tenant created here (default Europe/Stockholm).
+    crs
+        CRS of a file that declares none (e.g. ``"EPSG:3006"``).
 
     Returns
     -------
@@ -187,7 +190,7 @@ def import_boundary_file(
     if level not in ("locality", "kommun"):
         raise BoundaryError(f"level must be 'locality' or 'kommun', got {level!r}")
     frame = read_boundary_file(
-        path, layer=layer, name_field=name_field, code_field=code_field, level=level
+        path, layer=layer, name_field=name_field, code_field=code_field, level=level, crs=crs
     )
     ctx = str(frame.attrs.get("context", Path(path).name))
     file_codes = frame["kommun_code"].dropna()

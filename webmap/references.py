@@ -137,8 +137,8 @@ def check_action_references(
 
     Reads the kommun's localities, outline and current zones from the app's caches.
     """
-    from webmap.state import get_engine
     from webmap.citizen.submissions import runtime
+    from webmap.state import get_engine
     from webmap.web import localities_of, result_store
 
     geo = runtime().geo.get(get_engine(), kommun)

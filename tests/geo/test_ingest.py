@@ -123,8 +123,12 @@ def test_every_quarantine_reason(engine: Engine, tmp_path: Path) -> None:
                                   *STOCKHOLM],
     }  # fmt: skip
     path = write_csv(tmp_path / "all.csv", list(rows.values()), header)
+    # one unquoted comma too many: the row is kept as text, the others keep their columns
+    bad_line = "norrtalje,actor,2024-05-01 22:10,klotter,Klotter, vid torget,,59.756,18.7138"
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(bad_line + "\n")
     res = ingest_file(engine, path, now=NOW, geocoder=FakeGazetteer({}))
-    expected = {str(r): 1 for r in rows if r != "stored"}
+    expected = {str(r): 1 for r in [*rows, Reason.BAD_ROW] if r != "stored"}
     assert res.reasons == expected
     assert set(res.reasons) == {r.value for r in Reason}  # every reason code is exercised
     assert (res.stored, res.quarantined, res.duplicates) == (1, len(Reason), 0)
@@ -141,6 +145,8 @@ def test_every_quarantine_reason(engine: Engine, tmp_path: Path) -> None:
     assert "'graffiti'" in by_reason.loc["unknown_category", "detail"]
     assert "'igår kväll'" in by_reason.loc["bad_timestamp", "detail"]
     assert "utanför Norrtälje" in by_reason.loc["outside_boundary", "detail"]
+    assert by_reason.loc["bad_row", "raw"] == {"_text": bad_line}  # byte for byte
+    assert "9 fält men rubriken 8" in by_reason.loc["bad_row", "detail"]
     assert list(q["row_number"]) == list(range(2, len(Reason) + 2))
     # running it again quarantines nothing twice and stores nothing new
     again = ingest_file(engine, path, now=NOW, geocoder=FakeGazetteer({}))

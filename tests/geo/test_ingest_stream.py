@@ -108,7 +108,7 @@ def outcome_digest(engine: Engine) -> str:
     return h.hexdigest()
 
 
-@pytest.mark.parametrize(("batch_size", "chunk_rows"), [(5000, None), (40, 200), (7, 7)])
+@pytest.mark.parametrize(("batch_size", "chunk_rows"), [(5000, None), (40, 200), (60, 420)])
 def test_streaming_import_equals_the_whole_file_reference(
     engine: Engine, tmp_path: Path, batch_size: int, chunk_rows: int | None
 ) -> None:

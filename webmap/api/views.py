@@ -22,9 +22,6 @@ from flask import Blueprint, current_app, jsonify, request
 
 from analysis.public import category_to_group
 from geo.errors import NotFoundError
-from webmap.contracts.citizen import ReportInput
-from webmap.contracts.common import parse
-
 from webmap.citizen.submissions import (
     MAX_KEY,
     NEXT_STEPS_SV,
@@ -37,6 +34,8 @@ from webmap.citizen.submissions import (
     runtime,
     validate_submission,
 )
+from webmap.contracts.citizen import ReportInput
+from webmap.contracts.common import parse
 from webmap.state import default_kommun, get_engine
 
 bp = Blueprint("api", __name__, url_prefix="/api")

@@ -33,8 +33,6 @@ from flask import (
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from geo.errors import NotFoundError
-from webmap.contracts.citizen import ReportForm
-from webmap.contracts.common import parse
 from webmap.citizen.submissions import (
     MAX_DESCRIPTION,
     MAX_PLACE,
@@ -50,6 +48,8 @@ from webmap.citizen.submissions import (
     tenant_choices,
     validate_submission,
 )
+from webmap.contracts.citizen import ReportForm
+from webmap.contracts.common import parse
 from webmap.state import default_kommun, get_engine
 from webmap.web import base_map_config
 

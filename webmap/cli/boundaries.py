@@ -37,6 +37,11 @@ def cli() -> None:
     show_default=True,
 )
 @click.option("--timezone", default=None, help="Tidszon för en ny hyresgäst.")
+@click.option(
+    "--crs",
+    default=None,
+    help="Koordinatsystem för en fil som inte anger något, t.ex. EPSG:3006 (SWEREF 99 TM).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Skriv ett JSON-objekt på stdout.")
 def import_cmd(
     file: Path,
@@ -46,6 +51,7 @@ def import_cmd(
     kommun: str | None,
     level: str,
     timezone: str | None,
+    crs: str | None,
     as_json: bool,
 ) -> None:
     """Importera officiella gränser (GeoPackage, GeoJSON, Shapefile; valfritt CRS).
@@ -65,6 +71,7 @@ def import_cmd(
             kommun=kommun,
             level=level,
             timezone=timezone,
+            crs=crs,
         )
     if as_json:
         click.echo(json.dumps({"imported": summaries}, ensure_ascii=False))

@@ -20,7 +20,7 @@ from typing import Any
 import click
 from sqlalchemy import Engine
 
-from geo.ingest import IngestResult, ingest_file
+from geo.ingest import BATCH_SIZE, IngestResult, ingest_file
 from geo.readers import FORMATS
 from geo.schema import REASON_TEXT_SV, Source, Status
 from geo.tenants import list_tenants
@@ -115,7 +115,11 @@ def _geocoder(config: dict[str, Any], engine: Engine) -> Any:
     help="Status för sparade rapporter.",
 )
 @click.option(
-    "--batch-size", default=5000, show_default=True, type=int, help="Rader per transaktion."
+    "--batch-size",
+    default=BATCH_SIZE,
+    show_default=True,
+    type=int,
+    help="Rader per transaktion.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Skriv ett JSON-objekt på stdout.")
 def cli(

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 from pydantic import Field
 
 from analysis.public import GROUP_CODES, PERIODS
-from webmap.contracts.common import Contract, KommunKey, Number, Reply, text
 from webmap.citizen.submissions import MAX_DESCRIPTION, MAX_PLACE, TIME_OF_DAY
+from webmap.contracts.common import Contract, KommunKey, Number, Reply, text
 
 if TYPE_CHECKING:  # the allowed values are read from the code lists at run time
     TimeOfDay: TypeAlias = str

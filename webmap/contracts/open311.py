@@ -10,9 +10,9 @@ from typing import Literal
 
 from pydantic import Field
 
+from webmap.citizen.submissions import MAX_DESCRIPTION_OPEN311, MAX_PLACE
 from webmap.contracts.citizen import TimeOfDay
 from webmap.contracts.common import Contract, Reply, form_number, text
-from webmap.citizen.submissions import MAX_DESCRIPTION_OPEN311, MAX_PLACE
 
 #: W3C datetime with a time zone, as Open311 requires.
 W3C_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"

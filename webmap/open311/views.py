@@ -69,8 +69,6 @@ from geo.errors import NotFoundError
 from geo.schema import Status
 from geo.store.citizen import approved_citizen_reports, report_place
 from webmap.auth.apikeys import verify_api_key
-from webmap.contracts.common import parse
-from webmap.contracts.open311 import ServiceRequestInput
 from webmap.citizen.submissions import (
     MAX_DESCRIPTION_OPEN311,
     MAX_KEY,
@@ -83,6 +81,8 @@ from webmap.citizen.submissions import (
     runtime,
     validate_submission,
 )
+from webmap.contracts.common import parse
+from webmap.contracts.open311 import ServiceRequestInput
 from webmap.state import default_kommun, get_engine
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")

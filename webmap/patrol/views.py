@@ -49,9 +49,9 @@ from shapely.geometry import mapping as shape_mapping
 from geo.errors import NotFoundError, ValidationError
 from geo.store.db import utcnow
 from geo.tenants import Tenant
+from webmap.auth.views import role_required
 from webmap.contracts.common import parse
 from webmap.contracts.patrol import ObservationInput
-from webmap.auth.views import role_required
 from webmap.patrol.observations import (
     Observation,
     ObservationRejected,

@@ -27,7 +27,6 @@ from webmap.planner.actions import (
     list_actions,
     update_action,
 )
-from webmap.auth.views import role_required
 from webmap.references import check_action_references
 from webmap.render.reports import effect_png
 from webmap.state import current_state
