@@ -70,6 +70,7 @@ from geo.store.tables import NAMING
 from geo.store.tables import report as report_table
 from geo.tenants import Tenant
 from webmap.auth import role_required
+from webmap.payloads import memo
 from webmap.state import current_state
 from webmap.weeks import MAX_YEAR, MIN_YEAR
 
@@ -452,7 +453,12 @@ class PatrolRuntime:
                 if hit is not None:
                     return hit
             try:
-                view = compute_plan(engine, tenant, req, localities, self.places(tenant.key))
+                view = memo(  # computed once for every server process
+                    "patrol-plan",
+                    tenant.key,
+                    (version, *req.cache_key[1:]),
+                    lambda: compute_plan(engine, tenant, req, localities, self.places(tenant.key)),
+                )
                 view["version"] = version
                 with self._lock:
                     self.computed += 1

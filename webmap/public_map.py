@@ -54,6 +54,7 @@ from geo.schema import Source, Status
 from geo.store.db import current_version
 from geo.store.tables import report as report_table
 from webmap.citizen_tables import citizen_report
+from webmap.payloads import json_payload, memo
 from webmap.state import get_engine
 from webmap.submissions import KommunGeo, runtime, tenant_choices
 from webmap.web import base_map_config, place_labels
@@ -400,7 +401,17 @@ def public_map() -> Any:
     period = request.args.get("period", LONG)
     if group not in GROUP_CODES or period not in PERIODS:
         group, period = ALL, LONG
-    first = cells_geojson(table, geo, group, period, _places(geo))
+    snap = (cfg["snapshot"], table.as_of.isoformat(), group, period)
+    first = (
+        cells_geojson(table, geo, group, period, _places(geo))
+        if cfg["snapshot"] == "live"  # a new view every time: nothing to keep
+        else memo(
+            "public-first",
+            geo.tenant.key,
+            snap,
+            lambda: cells_geojson(table, geo, group, period, _places(geo)),
+        )
+    )
     map_config = {
         "kommun": geo.tenant.key,
         "centre": geo.centre,
@@ -420,7 +431,7 @@ def public_map() -> Any:
         periods=period_labels(),
         group=group,
         period=period,
-        summary=summary_payload(geo),
+        summary=memo("public-summary", geo.tenant.key, (), lambda: summary_payload(geo)),
         first=first,
         top=sorted(first["features"], key=lambda f: -f["properties"]["count"])[:10],
         map_config=map_config,
@@ -451,7 +462,15 @@ def cells() -> Any:
         table = public_table_for(geo)
     except ValidationError as exc:
         return jsonify({"error": str(exc)}), 400
-    return jsonify(cells_geojson(table, geo, group, period, _places(geo)))
+    snap = (public_settings(geo)["snapshot"], table.as_of.isoformat(), group, period)
+    return json_payload(
+        "public-cells",
+        geo.tenant.key,
+        snap,
+        lambda: cells_geojson(table, geo, group, period, _places(geo)),
+        public=True,
+        max_age=300,
+    )
 
 
 @bp.get("/api/public/summary", endpoint="summary")
@@ -460,4 +479,6 @@ def summary() -> Any:
     geo = _geo(request.args.get("kommun"))
     if geo is None:
         return jsonify({"error": "Kommunen finns inte."}), 404
-    return jsonify(summary_payload(geo))
+    return json_payload(
+        "public-summary", geo.tenant.key, (), lambda: summary_payload(geo), public=True, max_age=300
+    )
