@@ -337,7 +337,7 @@ def endpoints(week: str) -> dict[str, tuple[str, str]]:
     api = f"/api/karta/{k}"
     return {
         "karta": ("planner", f"/karta?kommun={k}&vecka={week}"),
-        "lagesbild": ("planner", f"/lagesbild?kommun={k}&vecka={week}"),
+        "lagesbild": ("planner", f"/lagesbild/{week}?kommun={k}"),
         "patrull": ("patrol", f"/patrull?kommun={k}"),
         "karta_publik": ("public", f"/karta/publik?kommun={k}"),
         "api_tatorter": ("planner", f"{api}/tatorter{q}"),

@@ -17,6 +17,7 @@ from analysis.grading import GRADE_LABELS
 from geo.errors import ValidationError
 from webmap.auth import role_required
 from webmap.grades import latest_publication, set_grade, store_publication
+from webmap.payloads import memo
 from webmap.reports import (
     render_weekly_html,
     render_weekly_pdf,
@@ -42,6 +43,13 @@ def _week(week: str) -> str:
         abort(404)
 
 
+def _weekly(engine: Any, kommun: str, week: str) -> Any:
+    """The weekly picture, built once per week and state of the data for every process."""
+    return memo(
+        "weekly", kommun, (week,), lambda: build_weekly(engine, result_store(), kommun, week)
+    )
+
+
 @bp.get("/lagesbild")
 @role_required("planner", "reader")
 def current() -> Any:
@@ -61,7 +69,7 @@ def week(week: str) -> Any:
     week = label
     tenant = resolve_kommun()
     state = current_state()
-    pic = build_weekly(state.engine, result_store(), tenant.key, week)
+    pic = _weekly(state.engine, tenant.key, week)
     with state.engine.connect() as conn:
         publication = latest_publication(conn, tenant.key, week)
     return render_template(
@@ -119,7 +127,7 @@ def publish(week: str) -> Any:
     week = _week(week)
     tenant = resolve_kommun(request.form.get("kommun"))
     state = current_state()
-    pic = build_weekly(state.engine, result_store(), tenant.key, week)
+    pic = _weekly(state.engine, tenant.key, week)
     images = weekly_images(pic)
     html = render_weekly_html(pic, images)
     pdf = render_weekly_pdf(pic, images)

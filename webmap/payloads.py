@@ -245,6 +245,7 @@ def warm(app: Flask, kommun: str, week: str, paths: Iterable[str] = ()) -> dict[
         (planner, f"{api}/zoner?vecka={week}"),
         (planner, f"{api}/celler?vecka={week}"),
         (planner, f"{api}/polisen?vecka={week}"),
+        (planner, f"/lagesbild/{week}?kommun={kommun}"),
         (by_role.get("patrol"), f"/patrull?kommun={kommun}"),
         (None, f"/karta/publik?kommun={kommun}"),
         (None, f"/api/public/cells?kommun={kommun}"),
