@@ -183,7 +183,15 @@ def public_cache() -> PublicCache:
 
 def public_table_for(geo: KommunGeo) -> PublicTable:
     """The current public table of a kommun (cached per data version and snapshot)."""
-    return public_cache().get(get_engine(), geo)
+    cfg = public_settings(geo)
+    if cfg["snapshot"] == "live":
+        return public_cache().get(get_engine(), geo)
+    snap = snapshot_time(pd.Timestamp.now(tz="UTC"), cfg["snapshot"], geo.tenant.timezone)
+    key = (snap.isoformat(), cfg["k"], cfg["res"], cfg["sources"])
+    # built once per snapshot for every server process (a city's table takes seconds)
+    return memo(  # type: ignore[no-any-return]
+        "public-table", geo.tenant.key, key, lambda: public_cache().get(get_engine(), geo)
+    )
 
 
 def _default_kommun() -> str:

@@ -72,6 +72,8 @@ def cli(kommuner: tuple[str, ...], week: str | None, weeks: int, warm: bool, as_
                 "seconds": round(time.perf_counter() - t0, 3),
             }
             if warm and i == 0:
+                res = None
+                store.clear_memory()  # the warm-up reads the stored result again
                 t1 = time.perf_counter()
                 item["warmed"] = warm_payloads(key, w)
                 item["warm_seconds"] = round(time.perf_counter() - t1, 3)
