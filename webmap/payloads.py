@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 from flask import Flask, Response, g, request
-from sqlalchemy import Connection, func, inspect, select
+from sqlalchemy import Connection, bindparam, func, inspect, select
 from sqlalchemy.exc import DBAPIError
 
 from geo.store.tables import data_version
@@ -46,33 +46,50 @@ from webmap.tables import action_followups, actions, grade_decisions, publicatio
 PAYLOAD_FORMAT = 1
 
 
+def _token_parts() -> dict[str, Any]:
+    k: Any = bindparam("kommun")
+    dv, a, f, d, p = data_version, actions, action_followups, grade_decisions, publications
+    return {
+        "version": select(dv.c.version).where(dv.c.kommun == k),
+        "changed": select(dv.c.updated_at).where(dv.c.kommun == k),
+        "actions": select(func.count()).where(a.c.kommun == k),
+        "actions_changed": select(func.max(a.c.updated_at)).where(a.c.kommun == k),
+        "followups": select(func.max(f.c.id)).where(
+            f.c.action_id.in_(select(a.c.id).where(a.c.kommun == k))
+        ),
+        "decisions": select(func.max(d.c.id)).where(d.c.kommun == k),
+        "publications": select(func.max(p.c.id)).where(p.c.kommun == k),
+    }
+
+
+_TOKEN_SQL: dict[str, Any] = {}
+
+
 def state_token(conn: Connection, kommun: str) -> tuple[Any, ...]:
     """Everything a kommun's payloads depend on, in one query.
 
     ``(data version, its time, actions count and last change, last follow-up, last
     grade decision, last publication)``; a table that does not exist (a public-only
-    installation) counts as empty.
+    installation) counts as empty. The statement is compiled once per database dialect
+    (it runs on every request).
     """
-    dv, a, f, d, p = data_version, actions, action_followups, grade_decisions, publications
-    parts = {
-        "version": select(dv.c.version).where(dv.c.kommun == kommun),
-        "changed": select(dv.c.updated_at).where(dv.c.kommun == kommun),
-        "actions": select(func.count()).where(a.c.kommun == kommun),
-        "actions_changed": select(func.max(a.c.updated_at)).where(a.c.kommun == kommun),
-        "followups": select(func.max(f.c.id)).where(
-            f.c.action_id.in_(select(a.c.id).where(a.c.kommun == kommun))
-        ),
-        "decisions": select(func.max(d.c.id)).where(d.c.kommun == kommun),
-        "publications": select(func.max(p.c.id)).where(p.c.kommun == kommun),
-    }
+    parts = _token_parts()
+    compiled = _TOKEN_SQL.get(conn.dialect.name)
+    if compiled is None:
+        stmt = select(*(q.scalar_subquery() for q in parts.values()))
+        compiled = _TOKEN_SQL.setdefault(conn.dialect.name, stmt.compile(dialect=conn.dialect))
+    values = compiled.construct_params({"kommun": kommun})
+    params: Any = (
+        tuple(values[n] for n in compiled.positiontup) if compiled.positional else values
+    )
     row: tuple[Any, ...]
     try:
-        row = tuple(conn.execute(select(*(q.scalar_subquery() for q in parts.values()))).one())
+        row = tuple(conn.exec_driver_sql(str(compiled), params).one())
     except DBAPIError:
         conn.rollback()
         present = set(inspect(conn).get_table_names())
         row = tuple(
-            conn.execute(q).scalar()
+            conn.execute(q, {"kommun": kommun}).scalar()
             if {str(getattr(t, "name", "")) for t in q.get_final_froms()} <= present
             and (name != "followups" or "actions" in present)
             else None
@@ -226,6 +243,39 @@ def json_payload(
     return Response(body, mimetype="application/json", headers=headers)
 
 
+#: Stands for the request's CSP nonce in a stored page (replaced on every answer).
+NONCE_PLACEHOLDER = "lagesbild-nonce-placeholder"
+
+
+def cached_page(kind: str, kommun: str, key: Iterable[Any], render: Callable[[], str]) -> Any:
+    """An anonymous visitor's page from stored HTML, with this request's CSP nonce.
+
+    Only requests without a login or session (no language choice, no messages) share
+    pages; anything else is rendered as usual. The page is rendered once with a
+    placeholder nonce, and each answer gets a fresh nonce in its place, so the
+    Content-Security-Policy stays per request.
+    """
+    from flask import session
+    from flask_login import current_user
+
+    if current_user.is_authenticated or session:
+        return render()
+    nonce = getattr(g, "csp_nonce", "")
+
+    def build() -> bytes:
+        g.csp_nonce = NONCE_PLACEHOLDER
+        try:
+            return render().encode("utf-8")
+        finally:
+            g.csp_nonce = nonce
+
+    token = _token(kommun)
+    digest = _digest(kind, kommun, token, [request.path, *key])
+    html = payload_cache().get(kommun, str(token[0]), digest, "html.gz", build)
+    body = html.replace(NONCE_PLACEHOLDER.encode(), nonce.encode())
+    return Response(body, mimetype="text/html")
+
+
 def warm(app: Flask, kommun: str, week: str, paths: Iterable[str] = ()) -> dict[str, int]:
     """Request the kommun's pages and map APIs once, so their payloads are stored.
 
@@ -266,4 +316,13 @@ def warm(app: Flask, kommun: str, week: str, paths: Iterable[str] = ()) -> dict[
     return out
 
 
-__all__ = ["PayloadCache", "json_payload", "memo", "payload_cache", "state_token", "warm"]
+__all__ = [
+    "NONCE_PLACEHOLDER",
+    "PayloadCache",
+    "cached_page",
+    "json_payload",
+    "memo",
+    "payload_cache",
+    "state_token",
+    "warm",
+]

@@ -17,6 +17,7 @@ from geo.errors import NotFoundError
 from geo.tenants import get_tenant, list_tenants
 from webmap.layers import localities_geojson
 from webmap.maps import build_public_map, map_parts
+from webmap.payloads import cached_page
 from webmap.public_map import public_settings, public_table_for
 from webmap.state import current_state
 from webmap.submissions import runtime
@@ -42,6 +43,10 @@ def _tenant(key: str | None) -> Any:
 def index() -> Any:
     """Start page: a map of the localities and public counts per area, and a login link."""
     tenant = _tenant(request.args.get("kommun"))
+    return cached_page("index", tenant.key, (request.full_path,), lambda: _index(tenant))
+
+
+def _index(tenant: Any) -> str:
     with current_state().engine.connect() as conn:
         tenants = list_tenants(conn)
     localities = localities_of(tenant.key)

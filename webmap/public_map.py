@@ -54,7 +54,7 @@ from geo.schema import Source, Status
 from geo.store.db import current_version
 from geo.store.tables import report as report_table
 from webmap.citizen_tables import citizen_report
-from webmap.payloads import json_payload, memo
+from webmap.payloads import cached_page, json_payload, memo
 from webmap.state import get_engine
 from webmap.submissions import KommunGeo, runtime, tenant_choices
 from webmap.web import base_map_config, place_labels
@@ -403,6 +403,15 @@ def public_map() -> Any:
     geo = _geo(request.args.get("kommun"))
     if geo is None:
         abort(404)
+    cfg = public_settings(geo)
+    if cfg["snapshot"] == "live":
+        return _public_map(geo)
+    snap = snapshot_time(pd.Timestamp.now(tz="UTC"), cfg["snapshot"], geo.tenant.timezone)
+    key = (request.full_path, snap.isoformat())
+    return cached_page("public-map", geo.tenant.key, key, lambda: _public_map(geo))
+
+
+def _public_map(geo: KommunGeo) -> str:
     table = public_table_for(geo)
     cfg = public_settings(geo)
     group = request.args.get("group", ALL)
