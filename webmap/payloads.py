@@ -79,9 +79,7 @@ def state_token(conn: Connection, kommun: str) -> tuple[Any, ...]:
         stmt = select(*(q.scalar_subquery() for q in parts.values()))
         compiled = _TOKEN_SQL.setdefault(conn.dialect.name, stmt.compile(dialect=conn.dialect))
     values = compiled.construct_params({"kommun": kommun})
-    params: Any = (
-        tuple(values[n] for n in compiled.positiontup) if compiled.positional else values
-    )
+    params: Any = tuple(values[n] for n in compiled.positiontup) if compiled.positional else values
     row: tuple[Any, ...]
     try:
         row = tuple(conn.exec_driver_sql(str(compiled), params).one())
