@@ -14,7 +14,8 @@ from ``wait4``)::
     lagesbild db upgrade
     lagesbild boundaries import kommuner.geojson --kommun stockholm ...
     lagesbild ingest reports.csv --kommun stockholm --source actor --json
-    lagesbild analyse --kommun stockholm --json
+    lagesbild analyse --kommun stockholm --no-warm --json   (the analysis)
+    lagesbild analyse --kommun stockholm --json             (its ready payloads)
     lagesbild serve --processes 2
 
 and requests ``/karta``, ``/lagesbild``, ``/patrull``, ``/karta/publik`` and every map
@@ -40,7 +41,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -53,6 +53,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from load import free_port, stop_server  # noqa: E402
 
 TENANT = "stockholm"
 LAN = "01"
@@ -281,12 +284,6 @@ def reference(workdir: Path) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- serving
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _request(
     port: int,
     path: str,
@@ -337,7 +334,7 @@ def endpoints(week: str) -> dict[str, tuple[str, str]]:
     api = f"/api/karta/{k}"
     return {
         "karta": ("planner", f"/karta?kommun={k}&vecka={week}"),
-        "lagesbild": ("planner", f"/lagesbild?kommun={k}&vecka={week}"),
+        "lagesbild": ("planner", f"/lagesbild/{week}?kommun={k}"),
         "patrull": ("patrol", f"/patrull?kommun={k}"),
         "karta_publik": ("public", f"/karta/publik?kommun={k}"),
         "api_tatorter": ("planner", f"{api}/tatorter{q}"),
@@ -357,7 +354,7 @@ def serve_and_measure(
     """Start ``lagesbild serve``, log in, time every endpoint (first and repeated)."""
     import psutil
 
-    port = _free_port()
+    port = free_port()
     cmd = lagesbild("serve", "--port", str(port), "--processes", "2", "--threads", "4")
     log = (workdir / "serve.log").open("wb")
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
@@ -400,12 +397,7 @@ def serve_and_measure(
         tree = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
         out["server_rss_mb"] = round(sum(p.memory_info().rss for p in tree) / 2**20, 1)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_server(proc)
         log.close()
     return out
 
@@ -480,7 +472,7 @@ def main() -> None:
             result["ingest"]["ratio_vs_reference"] = round(ing["seconds"] / ref["seconds"], 2)
         for role in ("planner", "patrol"):
             run(lagesbild("user", "add", role, "--role", role), env, stdin=f"{PASSWORD}\n".encode())
-    ana = run(lagesbild("analyse", "--kommun", TENANT, "--json"), env)
+    ana = run(lagesbild("analyse", "--kommun", TENANT, "--no-warm", "--json"), env)
     parsed = _json_tail(ana["stdout"]) or {}
     items = parsed.get("results") or [{}]
     result["analyse"] = {
@@ -491,6 +483,15 @@ def main() -> None:
         "seconds_in_analysis": items[0].get("seconds"),
     }
     week = str(items[0].get("week") or "")
+    # the ready payloads (analyse's default; the result itself is read from its cache)
+    warm = run(lagesbild("analyse", "--kommun", TENANT, "--json"), env)
+    warmed = (_json_tail(warm["stdout"]) or {}).get("results") or [{}]
+    result["warm_payloads"] = {
+        "seconds": warm["seconds"],
+        "cpu_s": warm["cpu_s"],
+        "peak_rss_mb": warm["peak_rss_mb"],
+        "statuses": warmed[0].get("warmed"),
+    }
     if not args.skip_serve and week:
         result["serve"] = serve_and_measure(workdir, env, week, args.requests)
     result["load_average_1m"] = [round(load0, 2), round(os.getloadavg()[0], 2)]

@@ -125,22 +125,37 @@ async def http_post(
     head.append(f"Content-Length: {len(body)}")
     writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
     await writer.drain()
+    return await read_response(reader, keepalive)
+
+
+async def read_response(reader: asyncio.StreamReader, keepalive: bool = True) -> tuple[int, bytes]:
+    """Status and body of one HTTP/1.1 response (``Content-Length`` or chunked)."""
     status_line = await reader.readline()
     if not status_line:
         raise ConnectionError("connection closed")
     status = int(status_line.split()[1])
-    length = 0
-    close = False
+    length, chunked, close = 0, False, False
     while True:
         line = await reader.readline()
         if line in (b"\r\n", b"\n", b""):
             break
         name, _, value = line.decode("latin-1").partition(":")
-        if name.lower() == "content-length":
-            length = int(value.strip())
-        elif name.lower() == "connection" and value.strip().lower() == "close":
+        name, value = name.strip().lower(), value.strip().lower()
+        if name == "content-length":
+            length = int(value)
+        elif name == "transfer-encoding" and "chunked" in value:
+            chunked = True
+        elif name == "connection" and value == "close":
             close = True
-    data = await reader.readexactly(length) if length else b""
+    if chunked:
+        parts = []
+        while size := int((await reader.readline()).strip() or b"0", 16):
+            parts.append(await reader.readexactly(size))
+            await reader.readline()
+        await reader.readline()
+        data = b"".join(parts)
+    else:
+        data = await reader.readexactly(length) if length else b""
     if close and keepalive:
         raise ConnectionResetError("server closed the connection")
     return status, data
@@ -310,6 +325,16 @@ def wait_ready(
     raise TimeoutError("server did not start")
 
 
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate the server (its workers follow) and wait for it; kill it if it hangs."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def process_cpu_s(pid: int) -> float:
     """User + system CPU seconds of a process (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -455,12 +480,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         server_cpu = sum(process_cpu_s(pid) for pid in workers) - cpu0
         client_cpu = time.process_time() - client0
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_server(proc)
         log.close()
     err = log_path.read_bytes()
     check = check_database(db_url, stats.accepted)

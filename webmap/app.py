@@ -66,6 +66,7 @@ if TYPE_CHECKING:
 import webmap.ratelimit_storage  # noqa: F401  (registers the lagesbild-memory:// scheme)
 from webmap.config import Config, load_config
 from webmap.db import open_database
+from webmap.payloads import PayloadCache
 from webmap.privacy import client_key
 from webmap.render.maps import resolve_tiles
 from webmap.state import EXTENSION_KEY, AppState, SharedGazetteer
@@ -279,6 +280,7 @@ def _app_state(
         citizen=CitizenRuntime.open(engine, cfg, gazetteer.get),
         patrol=PatrolRuntime(gazetteer=gazetteer.get),
         public_cache=PublicCache(),
+        payloads=PayloadCache(instance_dir / "cache" / "payloads"),
         gazetteer=gazetteer,
     )
 

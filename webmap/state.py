@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from geo.gazetteer import Gazetteer
     from webmap.citizen.runtime import CitizenRuntime
     from webmap.patrol.plan import PatrolRuntime
+    from webmap.payloads import PayloadCache
     from webmap.public.map_page import PublicCache
     from webmap.results import ResultStore
 
@@ -83,6 +84,8 @@ class AppState:
         Patrol plans cache and observation write lock.
     public_cache
         Public (k-suppressed) tables per kommun, data version and snapshot.
+    payloads
+        Ready page and API payloads shared by every server process (on disk).
     gazetteer
         The offline gazetteer, loaded once for the whole app.
     salt
@@ -104,6 +107,7 @@ class AppState:
     citizen: CitizenRuntime
     patrol: PatrolRuntime
     public_cache: PublicCache
+    payloads: PayloadCache
     gazetteer: SharedGazetteer = field(default_factory=SharedGazetteer)
     salt: DailySalt = field(default_factory=DailySalt)
     public_endpoints: set[str] = field(default_factory=set)

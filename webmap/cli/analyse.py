@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,6 +15,20 @@ from webmap.config import load_config
 from webmap.db import open_database
 from webmap.results import ResultStore
 from webmap.weeks import shift_week
+
+
+def warm_payloads(kommun: str, week: str) -> dict[str, int]:
+    """Store the ready answers of the kommun's pages and map APIs (see webmap.payloads)."""
+    from webmap.payloads import warm
+
+    return warm(_app(), kommun, week)
+
+
+@functools.cache
+def _app() -> Any:
+    from webmap.app import create_app
+
+    return create_app(load_config())
 
 
 @click.command("analyse")
@@ -25,8 +41,14 @@ from webmap.weeks import shift_week
     type=int,
     help="Antal veckor bakåt från --week att räkna fram.",
 )
+@click.option(
+    "--warm/--no-warm",
+    default=True,
+    show_default=True,
+    help="Bygg även kartornas och sidornas färdiga svar (instance/cache/payloads).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Skriv resultatet som JSON.")
-def cli(kommuner: tuple[str, ...], week: str | None, weeks: int, as_json: bool) -> None:
+def cli(kommuner: tuple[str, ...], week: str | None, weeks: int, warm: bool, as_json: bool) -> None:
     """Räkna fram hotspotanalysen och spara den i cachen (instance/cache/analysis)."""
     cfg = load_config()
     engine = open_database(cfg)
@@ -49,6 +71,12 @@ def cli(kommuner: tuple[str, ...], week: str | None, weeks: int, as_json: bool) 
                 "zones": len(res.zones),
                 "seconds": round(time.perf_counter() - t0, 3),
             }
+            if warm and i == 0:
+                res = None
+                store.clear_memory()  # the warm-up reads the stored result again
+                t1 = time.perf_counter()
+                item["warmed"] = warm_payloads(key, w)
+                item["warm_seconds"] = round(time.perf_counter() - t1, 3)
             out.append(item)
             click.echo(
                 f"{key} {w}: {item['zones']} zoner, {item['cells']} celler ({item['seconds']} s)",

@@ -24,6 +24,7 @@ from shapely.geometry import mapping as shape_mapping
 from geo.errors import LagesbildError, ValidationError
 from geo.store.db import current_version
 from geo.tenants import Tenant
+from webmap.payloads import memo
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -337,7 +338,12 @@ class PatrolRuntime:
                 if hit is not None:
                     return hit
             try:
-                view = compute_plan(engine, tenant, req, localities, self.places(tenant.key))
+                view = memo(  # computed once for every server process
+                    "patrol-plan",
+                    tenant.key,
+                    (version, *req.cache_key[1:]),
+                    lambda: compute_plan(engine, tenant, req, localities, self.places(tenant.key)),
+                )
                 view["version"] = version
                 with self._lock:
                     self.computed += 1

@@ -19,6 +19,7 @@ from geo.errors import ValidationError
 from geo.store.grades import latest_decisions
 from geo.store.reports import read_reports
 from webmap.auth.views import role_required
+from webmap.payloads import json_payload
 from webmap.planner.actions import action_cells, list_actions
 from webmap.render.layers import (
     MAX_CELLS,
@@ -51,12 +52,13 @@ def _result(kommun: str) -> CachedResult:
     return res
 
 
-def _cached(res: CachedResult, key: tuple[Any, ...], build: Any) -> Response:
-    body = res.payload_cache.get(key)
-    if body is None:
-        body = json_bytes(build())
-        res.payload_cache[key] = body
-    return json_response(body)
+def _payload_key(kommun: str, *extra: Any) -> tuple[Any, ...]:
+    """Week and filters of the request (the key of its stored payload)."""
+    try:
+        filters = filters_from_args(request.args)
+    except ValidationError:
+        abort(400)
+    return (requested_week(kommun), filters.to_dict(), *extra)
 
 
 @bp.get("/tatorter")
@@ -64,22 +66,28 @@ def _cached(res: CachedResult, key: tuple[Any, ...], build: Any) -> Response:
 def localities(kommun: str) -> Response:
     """Localities with the period's grade (meeting decision over suggestion)."""
     tenant = resolve_kommun(kommun)
-    res = _result(tenant.key)
+    return json_payload(
+        "tatorter", tenant.key, _payload_key(tenant.key), lambda: _localities(tenant.key)
+    )
+
+
+def _localities(kommun: str) -> dict[str, Any]:
+    res = _result(kommun)
     with current_state().engine.connect() as conn:
-        decisions = latest_decisions(conn, tenant.key, res.week)
+        decisions = latest_decisions(conn, kommun, res.week)
     grades = {g["locality"]: g for g in res.localities}
-    frame = localities_of(tenant.key)
-    cached = current_state().caches.locality_geometries.get(tenant.key)
+    frame = localities_of(kommun)
+    cached = current_state().caches.locality_geometries.get(kommun)
     if cached is None or cached[0] is not frame:  # outlines change only with the boundaries
         cached = (frame, locality_geometries(frame))
-        current_state().caches.locality_geometries[tenant.key] = cached
+        current_state().caches.locality_geometries[kommun] = cached
     payload = localities_geojson(frame, grades, decisions, geometries=cached[1])
     payload["meta"] = {
         "week": res.week,
         "period_start": res.meta["period_start"],
         "period_end": res.meta["period_end"],
     }
-    return json_response(json_bytes(payload))
+    return payload
 
 
 def _actions_by_zone(kommun: str, res: CachedResult) -> dict[str, list[dict[str, Any]]]:
@@ -148,16 +156,20 @@ def _latest_by_zone(kommun: str, res: CachedResult, n: int = 5) -> dict[str, lis
 def zones(kommun: str) -> Response:
     """Hotspot zones of the week with grade, pattern, explanation, trend and actions."""
     tenant = resolve_kommun(kommun)
-    res = _result(tenant.key)
+    return json_payload("zoner", tenant.key, _payload_key(tenant.key), lambda: _zones(tenant.key))
+
+
+def _zones(kommun: str) -> dict[str, Any]:
+    res = _result(kommun)
     latest = res.payload_cache.get(("latest",))
     if latest is None:
-        latest = _latest_by_zone(tenant.key, res)
+        latest = _latest_by_zone(kommun, res)
         res.payload_cache[("latest",)] = latest
     payload = zones_geojson(
-        res.zones, _actions_by_zone(tenant.key, res), latest, res.meta["step_starts"]
+        res.zones, _actions_by_zone(kommun, res), latest, res.meta["step_starts"]
     )
     payload["meta"] = {"week": res.week, "period_end": res.meta["period_end"]}
-    return json_response(json_bytes(payload))
+    return payload
 
 
 @bp.get("/celler")
@@ -166,20 +178,20 @@ def cells(kommun: str) -> Response:
     """H3 cells of the week: compact ids, weighted counts and Gi* z (coarsened above
     ``max`` cells, default 10,000)."""
     tenant = resolve_kommun(kommun)
-    res = _result(tenant.key)
     try:
         max_cells = min(50_000, max(100, int(request.args.get("max", MAX_CELLS))))
     except ValueError:
         abort(400)
-    step = res.z.shape[1] - 1 if res.z.ndim == 2 and res.z.shape[1] else 0
 
     def build() -> dict[str, Any]:
+        res = _result(tenant.key)
+        step = res.z.shape[1] - 1 if res.z.ndim == 2 and res.z.shape[1] else 0
         if res.z.size == 0:
             return cells_payload(np.zeros(0, np.uint64), np.zeros(0), np.zeros(0))
         ids, w, z = step_cells(res.cells, res.z, res.weighted, step)
         return cells_payload(ids, w, z, max_cells, extra={"step": res.meta["step_starts"][step]})
 
-    return _cached(res, ("cells", step, max_cells), build)
+    return json_payload("celler", tenant.key, _payload_key(tenant.key, max_cells), build)
 
 
 @bp.get("/atgarder")
@@ -197,11 +209,14 @@ def actions(kommun: str) -> Response:
 def police(kommun: str) -> Response:
     """Police events of the last four weeks of the period, per locality or kommun."""
     tenant = resolve_kommun(kommun)
-    res = _result(tenant.key)
-    end = pd.Timestamp(res.meta["period_end"])
-    with current_state().engine.connect() as conn:
-        frame = read_reports(
-            conn, tenant.key, start=end - pd.Timedelta(weeks=4), end=end, sources=["police"]
-        )
-    payload = police_geojson(frame, localities_of(tenant.key), localities_of(tenant.key, "kommun"))
-    return json_response(json_bytes(payload))
+
+    def build() -> dict[str, Any]:
+        res = _result(tenant.key)
+        end = pd.Timestamp(res.meta["period_end"])
+        with current_state().engine.connect() as conn:
+            frame = read_reports(
+                conn, tenant.key, start=end - pd.Timedelta(weeks=4), end=end, sources=["police"]
+            )
+        return police_geojson(frame, localities_of(tenant.key), localities_of(tenant.key, "kommun"))
+
+    return json_payload("polisen", tenant.key, _payload_key(tenant.key), build)

@@ -17,6 +17,7 @@ from analysis.grading import GRADE_LABELS
 from geo.errors import ValidationError
 from geo.store.grades import latest_publication, set_grade, store_publication
 from webmap.auth.views import role_required
+from webmap.payloads import memo
 from webmap.planner.weekly import build_weekly, build_yearly, week_period_text
 from webmap.render.reports import (
     render_weekly_html,
@@ -42,6 +43,13 @@ def _week(week: str) -> str:
         abort(404)
 
 
+def _weekly(engine: Any, kommun: str, week: str) -> Any:
+    """The weekly picture, built once per week and state of the data for every process."""
+    return memo(
+        "weekly", kommun, (week,), lambda: build_weekly(engine, result_store(), kommun, week)
+    )
+
+
 @bp.get("/lagesbild")
 @role_required("planner", "reader")
 def current() -> Any:
@@ -61,7 +69,7 @@ def week(week: str) -> Any:
     week = label
     tenant = resolve_kommun()
     state = current_state()
-    pic = build_weekly(state.engine, result_store(), tenant.key, week)
+    pic = _weekly(state.engine, tenant.key, week)
     with state.engine.connect() as conn:
         publication = latest_publication(conn, tenant.key, week)
     return render_template(
@@ -120,7 +128,7 @@ def publish(week: str) -> Any:
     week = _week(week)
     tenant = resolve_kommun(request.form.get("kommun"))
     state = current_state()
-    pic = build_weekly(state.engine, result_store(), tenant.key, week)
+    pic = _weekly(state.engine, tenant.key, week)
     undecided = [loc.name for loc in pic.localities if loc.primary and not loc.decision]
     if undecided and request.form.get("bekrafta") != "1":
         flash(

@@ -16,6 +16,7 @@ from analysis.public import ALL, LONG
 from geo.errors import NotFoundError
 from geo.tenants import get_tenant, list_tenants
 from webmap.citizen.submissions import runtime
+from webmap.payloads import cached_page
 from webmap.public.map_page import public_settings, public_table_for
 from webmap.render.layers import localities_geojson
 from webmap.render.maps import build_public_map, map_parts
@@ -42,6 +43,10 @@ def _tenant(key: str | None) -> Any:
 def index() -> Any:
     """Start page: a map of the localities and public counts per area, and a login link."""
     tenant = _tenant(request.args.get("kommun"))
+    return cached_page("index", tenant.key, (request.full_path,), lambda: _index(tenant))
+
+
+def _index(tenant: Any) -> str:
     with current_state().engine.connect() as conn:
         tenants = list_tenants(conn)
     localities = localities_of(tenant.key)

@@ -54,6 +54,7 @@ from geo.store.grades import latest_published_period, published_grade_per_locali
 from geo.store.reports import read_public_reports
 from geo.store.tables import ACTION_STATUSES
 from webmap.citizen.submissions import KommunGeo, runtime, tenant_choices
+from webmap.payloads import cached_page, json_payload, memo
 from webmap.state import default_kommun, get_engine
 from webmap.web import base_map_config, place_labels
 from webmap.weeks import week_text_sv
@@ -158,7 +159,15 @@ def public_cache() -> PublicCache:
 
 def public_table_for(geo: KommunGeo) -> PublicTable:
     """The current public table of a kommun (cached per data version and snapshot)."""
-    return public_cache().get(get_engine(), geo)
+    cfg = public_settings(geo)
+    if cfg["snapshot"] == "live":
+        return public_cache().get(get_engine(), geo)
+    snap = snapshot_time(pd.Timestamp.now(tz="UTC"), cfg["snapshot"], geo.tenant.timezone)
+    key = (snap.isoformat(), cfg["k"], cfg["res"], cfg["sources"])
+    # built once per snapshot for every server process (a city's table takes seconds)
+    return memo(  # type: ignore[no-any-return]
+        "public-table", geo.tenant.key, key, lambda: public_cache().get(get_engine(), geo)
+    )
 
 
 def _default_kommun() -> str:
@@ -337,13 +346,32 @@ def public_map() -> Any:
     geo = _geo(request.args.get("kommun"))
     if geo is None:
         abort(404)
+    cfg = public_settings(geo)
+    if cfg["snapshot"] == "live":
+        return _public_map(geo)
+    snap = snapshot_time(pd.Timestamp.now(tz="UTC"), cfg["snapshot"], geo.tenant.timezone)
+    key = (request.full_path, snap.isoformat())
+    return cached_page("public-map", geo.tenant.key, key, lambda: _public_map(geo))
+
+
+def _public_map(geo: KommunGeo) -> str:
     table = public_table_for(geo)
     cfg = public_settings(geo)
     group = request.args.get("group", ALL)
     period = request.args.get("period", LONG)
     if group not in GROUP_CODES or period not in PERIODS:
         group, period = ALL, LONG
-    first = cells_geojson(table, geo, group, period, _places(geo))
+    snap = (cfg["snapshot"], table.as_of.isoformat(), group, period)
+    first = (
+        cells_geojson(table, geo, group, period, _places(geo))
+        if cfg["snapshot"] == "live"  # a new view every time: nothing to keep
+        else memo(
+            "public-first",
+            geo.tenant.key,
+            snap,
+            lambda: cells_geojson(table, geo, group, period, _places(geo)),
+        )
+    )
     map_config = {
         "kommun": geo.tenant.key,
         "centre": geo.centre,
@@ -363,7 +391,7 @@ def public_map() -> Any:
         periods=period_labels(),
         group=group,
         period=period,
-        summary=summary_payload(geo),
+        summary=memo("public-summary", geo.tenant.key, (), lambda: summary_payload(geo)),
         first=first,
         top=sorted(first["features"], key=lambda f: -f["properties"]["count"])[:10],
         map_config=map_config,
@@ -394,7 +422,15 @@ def cells() -> Any:
         table = public_table_for(geo)
     except ValidationError as exc:
         return jsonify({"error": str(exc)}), 400
-    return jsonify(cells_geojson(table, geo, group, period, _places(geo)))
+    snap = (public_settings(geo)["snapshot"], table.as_of.isoformat(), group, period)
+    return json_payload(
+        "public-cells",
+        geo.tenant.key,
+        snap,
+        lambda: cells_geojson(table, geo, group, period, _places(geo)),
+        public=True,
+        max_age=300,
+    )
 
 
 @bp.get("/api/public/summary", endpoint="summary")
@@ -403,4 +439,6 @@ def summary() -> Any:
     geo = _geo(request.args.get("kommun"))
     if geo is None:
         return jsonify({"error": "Kommunen finns inte."}), 404
-    return jsonify(summary_payload(geo))
+    return json_payload(
+        "public-summary", geo.tenant.key, (), lambda: summary_payload(geo), public=True, max_age=300
+    )
