@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _citizen import INSIDE, api_report, report_by_receipt
-from axe_playwright_python.sync_playwright import Axe
+from _citizen import INSIDE, api_report, report_by_receipt, serious_violations
 from conftest import DEMO_WEEK, insert_synthetic
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -153,15 +152,6 @@ def _login(page: Any, site: dict[str, Any], role: str) -> None:
     site["cookies"][role] = page.context.cookies()
 
 
-def _serious(page: Any) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} – {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v.get("impact") in ("serious", "critical")
-    ]
-
-
 def _shot(page: Any, size: str, name: str) -> None:
     folder = os.environ.get("LAGESBILD_SCREENSHOTS")
     if folder:
@@ -202,7 +192,18 @@ def _check_page(page: Any, size: str, name: str, planner: bool) -> list[str]:
     hits = sorted(set(JARGON.findall(text)))
     if hits:
         problems.append(f"{name}: jargon visible {hits}" + (" (planner)" if planner else ""))
-    problems += [f"{name} [{size}]: {v}" for v in _serious(page)]
+    problems += [f"{name} [{size}]: {v}" for v in serious_violations(page)]
+    return problems
+
+
+def _visit_all(page: Any, size: str, base: str, pages: dict[str, str], planner: bool) -> list[str]:
+    """Open each page, take its screenshot and collect its problems."""
+    problems: list[str] = []
+    for name, path in pages.items():
+        page.goto(base + path)
+        _wait_map(page)
+        _shot(page, size, name)
+        problems += _check_page(page, size, name, planner=planner)
     return problems
 
 
@@ -225,14 +226,8 @@ PLANNER_PAGES = {
 def test_citizen_pages_fit_and_speak_plainly(site: dict[str, Any], sized: Any) -> None:
     size, page = sized
     base = site["base"]
-    problems: list[str] = []
     pages = dict(PUBLIC_PAGES, kvitto=f"/rapportera/kvitto/{site['receipt']}")
-    for name, path in pages.items():
-        page.goto(base + path)
-        _wait_map(page)
-        _shot(page, size, name)
-        problems += _check_page(page, size, name, planner=False)
-    assert problems == []
+    assert _visit_all(page, size, base, pages, planner=False) == []
     assert page.errors == []
 
 
@@ -242,14 +237,8 @@ def test_planner_pages_fit_and_keep_details_behind_a_toggle(
     size, page = sized
     base = site["base"]
     _login(page, site, "planner")
-    problems: list[str] = []
     pages = dict(PLANNER_PAGES, atgard=f"/atgarder/{site['action_id']}")
-    for name, path in pages.items():
-        page.goto(base + path)
-        _wait_map(page)
-        _shot(page, size, name)
-        problems += _check_page(page, size, name, planner=True)
-    assert problems == []
+    assert _visit_all(page, size, base, pages, planner=True) == []
     # the technical detail is there, behind "Visa detaljer"
     page.goto(base + PLANNER_PAGES["lagesbild"])
     page.locator("details.tech summary").first.click()
