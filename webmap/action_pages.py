@@ -101,6 +101,7 @@ def index() -> Any:
         tenant=tenant,
         names=names,
         can_edit=current_user.role == "planner",
+        today=dt.date.today(),
     )
 
 

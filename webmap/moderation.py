@@ -42,6 +42,18 @@ from webmap.submissions import (
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderering")
 
+
+@bp.app_template_filter("lokal_tid")
+def local_time(value: Any, tz: str = "Europe/Stockholm", fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time (naive = UTC) as local time text for a page."""
+    if value is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return str(value.astimezone(ZoneInfo(tz)).strftime(fmt))
+
 NAV = (("moderation.queue", "Moderering", ("planner",)),)
 
 ACTIONS = ("approve", "reject", "redact")

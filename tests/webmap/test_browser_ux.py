@@ -219,6 +219,7 @@ PLANNER_PAGES = {
     "atgarder": "/atgarder?kommun=norrtalje",
     "atgard-ny": "/atgarder/ny?kommun=norrtalje",
     "moderering": "/moderering?kommun=norrtalje",
+    "moderering-logg": "/moderering/logg?kommun=norrtalje",
     "export": "/export?kommun=norrtalje",
 }
 
