@@ -54,6 +54,7 @@ def local_time(value: Any, tz: str = "Europe/Stockholm", fmt: str = "%Y-%m-%d %H
         value = value.replace(tzinfo=dt.UTC)
     return str(value.astimezone(ZoneInfo(tz)).strftime(fmt))
 
+
 NAV = (("moderation.queue", "Moderering", ("planner",)),)
 
 ACTIONS = ("approve", "reject", "redact")
