@@ -444,6 +444,17 @@
         poly.bindTooltip(textTip(data.c[i] + " rapporter"));
         poly.addTo(group);
       }
+      if (!this.fittedCells) {  /* open where the reports are: around the busiest area */
+        this.fittedCells = true;
+        var top = data.c.indexOf(max);
+        var centre = L.latLng(h3.cellToLatLng(data.ids[top]));
+        var near = L.latLngBounds([centre, centre]);
+        data.ids.forEach(function (id) {
+          var ll = L.latLng(h3.cellToLatLng(id));
+          if (centre.distanceTo(ll) < 4000) { near.extend(ll); }
+        });
+        this.map.fitBounds(near.pad(0.3), {maxZoom: 15, animate: false});
+      }
       return data.ids.length;
     }
   };
