@@ -346,6 +346,20 @@
         }
       }));
       layer.addTo(group);
+      if (!this.fittedZones && !this.state.ort && fc.features.length) {
+        /* first view: around the most serious zone, not the whole kommun (zones would be specks) */
+        this.fittedZones = true;
+        var worst = null;
+        layer.eachLayer(function (l) {
+          if (!worst || (l.feature.properties.grade || 0) > (worst.feature.properties.grade || 0)) { worst = l; }
+        });
+        var centre = worst.getBounds().getCenter();
+        var near = L.latLngBounds(worst.getBounds().getSouthWest(), worst.getBounds().getNorthEast());
+        layer.eachLayer(function (l) {
+          if (centre.distanceTo(l.getBounds().getCenter()) < 3000) { near.extend(l.getBounds()); }
+        });
+        this.map.fitBounds(near.pad(0.4), {maxZoom: 15, animate: false});
+      }
       fc.features.forEach(function (f) {
         var p = f.properties;
         if (p.lat === null || p.lon === null) { return; }
