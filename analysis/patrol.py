@@ -29,7 +29,6 @@ Three steps, each usable on its own:
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -710,21 +709,57 @@ def _centres_xy(areas: Sequence[PatrolArea]) -> FloatArray:
     return np.column_stack([x, y])
 
 
-def _set_order(plan: PatrolPlan, shift_start_hour: int | None = None) -> None:
-    """Shortest walk between centres, in the direction whose windows come in order."""
+#: Areas whose centres are at most this far apart may share a time slot (walked together).
+ADJACENT_M = 400.0
+
+
+def _set_order(
+    plan: PatrolPlan, shift_start_hour: int | None = None, shift_length: int | None = None
+) -> None:
+    """Walking order: by time window (the shortest walk breaks ties).
+
+    With ``shift_length`` two areas share a slot only when adjacent (centres within
+    :data:`ADJACENT_M`); otherwise the later one moves to the nearest free slot of the
+    shift (see :func:`_separate_windows`). Without windows: the shortest walk.
+    """
     xy = _centres_xy(plan.areas)
     order = walking_order(xy)
-    windows = [a.window for a in plan.areas]
     if len(order) > 1 and shift_start_hour is not None:
-        starts = [(w[0] - shift_start_hour) % 24 if w else 0 for w in windows]
-
-        def descents(seq: list[int]) -> int:
-            return sum(1 for a, b in itertools.pairwise(seq) if starts[b] < starts[a])
-
-        if descents(order[::-1]) < descents(order):
-            order = order[::-1]
+        if shift_length:
+            _separate_windows(plan.areas, order, xy, shift_start_hour, shift_length)
+        rank = {a: i for i, a in enumerate(order)}
+        first = [(a.window[0] - shift_start_hour) % 24 if a.window else 0 for a in plan.areas]
+        order = sorted(order, key=lambda i: (first[i], rank[i]))
     plan.order = order
     plan.walk_m = path_length(xy, order)
+
+
+def _separate_windows(
+    areas: Sequence[PatrolArea], order: list[int], xy: FloatArray, start: int, length: int
+) -> None:
+    """Move windows so that no two non-adjacent areas share a slot (where the shift has
+    room), each to the free slot nearest its busiest one, later slots first."""
+    placed: list[tuple[int, int, int]] = []  # (offset, width, area index)
+    for i in sorted(order, key=lambda j: ((areas[j].window or (start, start))[0] - start) % 24):
+        window = areas[i].window
+        if window is None:
+            continue
+        width = window[1] - window[0]
+        own = (window[0] - start) % 24
+
+        def free(offset: int, i: int = i, width: int = width) -> bool:
+            return all(
+                offset + width <= o or o + w <= offset
+                for o, w, j in placed
+                if float(np.hypot(*(xy[i] - xy[j]))) > ADJACENT_M
+            )
+
+        options = [c for c in range(0, max(1, length - width + 1)) if free(c)]
+        best = min(options, key=lambda c: (abs(c - own), c < own)) if options else own
+        if best != own:
+            hour = (start + best) % 24
+            areas[i].window = (hour, hour + width)
+        placed.append((best, width, i))
 
 
 # ---------------------------------------------------------------------- description
@@ -868,10 +903,10 @@ def describe_plan(
     hours = np.asarray(local.hour)
     days = shift.shift_day(local)
     expected = pd.Series(risk.expected_, index=risk.cells_)
-    for area in plan.areas:
+    inside_of = [np.isin(ev_cells, area.cells) for area in plan.areas]
+    for area, inside in zip(plan.areas, inside_of, strict=True):
         mu = expected.reindex(area.cells).fillna(0.0).to_numpy()
         area.interval = sum_interval(mu, risk.forecast_.dispersion_, 0.8)
-        inside = np.isin(ev_cells, area.cells)
         area.window = area_window(
             hours[inside & (days == weekday)],
             hours[inside],
@@ -879,9 +914,11 @@ def describe_plan(
             prior,
             window_hours=window_hours,
         )
+    _set_order(plan, shift.start, shift.length)  # may move a window to a free slot
+    for area, inside in zip(plan.areas, inside_of, strict=True):
+        assert area.window is not None
         reason = area_reason(events[inside], shift, weekday, area.window, shift_start, labels)
         area.reason = ("Måste besökas. " if area.must_visit else "") + reason
-    _set_order(plan, shift.start)
     return plan
 
 

@@ -86,3 +86,15 @@ def api_report(client: Any, key: str | None = None, **payload: Any) -> Any:
     body.update(payload)
     headers = {"Idempotency-Key": key} if key else {}
     return client.post("/api/reports", json=body, headers=headers)
+
+
+def serious_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page (empty: none)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} – {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]

@@ -22,6 +22,7 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "set_language",
         "healthz",
         "auth.login",
+        "auth.login_alias",  # a redirect to auth.login
         "public.index",
         "public.localities",
         "public.cells",

@@ -120,8 +120,14 @@ def test_planner_week_in_the_browser(
     section.locator("button[type=submit]").click()
     page.wait_for_load_state("load")
     assert "Bedömningen för Norrtälje är sparad" in page.content()
-    assert "Oroligt kring busstorget" in page.locator(f"#ort-{NORRTALJE} details").inner_text()
+    history = page.locator(f"#ort-{NORRTALJE} details.history").inner_text()
+    assert "Oroligt kring busstorget" in history
     page.click("#publish")
+    page.wait_for_load_state("load")
+    # Rimbo and Hallstavik are undecided: publishing asks first
+    assert "Mötet har inte beslutat om" in page.locator(".flashes").inner_text()
+    assert page.locator("#pdf-link").count() == 0
+    page.click("#publish-confirm-button")
     page.wait_for_load_state("load")
     with page.expect_download() as info:
         page.click("#pdf-link")

@@ -12,8 +12,7 @@ import re
 from typing import Any
 
 import pytest
-from _citizen import INSIDE, api_report, engine, report_by_receipt
-from axe_playwright_python.sync_playwright import Axe
+from _citizen import INSIDE, api_report, engine, report_by_receipt, serious_violations
 
 from webmap.planner.moderation_service import decide
 
@@ -25,15 +24,6 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture
 def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     return {**app_config, "PUBLIC_SNAPSHOT": "live"}
-
-
-def _serious_violations(page: Any) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} – {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v.get("impact") in ("serious", "critical")
-    ]
 
 
 def _seed_approved(app: Any, client: Any, n: int) -> None:
@@ -58,7 +48,7 @@ def test_citizen_report_moderation_and_k_suppressed_publication(
 
     page.goto(f"{live_server}/rapportera")
     assert page.locator("h1").inner_text().startswith("Rapportera en plats")
-    assert _serious_violations(page) == []
+    assert serious_violations(page) == []
 
     # tap the map: a marker and a position
     page.locator("#map").click(position={"x": 150, "y": 150})
@@ -93,7 +83,7 @@ def test_citizen_report_moderation_and_k_suppressed_publication(
 
     # 2 approved + 1 pending: the cell is still below k
     assert _public_count(page, live_server) == "0"
-    assert _serious_violations(page) == []
+    assert serious_violations(page) == []
 
     # a planner approves it in /moderering
     planner = make_user("planner")
@@ -113,7 +103,7 @@ def test_citizen_report_moderation_and_k_suppressed_publication(
     assert _public_count(page, live_server) == "1"
     assert "3" in page.locator("#top-table tbody tr").first.inner_text()
     assert "Gatlyktan" not in page.content()  # never any citizen text
-    assert _serious_violations(page) == []
+    assert serious_violations(page) == []
 
     assert page.foreign_requests(live_server) == []
     assert page.console_errors == []

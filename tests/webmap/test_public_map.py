@@ -108,7 +108,7 @@ def test_page_shows_counts_grades_and_public_actions_but_no_text(app: Any, clien
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
     assert 'id="cell-count">1<' in html
-    assert "Busstationen byggs om" in html and "klart 2027" in html
+    assert "Busstationen byggs om" in html and "beräknas vara klar 2027" in html
     assert "Hemlig intern åtgärd" not in html
     assert "Förhöjt" in html and "vecka 10, 2026" in html and "intern kommentar" not in html
     assert SECRET_TEXT not in html

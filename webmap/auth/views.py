@@ -70,7 +70,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Endpoints of this module reachable without login.
-PUBLIC_ENDPOINTS = ("auth.login",)
+PUBLIC_ENDPOINTS = ("auth.login", "auth.login_alias")
 #: Login attempts per client key (privacy-safe hash of the address).
 RATE_LIMITS = {"auth.login": ("10/minute", ["POST"])}
 #: Failed logins per account name from any address (``LOGIN_ACCOUNT_RATE_LIMIT``).

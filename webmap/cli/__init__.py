@@ -8,6 +8,7 @@ default and exactly one JSON object on stdout with ``--json``; progress goes to 
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 
 import click
@@ -33,8 +34,41 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+class _MissingDataNotes(logging.Filter):
+    """Notes about optional place-name data that is not installed: only ``serve`` (the
+    command that keeps running, after ``make run`` printed the demo password) shows them,
+    each once and in one short line."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.show = False
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if " saknas" not in message:
+            return True
+        what = message.removeprefix("gazetteer: ").split(" saknas", 1)[0]
+        if not self.show or what in self.seen:
+            return False
+        self.seen.add(what)
+        record.msg, record.args = "%s saknas (valfritt; inbyggda ortnamn används)", (what,)
+        return True
+
+
+_NOTES = _MissingDataNotes()
+logging.getLogger("geo.gazetteer").addFilter(_NOTES)
+
+
 class _Group(click.Group):
     """Turns :class:`LagesbildError` into a clean message and exit code 2."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, cmd, rest = super().resolve_command(ctx, args)
+        _NOTES.show = name == "serve"
+        return name, cmd, rest
 
     def invoke(self, ctx: click.Context) -> object:
         try:

@@ -94,13 +94,14 @@ def index() -> Any:
     tenant = resolve_kommun()
     with current_state().engine.connect() as conn:
         rows = list_actions(conn, tenant.key)
-    names = {str(r.code): str(r.name) for r in localities_of(tenant.key).itertuples()}
+    names = _locality_names(tenant.key)
     return render_template(
         "actions/index.html",
         actions=rows,
         tenant=tenant,
         names=names,
         can_edit=current_user.role == "planner",
+        today=dt.date.today(),
     )
 
 
@@ -229,7 +230,13 @@ def detail(action_id: int) -> Any:
         statuses=STATUS_LABELS_SV,
         today=dt.date.today().isoformat(),
         can_edit=current_user.role == "planner",
+        names=_locality_names(str(action["kommun"])),
     )
+
+
+def _locality_names(kommun: str) -> dict[str, str]:
+    """Locality code -> name of the kommun."""
+    return {str(r.code): str(r.name) for r in localities_of(kommun).itertuples()}
 
 
 @bp.post("/atgarder/<int:action_id>/uppfoljning")

@@ -14,6 +14,7 @@ rejected reports stay stored for the audit and are excluded everywhere.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -46,6 +47,19 @@ if TYPE_CHECKING:
     pass
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderering")
+
+
+@bp.app_template_filter("lokal_tid")
+def local_time(value: Any, tz: str = "Europe/Stockholm", fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time (naive = UTC) as local time text for a page."""
+    if value is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return str(value.astimezone(ZoneInfo(tz)).strftime(fmt))
+
 
 NAV = (("moderation.queue", "Moderering", ("planner",)),)
 

@@ -278,12 +278,12 @@ def public_actions(conn: Connection, kommun: str) -> list[dict[str, Any]]:
     out = []
     for r in rows:
         end = r["planned_end"]
-        if end is not None and r["status"] != "genomförd":
-            expected = f"klart {end.year}"
-        elif end is not None:
-            expected = f"genomförd {end.year}"
+        if r["status"] == "genomförd":
+            expected = f"genomförd {end.year}" if end is not None else "genomförd"
+        elif end is not None:  # planned or under way: a planned end is not a finished one
+            expected = f"{r['status']}, beräknas vara klar {end.year}"
         else:
-            expected = None
+            expected = str(r["status"])
         out.append(
             {
                 "title": r["title"],
@@ -296,6 +296,19 @@ def public_actions(conn: Connection, kommun: str) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def top_areas(features: list[dict[str, Any]], n: int = 10) -> list[dict[str, Any]]:
+    """The ``n`` areas with most reports, by name: cells with the same locality and nearby
+    place are one row (``count`` summed, ``cells`` how many), so no name repeats."""
+    rows: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for f in features:
+        p = f["properties"]
+        key = (p.get("locality"), p.get("near"))
+        row = rows.setdefault(key, {"locality": key[0], "near": key[1], "count": 0, "cells": 0})
+        row["count"] += int(p["count"])
+        row["cells"] += 1
+    return sorted(rows.values(), key=lambda r: -r["count"])[:n]
 
 
 def summary_payload(geo: KommunGeo) -> dict[str, Any]:
@@ -393,7 +406,7 @@ def _public_map(geo: KommunGeo) -> str:
         period=period,
         summary=memo("public-summary", geo.tenant.key, (), lambda: summary_payload(geo)),
         first=first,
-        top=sorted(first["features"], key=lambda f: -f["properties"]["count"])[:10],
+        top=top_areas(first["features"]),
         map_config=map_config,
         colour_classes=COLOUR_CLASSES,
         kommuner=tenant_choices(get_engine()),

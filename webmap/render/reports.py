@@ -194,8 +194,13 @@ def effect_png(series: Any, start_label: str) -> bytes:
     ax.plot(range(n), series["rest"], marker=".", label="övriga tätorten (skalad)", color="#17324d")
     ax.axvline(n / 2 - 0.5, color="#555", linestyle="--", linewidth=1)
     ax.text(n / 2 - 0.4, ax.get_ylim()[1] * 0.95, f"start {start_label}", fontsize=7, va="top")
-    ax.set_xlabel("veckor före och efter start", fontsize=7)
-    ax.set_ylabel("viktade rapporter", fontsize=7)
+    try:
+        first = dt.date.fromisoformat(start_label[:10]) - dt.timedelta(weeks=n // 2)
+        iso = [(first + dt.timedelta(weeks=i)).isocalendar() for i in range(n)]
+        _week_axis(ax, [f"{y}-W{w:02d}" for y, w, _ in iso])
+    except ValueError:
+        ax.set_xlabel("veckor före och efter start", fontsize=7)
+    ax.set_ylabel("rapporter (allvarliga räknas mer)", fontsize=7)
     ax.tick_params(labelsize=6)
     ax.legend(fontsize=7)
     return _png(fig)

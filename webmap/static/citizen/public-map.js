@@ -31,13 +31,25 @@
   var groupEl = document.getElementById("group");
   var periodEl = document.getElementById("period");
 
+  var fitted = false;
   function show(data) {
     layer.clearLayers();
     layer.addData(data);
     countEl.textContent = String(data.cells);
-    if (data.cells > 0) {
-      var b = layer.getBounds();
-      if (b.isValid()) { map.fitBounds(b, { maxZoom: 15, padding: [20, 20] }); }
+    if (data.cells > 0 && !fitted) {
+      /* open around the busiest area (the whole kommun would make the areas specks) */
+      fitted = true;
+      var busiest = null;
+      layer.eachLayer(function (l) {
+        if (!busiest || l.feature.properties.count > busiest.feature.properties.count) { busiest = l; }
+      });
+      var centre = busiest.getBounds().getCenter();
+      var near = L.latLngBounds([centre, centre]);
+      layer.eachLayer(function (l) {
+        var c = l.getBounds().getCenter();
+        if (centre.distanceTo(c) < 4000) { near.extend(l.getBounds()); }
+      });
+      map.fitBounds(near, { maxZoom: 15, padding: [20, 20] });
     }
   }
 
@@ -46,6 +58,35 @@
     fetch(cfg.cellsUrl + "?" + params.toString(), { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) { if (data) { show(data); } });
+  }
+  /* Published grades: the graded localities' outlines in their grade colour, labelled. */
+  var GRADE_COLOURS = {1: "#1a6b32", 2: "#6aa84f", 3: "#d4a106", 4: "#e07b00", 5: "#b71c1c"};
+  var gradesEl = document.getElementById("grades");
+  if (gradesEl) {
+    var graded = {};
+    JSON.parse(gradesEl.textContent).forEach(function (g) { if (g.grade) { graded[g.code] = g; } });
+    if (Object.keys(graded).length) {
+      fetch(gradesEl.getAttribute("data-url"), { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (fc) {
+          if (!fc) { return; }
+          fc.features = fc.features.filter(function (f) { return graded[f.properties.code]; });
+          L.geoJSON(fc, {
+            interactive: false,
+            style: function (f) {
+              return { color: GRADE_COLOURS[graded[f.properties.code].grade], weight: 4, fill: false, dashArray: "8 4" };
+            },
+            onEachFeature: function (f, l) {
+              var g = graded[f.properties.code];
+              var label = document.createElement("span");
+              label.className = "grade-label g" + g.grade;
+              label.textContent = g.name + ": " + g.grade + " " + (g.label || "");
+              L.marker(l.getBounds().getCenter(), { interactive: false, keyboard: false,
+                icon: L.divIcon({ html: label, className: "grade-label-icon", iconSize: null }) }).addTo(map);
+            }
+          }).addTo(map);
+        });
+    }
   }
   groupEl.addEventListener("change", reload);
   periodEl.addEventListener("change", reload);

@@ -346,6 +346,20 @@
         }
       }));
       layer.addTo(group);
+      if (!this.fittedZones && !this.state.ort && fc.features.length) {
+        /* first view: around the most serious zone, not the whole kommun (zones would be specks) */
+        this.fittedZones = true;
+        var worst = null;
+        layer.eachLayer(function (l) {
+          if (!worst || (l.feature.properties.grade || 0) > (worst.feature.properties.grade || 0)) { worst = l; }
+        });
+        var centre = worst.getBounds().getCenter();
+        var near = L.latLngBounds(worst.getBounds().getSouthWest(), worst.getBounds().getNorthEast());
+        layer.eachLayer(function (l) {
+          if (centre.distanceTo(l.getBounds().getCenter()) < 3000) { near.extend(l.getBounds()); }
+        });
+        this.map.fitBounds(near.pad(0.4), {maxZoom: 15, animate: false});
+      }
       fc.features.forEach(function (f) {
         var p = f.properties;
         if (p.lat === null || p.lon === null) { return; }
@@ -443,6 +457,17 @@
           color: "#555", fillColor: countColour(data.c[i], max), fillOpacity: 0.55});
         poly.bindTooltip(textTip(data.c[i] + " rapporter"));
         poly.addTo(group);
+      }
+      if (!this.fittedCells) {  /* open where the reports are: around the busiest area */
+        this.fittedCells = true;
+        var top = data.c.indexOf(max);
+        var centre = L.latLng(h3.cellToLatLng(data.ids[top]));
+        var near = L.latLngBounds([centre, centre]);
+        data.ids.forEach(function (id) {
+          var ll = L.latLng(h3.cellToLatLng(id));
+          if (centre.distanceTo(ll) < 4000) { near.extend(ll); }
+        });
+        this.map.fitBounds(near.pad(0.3), {maxZoom: 15, animate: false});
       }
       return data.ids.length;
     }

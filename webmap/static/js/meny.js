@@ -58,3 +58,44 @@
   }
   if (document.readyState === "complete") { phoneControls(); } else { window.addEventListener("load", phoneControls); }
 })();
+
+/* Dark theme (patrol at night): follows prefers-color-scheme until the toggle is used. */
+(function () {
+  "use strict";
+  var button = document.querySelector("[data-theme-toggle]");
+  if (!button) { return; }
+  var root = document.documentElement;
+  var dark = window.matchMedia("(prefers-color-scheme: dark)");
+  var stored = null;
+  try { stored = window.localStorage.getItem("lagesbild-tema"); } catch (e) { stored = null; }
+  function apply(theme) {
+    root.setAttribute("data-theme", theme);
+    button.textContent = theme === "dark" ? "Ljust läge" : "Mörkt läge";
+    button.setAttribute("aria-pressed", theme === "dark" ? "true" : "false");
+  }
+  apply(stored || (dark.matches ? "dark" : "light"));
+  dark.addEventListener("change", function (ev) { if (!stored) { apply(ev.matches ? "dark" : "light"); } });
+  button.hidden = false;
+  button.addEventListener("click", function () {
+    stored = root.getAttribute("data-theme") === "dark" ? "light" : "dark";
+    try { window.localStorage.setItem("lagesbild-tema", stored); } catch (e) { /* private mode */ }
+    apply(stored);
+  });
+})();
+
+/* Tables that scroll sideways on a small screen can be scrolled with the keyboard too. */
+(function () {
+  "use strict";
+  function mark() {
+    document.querySelectorAll("table.data, table.plain, .table-scroll").forEach(function (node) {
+      if (node.scrollWidth > node.clientWidth + 1 && !node.hasAttribute("tabindex")) {
+        node.setAttribute("tabindex", "0");
+        if (!node.hasAttribute("aria-label") && !node.hasAttribute("aria-labelledby")) {
+          node.setAttribute("aria-label", "Tabell (kan rullas i sidled)");
+        }
+      }
+    });
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", mark); } else { mark(); }
+  window.addEventListener("resize", mark);
+})();
