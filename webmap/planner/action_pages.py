@@ -18,6 +18,7 @@ from geo.schema import STORAGE_RES
 from geo.store.reports import read_reports
 from webmap.auth.views import role_required
 from webmap.planner.actions import (
+    FORM_FIELDS,
     KIND_LABELS_SV,
     STATUS_LABELS_SV,
     action_cells,
@@ -36,24 +37,9 @@ bp = Blueprint("action_pages", __name__)
 
 NAV = [("action_pages.index", "Åtgärder", ("planner", "reader"))]
 
-_FIELDS = (
-    "title",
-    "kind",
-    "responsible",
-    "status",
-    "planned_start",
-    "planned_end",
-    "description",
-    "locality",
-    "zone_id",
-    "cells",
-    "lat",
-    "lon",
-)
-
 
 def _form_values() -> dict[str, Any]:
-    values: dict[str, Any] = {k: request.form.get(k, "").strip() for k in _FIELDS}
+    values: dict[str, Any] = {k: request.form.get(k, "").strip() for k in FORM_FIELDS}
     values["public"] = request.form.get("public") == "1"
     return values
 
@@ -148,7 +134,7 @@ def _load(action_id: int) -> dict[str, Any]:
 def edit(action_id: int) -> Any:
     action = _load(action_id)
     tenant = resolve_kommun(action["kommun"])
-    values = {k: action.get(k) for k in _FIELDS} | {"public": action.get("public")}
+    values = {k: action.get(k) for k in FORM_FIELDS} | {"public": action.get("public")}
     values["cells"] = " ".join(action.get("cells") or [])
     errors: list[str] = []
     if request.method == "POST":

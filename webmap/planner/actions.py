@@ -39,7 +39,8 @@ MAX_ID = 2**63 - 1
 #: Longest text of the short fields (the columns' lengths).
 MAX_LENGTHS: dict[str, int] = {"responsible": 200, "locality": 64, "zone_id": 64}
 
-_EDITABLE = (
+#: Fields of the action form (text inputs; the area and ``public`` are set separately).
+FORM_FIELDS = (
     "title",
     "kind",
     "responsible",
@@ -52,9 +53,8 @@ _EDITABLE = (
     "cells",
     "lat",
     "lon",
-    "geometry_geojson",
-    "public",
 )
+_EDITABLE = (*FORM_FIELDS, "geometry_geojson", "public")
 
 
 def _as_date(value: Any) -> dt.date | None:
