@@ -173,6 +173,17 @@ def _request(client: Any, method: str, url: str, body: Any, accept: str, token: 
     )  # fmt: skip
 
 
+def _bounded() -> Any:
+    """Hypothesis settings of every fuzz run: bounded, deterministic, no database."""
+    return settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+
+
 def _fuzz(client: Any, rule: Any, method: str, token: str, seen: dict[str, set[int]]) -> Any:
     """A hypothesis test of one route and method (bounded, deterministic)."""
     names = [m[2] for m in _PARAM.findall(rule.rule) if m[0] != "any"]
@@ -183,13 +194,7 @@ def _fuzz(client: Any, rule: Any, method: str, token: str, seen: dict[str, set[i
         body=st.one_of(_args.map(lambda d: ("form", d)), _json.map(lambda j: ("json", j))),
         accept=st.sampled_from(["text/html", "application/json", "*/*"]),
     )
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @_bounded()
     def call(params: list[str], args: dict[str, str], body: Any, accept: str) -> None:
         url = _path(rule, params)
         if args:
@@ -277,13 +282,7 @@ def test_schemathesis_as_a_logged_in_planner(fuzz_app: Any, login: Any, mode: st
     for operation in secured:
 
         @given(case=operation.as_strategy(generation_mode=generation))
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
+        @_bounded()
         def run(case: Any) -> None:
             # the planner's own kommun, so that the generated filters reach the layer code
             case.path_parameters = {**(case.path_parameters or {}), "kommun": "norrtalje"}
