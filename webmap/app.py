@@ -367,10 +367,6 @@ def _nav_items(state: AppState) -> list[dict[str, Any]]:
     return items
 
 
-def _wants_json() -> bool:
-    return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
-
-
 def _register_errors(app: Flask) -> None:
     messages = {
         400: "Felaktig begäran.",
@@ -383,14 +379,14 @@ def _register_errors(app: Flask) -> None:
         500: "Ett internt fel uppstod.",
     }
 
-    from webmap.errors import register_error_handlers
+    from webmap.errors import register_error_handlers, wants_json
 
     register_error_handlers(app)
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> tuple[Any, int]:
         text = "Formuläret har gått ut eller saknar säkerhetstoken. Ladda om sidan."
-        if _wants_json():
+        if wants_json():
             return jsonify({"error": text}), 400
         return render_template("error.html", code=400, message=text), 400
 
@@ -403,6 +399,6 @@ def _register_errors(app: Flask) -> None:
         # written for the user; werkzeug's English class default is replaced.
         custom = exc.description and exc.description != type(exc).description
         text = exc.description if custom else messages.get(code, exc.description or "Fel")
-        if _wants_json():
+        if wants_json():
             return jsonify({"error": text}), code
         return render_template("error.html", code=code, message=text), code

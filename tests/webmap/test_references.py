@@ -136,7 +136,9 @@ def test_action_form_refuses_another_kommuns_locality_and_a_far_follow_up(
     from webmap.web import result_store
 
     with demo_app.test_request_context():
-        zones = result_store().get("norrtalje").zones
+        result = result_store().get("norrtalje")
+    assert result is not None
+    zones = result.zones
     zone = next(z for z in zones if z.get("locality"))
     other = str(next(c for c in own["code"] if c != zone["locality"]))
     resp = _post_action(client, locality=other, zone_id=str(zone["id"]))

@@ -119,7 +119,7 @@ def test_the_account_limit_does_not_reveal_which_accounts_exist(
     app: Any, make_user: Any, csrf_token: Any
 ) -> None:
     real = make_user("planner")
-    answers = {}
+    answers: dict[str, tuple[list[int], int, int]] = {}
     for name in (real.username, "finns-inte-alls"):
         codes = [
             _attempt(app, csrf_token, f"10.2.{len(answers)}.{i}", name, "fel-lösen").status_code

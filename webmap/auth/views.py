@@ -391,6 +391,15 @@ def count_failed_login(username: str) -> None:
 
 
 class LoginForm(FlaskForm):
+    """The login form; read from the form body only (a JSON body is not a login)."""
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            # Flask-WTF would read a JSON body as form data and fail on lists or numbers
+            if request.is_json:
+                return request.form
+            return super().wrap_formdata(form, formdata)
+
     username = StringField("Användarnamn", validators=[DataRequired(), Length(max=100)])
     password = PasswordField("Lösenord", validators=[DataRequired(), Length(max=1000)])
 

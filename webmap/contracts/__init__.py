@@ -9,22 +9,24 @@ model errors in :mod:`~webmap.contracts.common`. The OpenAPI document served at
 
 Why the document is generated here and not by flask-openapi3, spectree or apiflask
 ---------------------------------------------------------------------------------
-All three were considered (flask-openapi3 4.3, spectree 1.x, apiflask 3.1):
+All three were considered (flask-openapi3 4.3, spectree 3.0, apiflask 3.1):
 
-* flask-openapi3 and apiflask replace the app class (``OpenAPI`` / ``APIFlask``) and
-  the blueprints (``APIBlueprint``) and inject parsed models as view arguments. The
-  app factory registers plain :class:`flask.Blueprint` objects listed in
-  ``webmap.app.BLUEPRINTS`` (with per-module ``PUBLIC_ENDPOINTS``, rate limits and
-  CSRF exemptions keyed by endpoint) and the views are being regrouped by audience, so
-  swapping every blueprint class and view signature would touch every view module.
-  apiflask is also marshmallow-first.
-* All three answer a validation error with their own 422 body, while this API
-  answers 400 ``{"error", "errors": [{field, code, message}]}`` in Swedish, and Open311
-  must keep its ``[{code, description}]`` errors and its ``.json``/``.xml`` routes
-  (one Flask rule ``requests.<fmt>``), which none of them document as two formats.
-* spectree fits plain blueprints, but validates inside its decorator with its own
-  error format and response handling; its spec would still need hand-written parts
-  for Open311's format suffix and form body.
+* flask-openapi3 and apiflask document only routes registered through their own
+  classes: the app becomes ``OpenAPI`` / ``APIFlask`` and every blueprint an
+  ``APIBlueprint``, with parsed models handed to the views as arguments. The app
+  factory registers plain :class:`flask.Blueprint` objects listed in
+  ``webmap.app.BLUEPRINTS`` (with per-module ``PUBLIC_ENDPOINTS``, rate limits and CSRF
+  exemptions keyed by endpoint) while the views are being regrouped by audience, so
+  the switch would touch every view module and the app factory at once.
+* Their validation answers by default with their own 422 body (flask-openapi3 and
+  spectree can be configured), while this API answers 400
+  ``{"error", "errors": [{field, code, message}]}`` in Swedish and Open311 must keep
+  its ``[{code, description}]`` list. Open311's ``.json``/``.xml`` pair is one Flask
+  rule (``requests.<fmt>``) with a form-encoded body; the document describes its JSON
+  form only, which none of the three derives from the rule by itself.
+* spectree fits plain blueprints best, but validation and error rendering would
+  still happen inside its decorator, next to the app-wide handlers of
+  :mod:`webmap.errors` that every other route (HTML forms included) needs anyway.
 
 pydantic itself already produces JSON Schema 2020-12, which OpenAPI 3.1 uses as is;
 what remains is a short table of operations (path, method, query model, body model,

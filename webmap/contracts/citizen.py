@@ -14,7 +14,7 @@ from pydantic import Field
 
 from analysis.public import GROUP_CODES, PERIODS
 from webmap.citizen.submissions import MAX_DESCRIPTION, MAX_PLACE, TIME_OF_DAY
-from webmap.contracts.common import Contract, KommunKey, Number, Reply, text
+from webmap.contracts.common import Contract, KommunKey, Number, Query, Reply, text
 
 if TYPE_CHECKING:  # the allowed values are read from the code lists at run time
     TimeOfDay: TypeAlias = str
@@ -210,7 +210,7 @@ class FeatureCollection(Reply):
     features: list[dict[str, object]]
 
 
-class PublicCellsQuery(Contract):
+class PublicCellsQuery(Query):
     """Query of ``GET /api/public/cells``."""
 
     kommun: KommunKey | None = None
@@ -218,14 +218,14 @@ class PublicCellsQuery(Contract):
     period: PeriodCode | None = None
 
 
-class PlacesQuery(Contract):
+class PlacesQuery(Query):
     """Query of ``GET /api/places``."""
 
     q: text(100, min_length=2)  # type: ignore[valid-type]
     kommun: KommunKey | None = None
 
 
-class KommunQuery(Contract):
+class KommunQuery(Query):
     """Query with only the kommun (default: the installation's)."""
 
     kommun: KommunKey | None = None

@@ -50,11 +50,17 @@ Text = Annotated[str, Field(strict=True), AfterValidator(_valid_unicode)]
 Number = Annotated[Any, PlainValidator(_number), WithJsonSchema({"type": "number"})]
 
 
-def text(max_length: int, min_length: int = 0, **schema: Any) -> Any:
-    """:data:`Text` of at most ``max_length`` characters (``schema`` adds JSON-schema keys)."""
+def text(max_length: int, min_length: int = 0, pattern: str | None = None, **schema: Any) -> Any:
+    """:data:`Text` of ``min_length..max_length`` characters matching ``pattern`` (a
+    regular expression searched in the text); ``schema`` adds JSON-schema keys."""
     return Annotated[
         Text,
-        Field(max_length=max_length, min_length=min_length, json_schema_extra=schema or None),
+        Field(
+            max_length=max_length,
+            min_length=min_length,
+            pattern=pattern,
+            json_schema_extra=schema or None,
+        ),
     ]
 
 
@@ -75,6 +81,12 @@ class Contract(BaseModel):
     """Base of the request models: unknown fields are refused."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class Query(BaseModel):
+    """Base of the query models: arguments a route does not read are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
 
 
 class Reply(BaseModel):
@@ -176,6 +188,7 @@ __all__ = [
     "FieldProblem",
     "KommunKey",
     "Number",
+    "Query",
     "Reply",
     "Text",
     "field_errors",

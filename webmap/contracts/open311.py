@@ -12,13 +12,13 @@ from pydantic import Field
 
 from webmap.citizen.submissions import MAX_DESCRIPTION_OPEN311, MAX_PLACE
 from webmap.contracts.citizen import TimeOfDay
-from webmap.contracts.common import Contract, Reply, form_number, text
+from webmap.contracts.common import Contract, Query, Reply, form_number, text
 
 #: W3C datetime with a time zone, as Open311 requires.
 W3C_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 
 
-class JurisdictionQuery(Contract):
+class JurisdictionQuery(Query):
     """Query with only the jurisdiction (kommun key or SCB code)."""
 
     jurisdiction_id: text(64) | None = Field(  # type: ignore[valid-type]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 from pydantic import Field
 
 from geo.schema import Source
-from webmap.contracts.common import Contract, Reply, text
+from webmap.contracts.common import Query, Reply, text
 from webmap.weeks import TIME_OF_DAY
 
 if TYPE_CHECKING:  # the allowed values are read from the code lists at run time
@@ -18,7 +18,7 @@ else:
     TimeOfDayFilter = Literal[tuple(TIME_OF_DAY)]
 
 
-class MapQuery(Contract):
+class MapQuery(Query):
     """Filters of the planner map layers (repeat a parameter or give a comma list)."""
 
     vecka: text(20, pattern=r"^\d{4}-W\d{2}$") | None = Field(  # type: ignore[valid-type]
