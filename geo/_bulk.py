@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import DateTime, Engine, Table, select
+from sqlalchemy import DateTime, Engine, Table, bindparam, select
 from sqlalchemy.engine import Connection
 
 from geo.store.db import utcnow
@@ -155,15 +155,15 @@ def known_ids(
     """``value -> report id`` for the ``values`` of ``column`` stored for ``kommun``
     (and ``source``), in large chunks (few statements for a batch of an import)."""
     t = report_table
+    cond = (t.c.kommun == bindparam("k")) & t.c[column].in_(bindparam("v", expanding=True))
+    if source is not None:
+        cond = cond & (t.c.source == bindparam("s"))
+    stmt = select(t.c[column], t.c.id).where(cond)  # compiled once, the list expanded
     found: dict[str, int] = {}
     for start in range(0, len(values), LOOKUP_CHUNK):
         part = values[start : start + LOOKUP_CHUNK]
-        cond = (t.c.kommun == kommun) & t.c[column].in_(part)
-        if source is not None:
-            cond = cond & (t.c.source == source)
-        found.update(
-            {str(v): int(i) for v, i in conn.execute(select(t.c[column], t.c.id).where(cond))}
-        )
+        rows = conn.execute(stmt, {"k": kommun, "v": part, "s": source})
+        found.update({str(v): int(i) for v, i in rows})
     return found
 
 
