@@ -10,12 +10,14 @@ rows. A PostgreSQL ``COPY`` path can be added as another branch of :func:`insert
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import DateTime, Table, select
+from sqlalchemy import DateTime, Engine, Table, bindparam, select
 from sqlalchemy.engine import Connection
 
 from geo.store.db import utcnow
@@ -109,6 +111,36 @@ def insert_report_frame(
     insert_columns(conn, report_table, data, dt_cols if sqlite else frozenset())
 
 
+#: Indexes of table ``report`` that an import never reads: a large import drops them and
+#: builds them once at its end (a sorted build instead of a million random inserts).
+DEFERRED_INDEXES = ("ix_report_kommun_occurred", "ix_report_kommun_cell")
+#: Files from this size on defer those indexes (SQLite only).
+LARGE_IMPORT_BYTES = 32 * 1024 * 1024
+
+
+@contextmanager
+def deferred_indexes(engine: Engine, defer: bool) -> Iterator[None]:
+    """Drop :data:`DEFERRED_INDEXES` for the block and build them again after it (also
+    when it fails); without ``defer`` only make sure they exist (an import killed while
+    they were dropped gets them back on the next run)."""
+    indexes = [i for i in report_table.indexes if i.name in DEFERRED_INDEXES]
+    if not defer:
+        with engine.begin() as conn:
+            for index in indexes:
+                index.create(conn, checkfirst=True)
+        yield
+        return
+    with engine.begin() as conn:
+        for index in indexes:
+            index.drop(conn, checkfirst=True)
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            for index in indexes:
+                index.create(conn, checkfirst=True)
+
+
 #: Values per ``IN (...)`` of the look-ups of an import (SQLite allows 32,766 since 3.32).
 LOOKUP_CHUNK = 10_000
 
@@ -123,22 +155,25 @@ def known_ids(
     """``value -> report id`` for the ``values`` of ``column`` stored for ``kommun``
     (and ``source``), in large chunks (few statements for a batch of an import)."""
     t = report_table
+    cond = (t.c.kommun == bindparam("k")) & t.c[column].in_(bindparam("v", expanding=True))
+    if source is not None:
+        cond = cond & (t.c.source == bindparam("s"))
+    stmt = select(t.c[column], t.c.id).where(cond)  # compiled once, the list expanded
     found: dict[str, int] = {}
     for start in range(0, len(values), LOOKUP_CHUNK):
         part = values[start : start + LOOKUP_CHUNK]
-        cond = (t.c.kommun == kommun) & t.c[column].in_(part)
-        if source is not None:
-            cond = cond & (t.c.source == source)
-        found.update(
-            {str(v): int(i) for v, i in conn.execute(select(t.c[column], t.c.id).where(cond))}
-        )
+        rows = conn.execute(stmt, {"k": kommun, "v": part, "s": source})
+        found.update({str(v): int(i) for v, i in rows})
     return found
 
 
 __all__ = [
+    "DEFERRED_INDEXES",
+    "LARGE_IMPORT_BYTES",
     "LOOKUP_CHUNK",
     "known_ids",
     "SQLITE_IMPORT_CACHE_KIB",
+    "deferred_indexes",
     "insert_columns",
     "insert_report_frame",
     "tune_for_import",

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from geo._staging import STR
 
@@ -52,11 +53,10 @@ def time_part(values: pd.Series) -> pd.Series:
 
 
 def join_parts(parts: list[pd.Series]) -> pd.Series:
-    """Join equally indexed string series with :data:`SEP`."""
-    out = parts[0]
-    for part in parts[1:]:
-        out = out + SEP + part
-    return out
+    """Join equally indexed string series with :data:`SEP` (one Arrow kernel)."""
+    arrays = [pa.array(p.astype(STR)) for p in parts]
+    joined = pc.binary_join_element_wise(*arrays, pa.scalar(SEP, arrays[0].type))
+    return pd.Series(pd.array(joined, dtype=STR), index=parts[0].index)
 
 
 def ordinals(keys: pd.Series, running: RunningOrdinals | None = None) -> pd.Series:

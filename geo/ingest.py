@@ -10,10 +10,16 @@ Every input row ends in exactly one of three outcomes:
 * **quarantined** with a reason code (:class:`geo.schema.Reason`), the raw row (JSON) and
   a Swedish detail message (table ``quarantine``, deduplicated by a raw fingerprint).
 
-Stages (vectorized over the whole input; the first failing check decides the reason):
+Stages (vectorized over a chunk of :data:`CHUNK_ROWS` rows; the first failing check
+decides the reason; occurrence ordinals continue from chunk to chunk, so the result does
+not depend on the chunk size):
 
-1. read (:mod:`geo.readers`) and stage: native columns (:func:`geo.mapping.stage_native`),
-   a TOML mapping (:class:`geo.mapping.Mapping`) or Polisen events (:mod:`geo.polisen`);
+1. read (:func:`geo.readers.open_table`: CSV in streaming chunks, every reader within
+   :class:`geo.readers.ReadLimits`; a CSV row that does not fit the header is ``bad_row``)
+   and stage: native columns (:func:`geo.mapping.stage_native`), a TOML mapping
+   (:class:`geo.mapping.Mapping`) or Polisen events (:mod:`geo.polisen`); coordinates
+   that cannot be degrees in a file without a CRS stop the import with a hint for
+   ``--crs`` (:func:`geo.boundaries.projected_hint`);
 2. ``missing_field`` (kommun, source, occurred_at, category), ``unknown_source``,
    ``no_tenant``, ``too_long`` (:data:`MAX_LENGTHS`), ``bad_timestamp``,
    ``future_timestamp`` (more than :data:`FUTURE_TOLERANCE` ahead), ``unknown_category``;
@@ -25,10 +31,12 @@ Stages (vectorized over the whole input; the first failing check decides the rea
    ``outside_boundary``; locality by :func:`geo.boundaries.assign_points` (NULL when inside
    the kommun but outside all localities); H3 cell (:func:`geo.cells.points_to_cells`) only
    at ``point``/``street`` precision;
-5. store in batches of :data:`BATCH_SIZE` rows, each in one transaction together with the
-   import run's progress (``rows_done`` and cumulative counts), so an import killed at any
-   moment resumes where it stopped when the same command runs again. Each batch bumps the
-   data version of every kommun that got new reports.
+5. store in batches of :data:`BATCH_SIZE` rows (one ``executemany``, :mod:`geo._bulk`),
+   each in one transaction together with the import run's progress (``rows_done`` and
+   cumulative counts), so an import killed at any moment resumes where it stopped when
+   the same command runs again. Each batch bumps the data version of every kommun that
+   got new reports. A large import on SQLite builds the indexes it does not read once at
+   its end (:func:`geo._bulk.deferred_indexes`).
 
 Test hook: when the environment variable ``LAGESBILD_TEST_PAUSE_AFTER_BATCH`` is ``"N"``
 or ``"N:SECONDS"``, :func:`ingest_file` writes ``lagesbild: paus efter batch N`` to stderr
@@ -50,7 +58,7 @@ from pyproj import CRS
 from sqlalchemy import Engine, update
 from sqlalchemy.engine import Connection
 
-from geo._bulk import tune_for_import
+from geo._bulk import LARGE_IMPORT_BYTES, deferred_indexes, tune_for_import
 from geo._fingerprint import BAD_ROW_COLUMNS, RunningOrdinals
 from geo._import_run import (
     BATCH_SIZE,
@@ -209,6 +217,7 @@ def ingest_file(
     now: dt.datetime | pd.Timestamp | None = None,
     chunk_rows: int | None = None,
     limits: ReadLimits | None = None,
+    defer_indexes: bool | None = None,
 ) -> IngestResult:
     """Import a file in chunks; resumable and idempotent.
 
@@ -241,6 +250,10 @@ def ingest_file(
         whole batches); memory grows with it, not with the file.
     limits
         Limits on unpacked size and row length (default :meth:`ReadLimits.from_env`).
+    defer_indexes
+        Drop the indexes an import does not read and build them once at the end
+        (:func:`geo._bulk.deferred_indexes`); default: for files from
+        :data:`geo._bulk.LARGE_IMPORT_BYTES` on, on SQLite.
 
     Returns
     -------
@@ -291,55 +304,59 @@ def ingest_file(
         result.import_id = run_id
         result.format, result.delimiter = table.format, table.delimiter
         content, raw_seen = RunningOrdinals(), RunningOrdinals()
-        bar = _progress(path.stat().st_size, path.name, progress)
-        batch_no = n = 0
-        try:
-            for raw, staged in itertools.chain([first_chunk] if first_chunk else [], staged_chunks):
-                prepared = prepare(
-                    staged,
-                    index,
-                    kommun=kommun,
-                    source=source,
-                    status=status,
-                    geocoder=geocoder,
-                    now=now,
-                    ordinals=content,
-                )
-                mark_bad_rows(prepared, raw)
-                raw_fp = _quarantine_fingerprints(prepared, raw, kommun, source, raw_seen)
-                if staged.kind == "polisen" and result.placed_from_text is None:
-                    result.placed_from_text = 0
-                first, n = n, n + len(raw)
-                start = max(done, first)
-                while start < n:
-                    # batches on the grid done + k * batch_size, whatever the chunks
-                    end = min(n, done + ((start - done) // batch_size + 1) * batch_size)
-                    rows = slice(start - first, end - first)
-                    with engine.begin() as conn:
-                        tune_for_import(conn)
-                        counts, _ = _store(
-                            conn,
-                            prepared.iloc[rows],
-                            raw.iloc[rows],
-                            raw_fp.iloc[rows],
-                            import_id=run_id,
-                            row_offset=start,
-                            collect=False,
-                        )
-                        result.add(counts)
-                        conn.execute(
-                            update(import_run)
-                            .where(import_run.c.id == run_id)
-                            .values(rows_done=end, counts=result.counts())
-                        )
-                    batch_no += 1
-                    start = end
-                    _pause_hook(batch_no)
+        large = path.stat().st_size >= LARGE_IMPORT_BYTES and engine.dialect.name == "sqlite"
+        with deferred_indexes(engine, large if defer_indexes is None else defer_indexes):
+            bar = _progress(path.stat().st_size, path.name, progress)
+            batch_no = n = 0
+            try:
+                for raw, staged in itertools.chain(
+                    [first_chunk] if first_chunk else [], staged_chunks
+                ):
+                    prepared = prepare(
+                        staged,
+                        index,
+                        kommun=kommun,
+                        source=source,
+                        status=status,
+                        geocoder=geocoder,
+                        now=now,
+                        ordinals=content,
+                    )
+                    mark_bad_rows(prepared, raw)
+                    raw_fp = _quarantine_fingerprints(prepared, raw, kommun, source, raw_seen)
+                    if staged.kind == "polisen" and result.placed_from_text is None:
+                        result.placed_from_text = 0
+                    first, n = n, n + len(raw)
+                    start = max(done, first)
+                    while start < n:
+                        # batches on the grid done + k * batch_size, whatever the chunks
+                        end = min(n, done + ((start - done) // batch_size + 1) * batch_size)
+                        rows = slice(start - first, end - first)
+                        with engine.begin() as conn:
+                            tune_for_import(conn)
+                            counts, _ = _store(
+                                conn,
+                                prepared.iloc[rows],
+                                raw.iloc[rows],
+                                raw_fp.iloc[rows],
+                                import_id=run_id,
+                                row_offset=start,
+                                collect=False,
+                            )
+                            result.add(counts)
+                            conn.execute(
+                                update(import_run)
+                                .where(import_run.c.id == run_id)
+                                .values(rows_done=end, counts=result.counts())
+                            )
+                        batch_no += 1
+                        start = end
+                        _pause_hook(batch_no)
+                    if bar is not None:
+                        bar.update(table.position - bar.n)
+            finally:
                 if bar is not None:
-                    bar.update(table.position - bar.n)
-        finally:
-            if bar is not None:
-                bar.close()
+                    bar.close()
         result.encoding = table.encoding
     result.read = n
     with engine.begin() as conn:

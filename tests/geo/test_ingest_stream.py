@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, inspect, select
 
+from geo._bulk import DEFERRED_INDEXES
 from geo.ingest import ingest_file
 from geo.store import quarantine, report
 
@@ -108,14 +109,26 @@ def outcome_digest(engine: Engine) -> str:
     return h.hexdigest()
 
 
-@pytest.mark.parametrize(("batch_size", "chunk_rows"), [(5000, None), (40, 200), (60, 420)])
+@pytest.mark.parametrize(
+    ("batch_size", "chunk_rows", "defer"), [(5000, None, False), (40, 200, True), (60, 420, None)]
+)
 def test_streaming_import_equals_the_whole_file_reference(
-    engine: Engine, tmp_path: Path, batch_size: int, chunk_rows: int | None
+    engine: Engine, tmp_path: Path, batch_size: int, chunk_rows: int | None, defer: bool | None
 ) -> None:
     path = make_file(tmp_path / "mix.csv", 3000, seed=5)
     kwargs = {} if chunk_rows is None else {"chunk_rows": chunk_rows}
     res = ingest_file(
-        engine, path, kommun="norrtalje", source="actor", now=NOW, batch_size=batch_size, **kwargs
+        engine,
+        path,
+        kommun="norrtalje",
+        source="actor",
+        now=NOW,
+        batch_size=batch_size,
+        defer_indexes=defer,
+        **kwargs,
     )
     assert res.counts() == REFERENCE_COUNTS
     assert outcome_digest(engine) == REFERENCE_DIGEST
+    # the indexes an import may defer are there again afterwards
+    names = {i["name"] for i in inspect(engine).get_indexes("report")}
+    assert set(DEFERRED_INDEXES) <= names
