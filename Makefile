@@ -68,6 +68,7 @@ bench: dev
 	$(BIN)/python benchmarks/gazetteer.py
 	$(BIN)/python benchmarks/web.py
 	$(BIN)/python benchmarks/load.py
+	$(BIN)/python benchmarks/public_load.py
 
 boundaries: install
 	$(BIN)/python data/boundaries/make_boundaries.py ../shared
