@@ -79,6 +79,7 @@ bench: dev
 	$(BIN)/python benchmarks/gazetteer.py
 	$(BIN)/python benchmarks/web.py
 	$(BIN)/python benchmarks/load.py
+	$(BIN)/python benchmarks/public_load.py
 
 # Regenerate the package data in geo/data/ from the full source files in ../shared
 boundaries: install

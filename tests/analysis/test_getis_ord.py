@@ -188,3 +188,28 @@ def test_invalid_parameters() -> None:
     assert len(err.value.problems) == 4
     with pytest.raises(ValidationError):
         GetisOrdGiStar(window="step", time_lag=1).fit(cube)
+
+
+def test_compact_rows_give_the_same_results_as_the_full_arrays() -> None:
+    cells = _cells(k=8)
+    rng = np.random.default_rng(3)
+    values = np.zeros((cells.size, 12))
+    busy = rng.choice(cells.size, 15, replace=False)  # most cells stay empty
+    values[busy] = rng.poisson(4.0, (15, 12))
+    cube = SpaceTimeCube.from_arrays(cells, values)
+    gi = GetisOrdGiStar(k=1, fdr=True).fit(cube)
+    # empty neighbourhoods share one row per cardinality
+    assert gi.row_weight_.shape[0] < cells.size // 2
+    assert gi.row_weight_.sum() == cells.size
+    # the expanded results are those of the statistic on every cell
+    W = cube.weights(1)
+    S = W @ values
+    c = np.asarray(W.sum(axis=1)).ravel()[:, None]
+    N = values.size
+    z = (S - c * values.mean()) / (values.std() * np.sqrt(c * (N - c) / (N - 1)))
+    np.testing.assert_allclose(gi.z_, z, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(gi.local_sum_, S, rtol=0, atol=1e-9)
+    q = fdr_bh(2 * norm.sf(np.abs(z)), axis=0)
+    np.testing.assert_allclose(gi.q_, q, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(gi.significant_, q <= 0.05)
+    assert gi.significant_.any()
