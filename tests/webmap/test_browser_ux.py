@@ -93,6 +93,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             },
             created_by="planner",
         )
+        # an action for the whole of Norrtälje: drawn as an area over the zones
+        create_action(
+            conn,
+            "norrtalje",
+            {
+                "title": "Fler trygghetsvandringar",
+                "kind": "trygghetsvandring",
+                "status": "planerad",
+                "locality": NORRTALJE,
+            },
+            created_by="planner",
+        )
     client = app.test_client()
     receipt = api_report(client, category="belysning", lat=INSIDE[0], lon=INSIDE[1]).get_json()[
         "receipt"
