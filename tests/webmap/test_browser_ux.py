@@ -8,7 +8,8 @@ jargon outside the "Visa detaljer" toggles and pass axe-core without a serious o
 critical violation. On the planner map real mouse clicks at a zone's centre, a cell and an
 action open their popups whatever layers are switched on.
 
-Screenshots of every page land in ``$LAGESBILD_SCREENSHOTS`` when that is set.
+Screenshots of every page land in ``$LAGESBILD_SCREENSHOTS`` when that is set (whole
+pages with ``LAGESBILD_SCREENSHOTS_FULL=1``).
 """
 
 from __future__ import annotations
@@ -92,6 +93,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             },
             created_by="planner",
         )
+        # an action for the whole of Norrtälje: drawn as an area over the zones
+        create_action(
+            conn,
+            "norrtalje",
+            {
+                "title": "Fler trygghetsvandringar",
+                "kind": "trygghetsvandring",
+                "status": "planerad",
+                "locality": NORRTALJE,
+            },
+            created_by="planner",
+        )
     client = app.test_client()
     receipt = api_report(client, category="belysning", lat=INSIDE[0], lon=INSIDE[1]).get_json()[
         "receipt"
@@ -156,7 +169,8 @@ def _shot(page: Any, size: str, name: str) -> None:
     folder = os.environ.get("LAGESBILD_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{size}-{name}.png"))
+        full = bool(os.environ.get("LAGESBILD_SCREENSHOTS_FULL"))
+        page.screenshot(path=str(Path(folder) / f"{size}-{name}.png"), full_page=full)
 
 
 def _wait_map(page: Any) -> None:

@@ -161,10 +161,10 @@ def _near_places(
 def _method_text(plan: Any) -> str:
     if plan.method == "greedy":
         share = f"{plan.guarantee:.0%}" if plan.guarantee is not None else "63 %"
-        return f"Snabb lösning (minst {share.replace('%', ' %')} av bästa möjliga urval)."
+        return f"Områdena fångar minst {share.replace('%', ' %')} av vad bästa möjliga val skulle."
     if plan.optimal:
-        return "Bästa möjliga urval (exakt lösning)."
-    return "Urval från den exakta modellen (tidsgränsen nåddes)."
+        return "Inga andra områden skulle fånga fler förväntade händelser."
+    return "Ett bra urval; det bästa hann inte räknas fram."
 
 
 def compute_plan(

@@ -153,6 +153,22 @@ def trend_png(values: Sequence[float], title: str, weeks: Sequence[str] = ()) ->
     return _png(fig)
 
 
+def breakdown_png(by_source: dict[str, int], by_category: dict[str, int], title: str) -> bytes:
+    """New reports of the week by source and by category (horizontal bars)."""
+    fig = Figure(figsize=(6.4, 1.9))
+    for pos, (name, counts) in enumerate((("Per källa", by_source), ("Per kategori", by_category))):
+        ax = fig.add_subplot(1, 2, pos + 1)
+        items = sorted(counts.items(), key=lambda kv: kv[1])[-8:]
+        ax.barh([k for k, _ in items] or ["inga"], [v for _, v in items] or [0], color="#17324d")
+        ax.set_title(name, fontsize=8)
+        ax.tick_params(labelsize=6)
+        for spine in ("top", "right"):
+            ax.spines[spine].set_visible(False)
+    fig.suptitle(title, fontsize=8)
+    fig.tight_layout()
+    return _png(fig)
+
+
 def overview_png(pic: WeeklyPicture, n_weeks: int = 12) -> bytes:
     """Reports per week in each shown locality (one line each, week labels)."""
     weeks = weeks_ending(pic.week, n_weeks)
@@ -233,6 +249,9 @@ def weekly_images(pic: WeeklyPicture, primary_only: bool = True) -> dict[str, di
             "map": locality_map_png(loc, pic.actions),
             "trend": trend_png(
                 loc.series[-12:], f"Rapporter per vecka, {loc.name}", weeks_ending(pic.week, 12)
+            ),
+            "breakdown": breakdown_png(
+                loc.by_source, loc.by_category, f"Veckans rapporter, {loc.name}"
             ),
         }
     return out
@@ -427,6 +446,8 @@ def render_weekly_pdf(
         if imgs:
             story.append(_image(imgs["map"], 95 * mm))
             story.append(_image(imgs["trend"], 95 * mm))
+            if "breakdown" in imgs:
+                story.append(_image(imgs["breakdown"], 150 * mm))
         story.append(_p("Hotspotlista", st["h3"]))
         rows = [["Zon", "Mönster", "Trend", "Bedömning", "Förklaring"]]
         rows += [
