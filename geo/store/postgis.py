@@ -18,8 +18,10 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Engine, Table, event
 from sqlalchemy.engine import Connection
+
+from geo.errors import ValidationError
 
 SRID = 4326
 
@@ -111,9 +113,37 @@ def drop_geometry(conn: Connection) -> None:
         conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN IF EXISTS geom")
 
 
+NUL_MESSAGE = "text får inte innehålla NUL-tecken (\\x00)"
+
+
+def _has_nul(params: Any) -> bool:
+    if isinstance(params, str):
+        return "\x00" in params
+    if isinstance(params, dict):
+        return any(_has_nul(v) for v in params.values())
+    if isinstance(params, list | tuple):
+        return any(_has_nul(v) for v in params)
+    return False
+
+
+def refuse_nul_text(engine: Engine) -> None:
+    """Make ``engine`` refuse text parameters with a NUL character (a ``ValidationError``).
+
+    PostgreSQL cannot store or compare NUL in text; without this check such input (a
+    hostile query parameter, say) would end in a driver error instead of a 400.
+    """
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if parameters and _has_nul(parameters):
+            raise ValidationError(NUL_MESSAGE)
+
+
 def _copy_value(value: Any) -> Any:
     if isinstance(value, float) and value != value:  # NaN: no value
         return None
+    if isinstance(value, str) and "\x00" in value:
+        raise ValidationError(NUL_MESSAGE)
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         return value.astimezone(dt.UTC).replace(tzinfo=None)
     return value
