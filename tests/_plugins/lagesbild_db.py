@@ -6,7 +6,8 @@ on the test ``pythonpath``; it holds only plugins, so nothing shadows the packag
 ``db_dialect``
     ``"sqlite"`` and ``"postgresql"``: a test whose fixtures include ``database_url``
     (directly or through ``engine``/``db_url`` in ``tests/geo`` or ``app`` in
-    ``tests/webmap``) runs once per dialect. Browser tests run on SQLite only.
+    ``tests/webmap``) runs once per dialect. Browser tests run on SQLite only; a test
+    marked ``@pytest.mark.dialects("postgresql")`` only on the dialects it names.
 ``postgres_server``
     The throwaway PostgreSQL/PostGIS cluster of the session (:mod:`lagesbild_pg`), started
     on first use and stopped at the end.
@@ -28,8 +29,14 @@ DIALECTS: tuple[str, ...] = ("sqlite", "postgresql")
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "db_dialect" in metafunc.fixturenames:
-        browser = metafunc.definition.get_closest_marker("browser") is not None
-        metafunc.parametrize("db_dialect", ["sqlite"] if browser else list(DIALECTS))
+        chosen = metafunc.definition.get_closest_marker("dialects")
+        if chosen is not None:
+            dialects = list(chosen.args)
+        elif metafunc.definition.get_closest_marker("browser") is not None:
+            dialects = ["sqlite"]
+        else:
+            dialects = list(DIALECTS)
+        metafunc.parametrize("db_dialect", dialects)
 
 
 @pytest.fixture(scope="session")

@@ -299,11 +299,11 @@ def test_actions(demo: DemoData) -> None:
         assert dt.date.fromisoformat(a["planned_start"]) <= dt.date.fromisoformat(a["planned_end"])
 
 
-def test_ingest_pipeline_reads_the_demo(demo: DemoData, tmp_path: Path) -> None:
+def test_ingest_pipeline_reads_the_demo(demo: DemoData, tmp_path: Path, database_url: str) -> None:
     from geo.ingest import ingest_file
 
     paths = write(demo, tmp_path / "demo")
-    engine = connect(f"sqlite:///{tmp_path / 'demo.db'}")
+    engine = connect(database_url)
     upgrade(engine)
     with engine.begin() as conn:
         seed_default_tenants(conn)

@@ -1,6 +1,6 @@
 """PostgreSQL/PostGIS: geometry columns, GIS views, the read-only role, COPY, GDAL access.
 
-Runs on the session's throwaway PostgreSQL cluster (``postgres_server``); the layers are
+Runs on the session's throwaway PostgreSQL cluster (``engine`` on PostgreSQL); the layers are
 opened the way a GIS client does, through GDAL's PostgreSQL driver and a ``PG:``
 connection string, and read back with pyogrio.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,27 +21,17 @@ from shapely.geometry import Polygon, mapping
 from sqlalchemy import Engine, inspect, select, text
 
 from geo.ingest import ingest_frame
-from geo.store import connect, report, upgrade
+from geo.store import report
 from geo.store.actions import insert_action
 from geo.store.postgis import GIS_VIEWS, read_only_role_sql
 from geo.store.zones import read_zones, replace_zones
-from geo.tenants import seed_default_tenants
 
 TOWN = (59.7580, 18.7050)  # Norrtälje centre
 ZONE = Polygon([(18.700, 59.755), (18.710, 59.755), (18.710, 59.761), (18.700, 59.761)])
 AREA = Polygon([(18.702, 59.756), (18.706, 59.756), (18.706, 59.758)])
 
 
-@pytest.fixture
-def pg_engine(postgres_server: Any) -> Iterator[Engine]:
-    url = postgres_server.new_database()
-    eng = connect(url)
-    upgrade(eng)
-    with eng.begin() as conn:
-        seed_default_tenants(conn)
-    yield eng
-    eng.dispose()
-    postgres_server.drop_database(url)
+pytestmark = pytest.mark.dialects("postgresql")
 
 
 def _store_layers(engine: Engine) -> tuple[int, int]:
@@ -78,8 +67,8 @@ def _store_layers(engine: Engine) -> tuple[int, int]:
     return area, point
 
 
-def test_geometry_columns_have_srid_4326_and_gist_indexes(pg_engine: Engine) -> None:
-    with pg_engine.connect() as conn:
+def test_geometry_columns_have_srid_4326_and_gist_indexes(engine: Engine) -> None:
+    with engine.connect() as conn:
         columns = conn.execute(
             text("SELECT f_table_name, type, srid FROM geometry_columns WHERE f_geometry_column"
                  " = 'geom' AND f_table_schema = 'public' ORDER BY 1")
@@ -111,17 +100,17 @@ def test_geometry_columns_have_srid_4326_and_gist_indexes(pg_engine: Engine) -> 
     assert boundaries[0] > 0 and boundaries[1] == 4326 and boundaries[2]
 
 
-def test_report_points_follow_lat_lon_and_are_copied_in(pg_engine: Engine) -> None:
+def test_report_points_follow_lat_lon_and_are_copied_in(engine: Engine) -> None:
     frame = pd.DataFrame(
         [{"occurred_at": "2024-05-01 22:10", "category": "klotter", "lat": TOWN[0] + i * 1e-4,
           "lon": TOWN[1], "external_id": f"r{i}"} for i in range(300)]
         + [{"occurred_at": "2024-05-01 22:10", "category": "klotter", "lat": None, "lon": None,
             "location_text": "Norrtälje", "external_id": "text"}]
     )  # fmt: skip
-    with pg_engine.begin() as conn:
+    with engine.begin() as conn:
         res = ingest_frame(conn, frame, kommun="norrtalje", source="actor")
     assert res.counts()["stored"] == 301
-    with pg_engine.connect() as conn:
+    with engine.connect() as conn:
         rows = conn.execute(
             text("SELECT external_id, lat, lon, ST_X(geom), ST_Y(geom), ST_SRID(geom) "
                  "FROM report ORDER BY id")
@@ -136,9 +125,9 @@ def test_report_points_follow_lat_lon_and_are_copied_in(pg_engine: Engine) -> No
     assert view == sum(1 for r in rows if r[3] is not None)
 
 
-def test_zones_and_actions_are_stored_with_their_geometry(pg_engine: Engine) -> None:
-    area, point = _store_layers(pg_engine)
-    with pg_engine.connect() as conn:
+def test_zones_and_actions_are_stored_with_their_geometry(engine: Engine) -> None:
+    area, point = _store_layers(engine)
+    with engine.connect() as conn:
         zones = read_zones(conn, "norrtalje", "2026-W47")
         geoms = dict(
             conn.execute(text("SELECT id, ST_AsBinary(geom) FROM actions")).all()
@@ -148,18 +137,18 @@ def test_zones_and_actions_are_stored_with_their_geometry(pg_engine: Engine) -> 
     assert shapely.from_wkb(bytes(zone_geom)).equals(ZONE)
     assert shapely.from_wkb(bytes(geoms[area])).equals(AREA)
     assert shapely.from_wkb(bytes(geoms[point])).equals(shapely.Point(TOWN[1], TOWN[0]))
-    with pg_engine.begin() as conn:  # a new analysis of the week replaces its zones
+    with engine.begin() as conn:  # a new analysis of the week replaces its zones
         replace_zones(conn, "norrtalje", "2026-W47", 8, [])
         assert read_zones(conn, "norrtalje", "2026-W47") == []
 
 
 def test_read_only_role_reads_the_gis_views_and_nothing_else(
-    pg_engine: Engine, postgres_server: Any
+    engine: Engine, postgres_server: Any
 ) -> None:
-    _store_layers(pg_engine)
-    database = pg_engine.url.database
+    _store_layers(engine)
+    database = engine.url.database
     assert database is not None
-    with pg_engine.begin() as conn:
+    with engine.begin() as conn:
         for statement in read_only_role_sql("lagesbild_gis_test", database):
             conn.exec_driver_sql(statement)
         conn.exec_driver_sql("CREATE ROLE qgis_anna LOGIN IN ROLE lagesbild_gis_test")
@@ -178,21 +167,21 @@ def test_read_only_role_reads_the_gis_views_and_nothing_else(
                 conn.execute("DELETE FROM gis.zoner")
             conn.rollback()
     finally:
-        with pg_engine.begin() as conn:
+        with engine.begin() as conn:
             conn.exec_driver_sql("DROP ROLE qgis_anna")
             conn.exec_driver_sql("DROP OWNED BY lagesbild_gis_test")
             conn.exec_driver_sql("DROP ROLE lagesbild_gis_test")
 
 
 def test_gdal_opens_the_postgis_layers_like_a_gis_client(
-    pg_engine: Engine, postgres_server: Any, tmp_path: Path
+    engine: Engine, postgres_server: Any, tmp_path: Path
 ) -> None:
-    area, point = _store_layers(pg_engine)
+    area, point = _store_layers(engine)
     ogr2ogr = shutil.which("ogr2ogr")
     assert ogr2ogr, "GDAL saknas: kör `make system-deps` (Debian-paketet gdal-bin)"
     pg = (
-        f"PG:host=127.0.0.1 port={postgres_server.port} dbname={pg_engine.url.database} "
-        f"user={pg_engine.url.username}"
+        f"PG:host=127.0.0.1 port={postgres_server.port} dbname={engine.url.database} "
+        f"user={engine.url.username}"
     )
     listing = subprocess.run(
         [shutil.which("ogrinfo") or "ogrinfo", "-ro", "-q", pg],
@@ -223,11 +212,9 @@ def test_gdal_opens_the_postgis_layers_like_a_gis_client(
     assert by_title["Kamera"].equals(shapely.Point(TOWN[1], TOWN[0]))
 
 
-def test_sqlite_keeps_plain_columns(tmp_path: Path) -> None:
-    engine = connect(f"sqlite:///{tmp_path / 'plain.db'}")
-    upgrade(engine)
+@pytest.mark.dialects("sqlite")
+def test_sqlite_keeps_plain_columns(engine: Engine) -> None:
     for table in ("report", "boundary", "hotspot_zone", "actions"):
         assert "geom" not in {c["name"] for c in inspect(engine).get_columns(table)}
     with engine.connect() as conn:
         assert conn.execute(select(report.c.id)).all() == []
-    engine.dispose()
