@@ -12,6 +12,20 @@ LAGESBILD_TILES ?=
 
 .PHONY: run test install dev system-deps lint typecheck pytest bench boundaries clean
 
+# The release's PostGIS package for its PostgreSQL (Debian 12: postgresql-15-postgis-3).
+POSTGIS_PKG ?= $(or $(shell apt-cache search --names-only '^postgresql-[0-9]+-postgis-3$$' 2>/dev/null | sort -V | tail -1 | cut -d' ' -f1),postgresql-15-postgis-3)
+
+# $(call apt_need,CHECK,PACKAGES,WHAT): run CHECK quietly; if it fails, install the Debian
+# PACKAGES when running as root with apt-get, else stop with a message naming them.
+apt_need = if ! { $(1); } >/dev/null 2>&1; then \
+  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+    echo "installing $(2) (Debian) for $(3)" >&2; \
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
+  else \
+    echo "error: $(3) need the Debian packages $(2). Install them: sudo apt-get install $(2)" >&2; exit 1; \
+  fi; \
+fi
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -35,7 +49,8 @@ run: install
 	$(BIN)/lagesbild analyse
 	LAGESBILD_TILES="$(LAGESBILD_TILES)" $(BIN)/lagesbild serve --host $(HOST) --port $(PORT)
 
-# Browser tests need Debian's chromium, the shared rate-limit tests Debian's redis-server.
+# Browser tests need Debian's chromium, the shared rate-limit tests Debian's redis-server,
+# the PostgreSQL runs of the store, web and analysis tests postgresql and PostGIS.
 # Installed when missing and running as root; otherwise stop with a message naming the
 # package (never skip those tests).
 system-deps:
@@ -58,6 +73,11 @@ system-deps:
 	    exit 1; \
 	  fi; \
 	fi
+	@# Store, web and analysis tests also run on a throwaway PostgreSQL/PostGIS cluster they
+	@# start themselves (initdb in a temporary folder, unprivileged user, free port); GDAL's
+	@# ogr2ogr opens its layers the way a GIS client does.
+	@$(call apt_need,ls /usr/lib/postgresql/*/bin/initdb /usr/share/postgresql/*/extension/postgis.control,postgresql $(POSTGIS_PKG),the PostgreSQL tests)
+	@$(call apt_need,command -v ogr2ogr,gdal-bin,the PostGIS layer tests)
 
 lint: dev
 	$(BIN)/ruff check .

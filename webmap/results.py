@@ -49,6 +49,7 @@ from geo.schema import Source
 from geo.store import current_version
 from geo.store.analysis_rows import read_analysis_reports
 from geo.store.reports import latest_occurred_before, occurred_range
+from geo.store.zones import replace_zones
 from geo.tenants import Tenant, get_tenant
 from webmap.weeks import TIME_OF_DAY, canonical_week, deadline, shift_week, week_of
 
@@ -404,6 +405,9 @@ class ResultStore:
                         return None
                     hit = self._compute(tenant, week, cfg, version)
                     _write(path, hit)
+                    if filters == Filters():  # the week's zones, for GIS clients
+                        with self.engine.begin() as conn:
+                            replace_zones(conn, kommun, week, version, hit.zones)
                     self._prune(kommun, version)
             with self._guard:
                 self._memory[key] = hit

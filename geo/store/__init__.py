@@ -1,8 +1,10 @@
 """Storage of reports, boundaries and tenants (SQLAlchemy 2 Core + Alembic).
 
 The database URL comes from the caller (the web app reads ``LAGESBILD_DATABASE_URL``);
-SQLite is the embedded default and runs in WAL mode. Nothing here is SQLite-specific
-beyond the connection pragmas, so PostgreSQL works with a different URL.
+SQLite is the embedded default and runs in WAL mode; PostgreSQL with PostGIS
+(``postgresql+psycopg://…``) runs the same migrations and queries and adds generated
+geometry columns, GIS views and ``COPY`` for bulk inserts (:mod:`geo.store.postgis`).
+Both are tested.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, Table, create_engine, event, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import QueuePool
 
+from geo.store.postgis import refuse_nul_text
 from geo.store.tables import data_version
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -28,6 +29,9 @@ def _json_dumps(value: object) -> str:
 
 def connect(url: str, **kwargs: object) -> Engine:
     """Create an engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout.
+
+    A PostgreSQL engine refuses text with a NUL character with a ``ValidationError``
+    (PostgreSQL cannot store it).
 
     A relative SQLite path is resolved against the current directory and its parent
     folder is created.
@@ -55,6 +59,8 @@ def connect(url: str, **kwargs: object) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+    if engine.dialect.name == "postgresql":
+        refuse_nul_text(engine)
     return engine
 
 

@@ -1,8 +1,10 @@
 """Every table of the lagesbild database (SQLAlchemy Core, dialect-neutral, one MetaData).
 
 Positions are stored as WGS84 ``lat``/``lon`` columns and H3 cells as signed 64-bit
-integers (every valid H3 index is below 2**63). Geometries of boundaries are stored as
-WKB in EPSG:4326. Timestamps are stored as naive UTC.
+integers (every valid H3 index is below 2**63). Geometries of boundaries and zones are
+stored as WKB in EPSG:4326. Timestamps are stored as naive UTC. On PostgreSQL the tables
+with a position or outline also have a generated PostGIS column ``geom`` (EPSG:4326,
+GiST-indexed; see :mod:`geo.store.postgis`), which the code never writes.
 
 The tables are created by the Alembic revisions in ``geo/store/migrations/versions`` with
 explicit ``op.create_table`` calls; the definitions here are what the code queries.
@@ -273,6 +275,27 @@ publications = Table(
     Column("html", Text, nullable=False),
     Column("pdf", LargeBinary, nullable=False),
     Index("ix_publications_period", "kommun", "period"),
+)
+
+
+#: Hotspot zones of each analysed week (migration ``store_0004``), for GIS clients; on
+#: PostgreSQL a generated PostGIS column ``geom`` follows ``geometry_wkb``.
+hotspot_zone = Table(
+    "hotspot_zone",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kommun", String(64), ForeignKey("kommun.key", ondelete="CASCADE"), nullable=False),
+    Column("week", String(16), nullable=False),  # ISO week "2026-W47"
+    Column("zone_id", String(64), nullable=False),
+    Column("name", String(200), nullable=True),
+    Column("locality", String(64), nullable=True),
+    Column("pattern", String(64), nullable=True),
+    Column("grade", Integer, nullable=True),
+    Column("n_cells", Integer, nullable=False),
+    Column("geometry_wkb", LargeBinary, nullable=False),  # EPSG:4326
+    Column("data_version", Integer, nullable=False),
+    Column("computed_at", DateTime, nullable=False),
+    UniqueConstraint("kommun", "week", "zone_id", name="uq_hotspot_zone_kommun_week_zone"),
 )
 
 

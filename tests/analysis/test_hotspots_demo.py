@@ -99,20 +99,28 @@ def test_planted_demo_hotspots_are_found_on_several_seeds(localities, places) ->
 
 
 @pytest.mark.slow
-def test_demo_through_the_import_pipeline(tmp_path: Path, localities, places) -> None:
+def test_demo_through_the_import_pipeline(database_url: str, localities, places) -> None:
     from geo.ingest import ingest_frame
+    from geo.store.analysis_rows import read_analysis_reports
     from geo.store.reports import read_reports
     from geo.tenants import seed_default_tenants
     from webmap.db import open_database
 
     demo = generate()  # the default data set (seed 2026)
-    engine = open_database({"DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"})
+    engine = open_database({"DATABASE_URL": database_url})  # SQLite and PostgreSQL
     with engine.begin() as conn:
         seed_default_tenants(conn)
         ingest_frame(conn, demo.reports, kommun="norrtalje", now=pd.Timestamp("2100-01-01"))
     with engine.connect() as conn:
         reports = read_reports(conn, "norrtalje")
+        slim = read_analysis_reports(conn, "norrtalje")
     engine.dispose()
+    # the analysis's own reader returns the same reports as the full one
+    key = ["occurred_at", "cell", "category", "source"]
+    assert slim[key].astype({"category": str, "source": str}).sort_values(key).reset_index(
+        drop=True
+    ).equals(reports[key].astype({"category": str, "source": str}).sort_values(key).reset_index(
+        drop=True))  # fmt: skip
     result = analyse(reports, localities, AnalysisConfig(kommun="norrtalje"), places=places)
     missed, false_zones = _score(result, demo.truth)
     assert missed == [] and false_zones == 0

@@ -1,4 +1,4 @@
-"""Shared fixtures of the geo tests: a real, migrated SQLite database in ``tmp_path``."""
+"""Shared fixtures of the geo tests: a real, migrated database (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ FIXTURES = ROOT / "tests" / "fixtures"
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    """URL of an SQLite file in ``tmp_path`` (not yet created)."""
-    return f"sqlite:///{tmp_path / 'lagesbild.db'}"
+def db_url(database_url: str) -> str:
+    """URL of an empty database: an SQLite file in ``tmp_path`` or a PostGIS database."""
+    return database_url
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,14 +79,7 @@ def write_gpkg(frame: gpd.GeoDataFrame, path: Path, layer: str = LAYER) -> Path:
     return path
 
 
-@pytest.fixture()
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    eng = connect(f"sqlite:///{tmp_path / 'b.db'}")
-    upgrade(eng)
-    with eng.begin() as conn:
-        seed_default_tenants(conn)
-    yield eng
-    eng.dispose()
+# ``engine`` (tests/geo/conftest.py): migrated, tenants seeded, SQLite and PostgreSQL
 
 
 def test_scb_geopackage_replaces_approximations(engine: Engine, tmp_path: Path) -> None:

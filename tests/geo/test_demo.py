@@ -281,11 +281,11 @@ def test_weekly_gi_star_recovers_the_planted_patterns(demo: DemoData) -> None:
     assert patterns.count("persistent_hot") + patterns.count("intensifying_hot") < 20
 
 
-def test_ingest_pipeline_reads_the_demo(demo: DemoData, tmp_path: Path) -> None:
+def test_ingest_pipeline_reads_the_demo(demo: DemoData, tmp_path: Path, database_url: str) -> None:
     from geo.ingest import ingest_file
 
     paths = write(demo, tmp_path / "demo")
-    engine = connect(f"sqlite:///{tmp_path / 'demo.db'}")
+    engine = connect(database_url)
     upgrade(engine)
     with engine.begin() as conn:
         seed_default_tenants(conn)

@@ -222,8 +222,8 @@ def test_photon_provider(server: StandIn) -> None:
     assert server.requests[-1][1] == "/api"
 
 
-def test_cache_hit_makes_no_request(server: StandIn, tmp_path: Path) -> None:
-    engine = connect(f"sqlite:///{tmp_path / 'cache.db'}")
+def test_cache_hit_makes_no_request(server: StandIn, database_url: str) -> None:
+    engine = connect(database_url)
     upgrade(engine)
     online = _online(server, cache=engine)
     first = online.geocode("Storgatan 5, Rimbo")

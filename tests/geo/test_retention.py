@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,22 +11,13 @@ from sqlalchemy import select
 from geo.cells import cells_to_points, points_to_cells
 from geo.errors import ValidationError
 from geo.retention import RETAINED_PREFIX, purge_citizen_text
-from geo.store import connect, upgrade
 from geo.store.tables import quarantine, report
-from geo.tenants import seed_default_tenants
 
 NOW = dt.datetime(2026, 6, 1, 12, 0)
 LAT, LON = 59.7577, 18.6990
 
 
-@pytest.fixture
-def engine(tmp_path: Path):
-    eng = connect(f"sqlite:///{tmp_path / 'r.db'}")
-    upgrade(eng)
-    with eng.begin() as conn:
-        seed_default_tenants(conn)
-    yield eng
-    eng.dispose()
+# ``engine`` (tests/geo/conftest.py): migrated, tenants seeded, SQLite and PostgreSQL
 
 
 def _add(

@@ -1,8 +1,9 @@
 """Fixtures of the web app tests (shared by every web area).
 
 ``app``
-    ``create_app`` with :class:`webmap.config.TestConfig` (tiles off), a real SQLite
-    file in ``tmp_path`` and the default tenants seeded.
+    ``create_app`` with :class:`webmap.config.TestConfig` (tiles off), a real database
+    (an SQLite file in ``tmp_path`` or a PostgreSQL/PostGIS database: every test runs on
+    both, browser tests on SQLite) and the default tenants seeded.
 ``client``
     Flask test client of ``app``.
 ``make_user``
@@ -64,12 +65,15 @@ class Creds:
 
 
 @pytest.fixture
-def app_config(tmp_path: Path) -> dict[str, Any]:
-    """Settings of the test app (override keys in a test before using ``app``)."""
+def app_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
+    """Settings of the test app (override keys in a test before using ``app``).
+
+    The database is SQLite or PostgreSQL (``database_url``: each test runs on both).
+    """
     return load_config(
         TestConfig,
         env={},
-        DATABASE_URL=f"sqlite:///{tmp_path / 'lagesbild.db'}",
+        DATABASE_URL=database_url,
         INSTANCE_DIR=str(tmp_path / "instance"),
         TILES="",
     )

@@ -104,6 +104,34 @@ def test_results_are_cached_on_disk_per_data_version(demo_app: Any) -> None:
     assert not folder.exists() or fresh.get("norrtalje", "2026-W47") is not None
 
 
+def test_analysed_week_keeps_its_zones_in_the_store_for_gis(demo_app: Any) -> None:
+    import shapely
+    from shapely.geometry import shape
+
+    from geo.store.zones import read_zones
+    from webmap.results import Filters, ResultStore
+    from webmap.state import EXTENSION_KEY
+
+    state = demo_app.extensions[EXTENSION_KEY]
+    store = ResultStore(state.engine, state.instance_dir / "cache" / "analysis")
+    result = store.get("norrtalje", "2026-W47")
+    assert result is not None and result.zones
+    with state.engine.connect() as conn:
+        stored = read_zones(conn, "norrtalje", "2026-W47")
+    assert [z["zone_id"] for z in stored] == sorted(str(z["id"]) for z in result.zones)
+    by_id = {str(z["id"]): z for z in result.zones}
+    for row in stored:
+        zone = by_id[row["zone_id"]]
+        assert row["grade"] == zone["grade"] and row["data_version"] == result.version
+        assert row["n_cells"] == len(zone["cells"])
+        assert shapely.equals_exact(row["geometry"], shape(zone["geometry"]), tolerance=1e-9)
+    # a filtered view of the week is not the week's picture: the stored zones stay
+    store.get("norrtalje", "2026-W47", Filters(sources=("citizen",)))
+    with state.engine.connect() as conn:
+        again = read_zones(conn, "norrtalje", "2026-W47")
+    assert [z["zone_id"] for z in again] == [z["zone_id"] for z in stored]
+
+
 def test_public_start_page_is_small_and_public(demo_app: Any, client: Any) -> None:
     page = client.get("/")
     assert page.status_code == 200

@@ -83,11 +83,11 @@ def test_page_shows_counts_grades_and_public_actions_but_no_text(app: Any, clien
             text(
                 "insert into actions (kommun, title, kind, status, planned_end, locality, cells,"
                 " public, created_at, updated_at) values ('norrtalje', 'Busstationen byggs om',"
-                " 'ombyggnad', 'pågår', :end, '0188TC109', '[]', 1, :now, :now),"
-                " ('norrtalje', 'Hemlig intern åtgärd', 'annat', 'pågår', NULL, NULL, '[]', 0,"
+                " 'ombyggnad', 'pågår', :end, '0188TC109', '[]', :yes, :now, :now),"
+                " ('norrtalje', 'Hemlig intern åtgärd', 'annat', 'pågår', NULL, NULL, '[]', :no,"
                 " :now, :now)"
             ),
-            {"end": dt.date(2027, 6, 30), "now": now},
+            {"end": dt.date(2027, 6, 30), "now": now, "yes": True, "no": False},
         )
         conn.execute(
             text(
@@ -100,9 +100,9 @@ def test_page_shows_counts_grades_and_public_actions_but_no_text(app: Any, clien
         conn.execute(
             text(
                 "insert into publications (kommun, period, published_by, published_at,"
-                " data_version, html, pdf) values ('norrtalje', '2026-W10', 'x', :now, 1, '', x'')"
+                " data_version, html, pdf) values ('norrtalje', '2026-W10', 'x', :now, 1, '', :pdf)"
             ),
-            {"now": now},
+            {"now": now, "pdf": b""},
         )
     resp = client.get("/karta/publik?kommun=norrtalje")
     html = resp.get_data(as_text=True)
@@ -135,14 +135,18 @@ def test_weekly_snapshot_hides_reports_approved_this_week(app: Any, client: Any)
     # move the approvals and occurrences back two weeks: now they count
     two_weeks = dt.timedelta(days=14)
     with engine(app).begin() as conn:
-        for table, col in (("citizen_report", "moderated_at"), ("report", "occurred_at")):
-            rows = conn.execute(text(f"select rowid, {col} from {table}")).all()
-            for rowid, value in rows:
+        for table, key, col in (
+            ("citizen_report", "report_id", "moderated_at"),
+            ("report", "id", "occurred_at"),
+        ):
+            rows = conn.execute(text(f"select {key}, {col} from {table}")).all()
+            for row_key, value in rows:
                 if value is None:
                     continue
                 when = dt.datetime.fromisoformat(str(value)) - two_weeks
                 conn.execute(
-                    text(f"update {table} set {col} = :v where rowid = :r"), {"v": when, "r": rowid}
+                    text(f"update {table} set {col} = :v where {key} = :r"),
+                    {"v": when, "r": row_key},
                 )
         conn.execute(text("update data_version set version = version + 1"))
     assert _cells(client)["cells"] == 1
