@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from geo._bulk import insert_report_frame, known_ids
 from geo._fingerprint import BAD_ROW_COLUMNS, RunningOrdinals, raw_fingerprints
 from geo.quarantine import (
     existing_raw_fingerprints,
@@ -19,6 +18,7 @@ from geo.quarantine import (
     update_quarantine_reason,
 )
 from geo.schema import Reason
+from geo.store.bulk import insert_report_frame, known_ids
 from geo.store.db import bump_version, utcnow
 from geo.store.reports import insert_reports
 

@@ -31,12 +31,12 @@ not depend on the chunk size):
    ``outside_boundary``; locality by :func:`geo.boundaries.assign_points` (NULL when inside
    the kommun but outside all localities); H3 cell (:func:`geo.cells.points_to_cells`) only
    at ``point``/``street`` precision;
-5. store in batches of :data:`BATCH_SIZE` rows (one ``executemany``, :mod:`geo._bulk`),
+5. store in batches of :data:`BATCH_SIZE` rows (one ``executemany``, :mod:`geo.store.bulk`),
    each in one transaction together with the import run's progress (``rows_done`` and
    cumulative counts), so an import killed at any moment resumes where it stopped when
    the same command runs again. Each batch bumps the data version of every kommun that
    got new reports. A large import on SQLite builds the indexes it does not read once at
-   its end (:func:`geo._bulk.deferred_indexes`).
+   its end (:func:`geo.store.bulk.deferred_indexes`).
 
 Test hook: when the environment variable ``LAGESBILD_TEST_PAUSE_AFTER_BATCH`` is ``"N"``
 or ``"N:SECONDS"``, :func:`ingest_file` writes ``lagesbild: paus efter batch N`` to stderr
@@ -58,7 +58,6 @@ from pyproj import CRS
 from sqlalchemy import Engine, update
 from sqlalchemy.engine import Connection
 
-from geo._bulk import LARGE_IMPORT_BYTES, deferred_indexes, tune_for_import
 from geo._fingerprint import BAD_ROW_COLUMNS, RunningOrdinals
 from geo._import_run import (
     BATCH_SIZE,
@@ -85,6 +84,7 @@ from geo.schema import (
     Source,
     Status,
 )
+from geo.store.bulk import LARGE_IMPORT_BYTES, deferred_indexes, tune_for_import
 from geo.store.db import utcnow
 from geo.store.tables import import_run
 from geo.tenants import get_tenant
@@ -252,8 +252,8 @@ def ingest_file(
         Limits on unpacked size and row length (default :meth:`ReadLimits.from_env`).
     defer_indexes
         Drop the indexes an import does not read and build them once at the end
-        (:func:`geo._bulk.deferred_indexes`); default: for files from
-        :data:`geo._bulk.LARGE_IMPORT_BYTES` on, on SQLite.
+        (:func:`geo.store.bulk.deferred_indexes`); default: for files from
+        :data:`geo.store.bulk.LARGE_IMPORT_BYTES` on, on SQLite.
 
     Returns
     -------

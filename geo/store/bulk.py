@@ -4,7 +4,8 @@ The statement is compiled by SQLAlchemy for the connection's dialect and the val
 converted column by column (vectorised where the dialect stores them as text), then handed
 to the driver's ``executemany`` in the dialect's parameter style. This skips SQLAlchemy's
 per-row parameter processing, which costs more than the database itself at a million
-rows. A PostgreSQL ``COPY`` path can be added as another branch of :func:`insert_columns`.
+rows. On PostgreSQL the rows go through ``COPY … FROM STDIN`` instead
+(:func:`geo.store.postgis.copy_rows`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import DateTime, Engine, Table, bindparam, select
 from sqlalchemy.engine import Connection
 
 from geo.store.db import utcnow
+from geo.store.postgis import copy_rows
 from geo.store.reports import INSERT_COLUMNS
 from geo.store.tables import report as report_table
 
@@ -66,6 +68,10 @@ def insert_columns(
             None if name in converted else table.c[name].type._cached_bind_processor(conn.dialect)
         )
         values[name] = col if proc is None else [proc(v) for v in col]
+    if conn.dialect.name == "postgresql":  # COPY … FROM STDIN, not an INSERT per row
+        rows = [dict(zip(names, row, strict=True)) for row in zip(*values.values(), strict=True)]
+        copy_rows(conn, table, rows)
+        return
     if compiled.positional:
         order = list(compiled.positiontup or names)
         params: list[Any] = list(zip(*(values[k] for k in order), strict=True))
