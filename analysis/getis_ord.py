@@ -224,10 +224,12 @@ def _significant_rows(
     if not fdr:
         sig[rows, cols] = p <= alpha
         return sig
+    if cols.size == 0:  # nothing reaches the critical value
+        return sig
     m = float(weight.sum())
     order = np.lexsort((p, cols))  # by step, then p
     rows, cols, p = rows[order], cols[order], p[order]
-    starts = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1]]) if cols.size else cols
+    starts = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1]])
     for lo, hi in zip(starts, np.r_[starts[1:], cols.size], strict=True):
         rank = np.cumsum(weight[rows[lo:hi]]).astype(np.float64)
         qs = np.minimum.accumulate((p[lo:hi] * m / rank)[::-1])[::-1]

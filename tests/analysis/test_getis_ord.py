@@ -180,6 +180,15 @@ def test_constant_cube_gives_zero_z() -> None:
     assert (gi.z_ == 0).all() and (gi.p_ == 1).all() and not gi.significant_.any()
 
 
+def test_nothing_significant_with_fdr() -> None:
+    # no z reaches the critical value: the FDR step has nothing to rank (used to fail)
+    cells = _cells(k=2)
+    values = np.ones((cells.size, 3))
+    values[0, 1] = 2.0
+    gi = GetisOrdGiStar(window="step", fdr=True).fit(SpaceTimeCube.from_arrays(cells, values))
+    assert np.abs(gi.z_).max() < 1.96 and not gi.significant_.any()
+
+
 def test_invalid_parameters() -> None:
     cells = _cells(k=1)
     cube = SpaceTimeCube.from_arrays(cells, np.ones((cells.size, 2)))
