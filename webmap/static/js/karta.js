@@ -156,6 +156,7 @@
       });
     })).then(function () {
       if (gen !== self.generation) { return; }
+      if (self.pendingFit) { fitWhenIdle(self.map, self.pendingFit); self.pendingFit = null; }
       window.lagesbild.ready = true;
       window.lagesbild.week = (self.state.vecka || [""])[0];
       window.lagesbild.counts = Object.assign({}, self.counts);
@@ -244,6 +245,17 @@
   function patternSymbol(pattern) {
     if (!pattern) { return ""; }
     return PATTERN_SYMBOLS[pattern.replace(/_(hot|cold)$/, "")] || "";
+  }
+
+  /* Leaflet drops a new view while a zoom animation runs (the page's first fit may still
+     be animating on a phone): fit now and once more when that animation is over. */
+  function fitWhenIdle(map, bounds) {
+    var target = null;
+    var fit = function () { map.fitBounds(bounds, {maxZoom: 15, animate: false}); target = map.getZoom(); };
+    fit();
+    window.setTimeout(function () {
+      if (map.getZoom() !== target || !map.getBounds().contains(bounds.getCenter())) { fit(); }
+    }, 1200);
   }
 
   function zText(z) {
@@ -358,7 +370,7 @@
         layer.eachLayer(function (l) {
           if (centre.distanceTo(l.getBounds().getCenter()) < 3000) { near.extend(l.getBounds()); }
         });
-        this.map.fitBounds(near.pad(0.4), {maxZoom: 15, animate: false});
+        this.pendingFit = near.pad(0.4);
       }
       fc.features.forEach(function (f) {
         var p = f.properties;
@@ -467,7 +479,7 @@
           var ll = L.latLng(h3.cellToLatLng(id));
           if (centre.distanceTo(ll) < 4000) { near.extend(ll); }
         });
-        this.map.fitBounds(near.pad(0.3), {maxZoom: 15, animate: false});
+        this.pendingFit = near.pad(0.3);
       }
       return data.ids.length;
     }
