@@ -347,3 +347,39 @@ patrol_observation = Table(
     Column("user_id", Integer, nullable=True),
     Column("created_at", DateTime, nullable=False),
 )
+
+
+# --------------------------------------------------------------------------- mail
+
+#: Every outgoing message waits here until the SMTP server has accepted it (migration
+#: ``store_0004_mail``). ``status`` is ``pending`` (due at ``next_try_at``), ``sent`` or
+#: ``failed`` (gave up after the last attempt); ``last_error`` says why the last try failed.
+mail_outbox = Table(
+    "mail_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),  # confirm | approved | rejected | ...
+    Column("recipient", String(320), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_try_at", DateTime, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("sent_at", DateTime, nullable=True),
+    Index("ix_mail_outbox_status_next", "status", "next_try_at"),
+)
+
+#: A citizen's e-mail address, kept apart from the report (never shown to planners, never
+#: public); the row is deleted when the report is closed or by retention.
+citizen_contact = Table(
+    "citizen_contact",
+    metadata,
+    Column("report_id", Integer, ForeignKey(report.c.id, ondelete="CASCADE"), primary_key=True),
+    Column("email", String(320), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("confirmed_at", DateTime, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+)

@@ -10,6 +10,9 @@ from sqlalchemy import inspect, text
 from geo.store import connect, kommun, metadata, upgrade, utcnow
 from geo.store.db import migration_config
 
+#: The newest revision: every database ends there.
+HEAD = "store_0004"
+
 #: Heads of a database migrated before all tables moved into geo.store (one per branch).
 OLD_HEADS = ("webmap_0002", "citizen_0001", "patrol_0001")
 
@@ -23,9 +26,9 @@ def test_upgrade_creates_every_table_of_the_one_metadata(tmp_path: Path) -> None
     engine = connect(f"sqlite:///{tmp_path / 'new.db'}")
     upgrade(engine)
     assert set(inspect(engine).get_table_names()) == set(metadata.tables) | {"alembic_version"}
-    assert _heads(engine) == {"store_0002"}
+    assert _heads(engine) == {HEAD}
     upgrade(engine)  # idempotent
-    assert _heads(engine) == {"store_0002"}
+    assert _heads(engine) == {HEAD}
     engine.dispose()
 
 
@@ -38,7 +41,7 @@ def test_database_of_the_former_branches_upgrades_to_one_head(tmp_path: Path) ->
     with engine.begin() as conn:
         conn.execute(kommun.insert().values(key="x", name="X", settings={}, created_at=utcnow()))
     upgrade(engine)
-    assert _heads(engine) == {"store_0002"}
+    assert _heads(engine) == {HEAD}
     with engine.connect() as conn:  # the data survive the merge
         assert conn.execute(text("SELECT name FROM kommun WHERE key = 'x'")).scalar_one() == "X"
     engine.dispose()
