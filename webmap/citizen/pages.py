@@ -57,7 +57,7 @@ from webmap.web import base_map_config
 
 bp = Blueprint("citizen", __name__)
 
-PUBLIC_ENDPOINTS = ("citizen.form", "citizen.submit", "citizen.receipt")
+PUBLIC_ENDPOINTS = ("citizen.form", "citizen.submit", "citizen.receipt", "citizen.confirm_email")
 
 #: Default per-client limits (override with ``CITIZEN_RATE_LIMIT`` / ``RECEIPT_RATE_LIMIT``).
 DEFAULT_RATE_LIMIT = "10/minute;60/hour"
@@ -77,6 +77,7 @@ def receipt_limit() -> str:
 RATE_LIMITS = {
     "citizen.submit": (submit_limit, ["POST"]),
     "citizen.receipt": (receipt_limit, ["GET"]),
+    "citizen.confirm_email": (receipt_limit, ["GET"]),
 }
 
 #: Name of the honeypot field (must stay empty).
