@@ -383,3 +383,24 @@ citizen_contact = Table(
     Column("confirmed_at", DateTime, nullable=True),
     Column("created_at", DateTime, nullable=False),
 )
+
+#: A reporting actor's locality and mail address (EST coverage and reminders).
+actor_contact = Table(
+    "actor_contact",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("kommun", String(64), ForeignKey("kommun.key", ondelete="CASCADE"), nullable=False),
+    Column("locality", String(64), nullable=True),  # locality code
+    Column("email", String(320), nullable=True),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+#: "Inget att rapportera denna vecka": an actor's explicit empty report of a meeting week.
+actor_week = Table(
+    "actor_week",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("kommun", String(64), ForeignKey("kommun.key", ondelete="CASCADE"), primary_key=True),
+    Column("week", String(16), primary_key=True),  # ISO week "2026-W47"
+    Column("at", DateTime, nullable=False),
+)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import email
 import email.policy
+from collections.abc import Iterator
 from email.message import EmailMessage
 from typing import Any
 
+import pytest
 from _servers import free_port
 from aiosmtpd.controller import Controller
 
@@ -56,3 +58,22 @@ def texts(msg: EmailMessage) -> tuple[str, str]:
     html = msg.get_body(preferencelist=("html",))
     assert plain is not None and html is not None
     return str(plain.get_content()), str(html.get_content())
+
+
+#: Public address of the installation in mail tests.
+BASE = "https://trygg.example.se"
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A running SMTP server (stopped after the test)."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], smtp: SmtpServer) -> dict[str, Any]:
+    """The test app's settings with mail sent to :func:`smtp` and links to :data:`BASE`."""
+    return {**app_config, **smtp.config(), "BASE_URL": BASE}

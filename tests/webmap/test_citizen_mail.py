@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from typing import Any
 
+import _smtp
 import pytest
 from _citizen import api_report, engine, form_data, report_by_receipt
-from _smtp import SmtpServer, texts
+from _smtp import BASE, SmtpServer, texts
 from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
@@ -18,21 +18,11 @@ from geo.store.tables import citizen_contact
 from webmap.cli import main
 from webmap.mail.sender import SmtpSettings, send_due
 
-BASE = "https://trygg.example.se"
 ADDRESS = "medborgare@example.se"
 
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def app_config(app_config: dict[str, Any], smtp: SmtpServer) -> dict[str, Any]:
-    return {**app_config, **smtp.config(), "BASE_URL": BASE}
+#: Mail goes to a running aiosmtpd server; links point to BASE.
+smtp = _smtp.smtp
+app_config = _smtp.app_config
 
 
 @pytest.fixture

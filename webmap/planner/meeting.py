@@ -17,6 +17,7 @@ from analysis.grading import GRADE_LABELS
 from geo.errors import ValidationError
 from geo.store.grades import latest_publication, set_grade, store_publication
 from webmap.auth.views import role_required
+from webmap.mail.coverage import coverage
 from webmap.payloads import memo
 from webmap.planner.weekly import build_weekly, build_yearly, week_period_text
 from webmap.render.reports import (
@@ -72,8 +73,10 @@ def week(week: str) -> Any:
     pic = _weekly(state.engine, tenant.key, week)
     with state.engine.connect() as conn:
         publication = latest_publication(conn, tenant.key, week)
+        actors = coverage(conn, tenant.key, week)
     return render_template(
         "meeting/week.html",
+        actors=actors,
         pic=pic,
         tenant=tenant,
         week=week,

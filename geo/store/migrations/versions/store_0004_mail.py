@@ -1,4 +1,4 @@
-"""Outgoing mail: the outbox of every message and citizens' e-mail addresses.
+"""Outgoing mail: the outbox, citizens' addresses, actors' localities and empty weeks.
 
 Revision ID: store_0004
 Revises: store_0003
@@ -43,9 +43,37 @@ def upgrade() -> None:
         sa.Column("confirmed_at", sa.DateTime, nullable=True),
         sa.Column("created_at", sa.DateTime, nullable=False),
     )
+    op.create_table(
+        "actor_contact",
+        sa.Column(
+            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        ),
+        sa.Column(
+            "kommun", sa.String(64), sa.ForeignKey("kommun.key", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column("locality", sa.String(64), nullable=True),
+        sa.Column("email", sa.String(320), nullable=True),
+        sa.Column("updated_at", sa.DateTime, nullable=False),
+    )
+    op.create_table(
+        "actor_week",
+        sa.Column(
+            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        ),
+        sa.Column(
+            "kommun",
+            sa.String(64),
+            sa.ForeignKey("kommun.key", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("week", sa.String(16), primary_key=True),
+        sa.Column("at", sa.DateTime, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("actor_week")
+    op.drop_table("actor_contact")
     op.drop_table("citizen_contact")
     op.drop_index("ix_mail_outbox_status_next", "mail_outbox")
     op.drop_table("mail_outbox")

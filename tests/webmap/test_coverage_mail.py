@@ -1,0 +1,122 @@
+"""Actors' weekly coverage on /lagesbild and reminder mails to missing actors (aiosmtpd)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import _smtp
+from _citizen import engine
+from _smtp import BASE, SmtpServer, texts
+from click.testing import CliRunner
+
+from webmap.cli import main
+from webmap.mail.sender import SmtpSettings, send_due
+from webmap.weeks import week_of
+
+ORGS = {"skolan": "Norrtäljeskolan", "bolaget": "Bostadsbolaget", "kyrkan": "Svenska kyrkan"}
+
+#: Mail goes to a running aiosmtpd server; links point to BASE.
+smtp = _smtp.smtp
+app_config = _smtp.app_config
+
+
+def _logged_in(app: Any, username: str, password: str, login: Any) -> Any:
+    client = app.test_client()
+    login(client, username, password)
+    return client
+
+
+def _csrf(client: Any, path: str) -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True))
+    assert m
+    return m.group(1)
+
+
+def test_coverage_page_and_reminders_only_to_missing_actors(
+    app: Any, make_user: Any, login: Any, smtp: SmtpServer
+) -> None:
+    env = {
+        "LAGESBILD_DATABASE_URL": app.config["DATABASE_URL"],
+        "LAGESBILD_BASE_URL": BASE,
+    }
+    runner = CliRunner()
+    creds = {}
+    for name, org in ORGS.items():
+        creds[name] = make_user("reporter", username=name, org=org)
+        res = runner.invoke(
+            main,
+            [
+                "mail",
+                "actor",
+                name,
+                "--kommun",
+                "norrtalje",
+                "--locality",
+                "0188-T1",
+                "--email",
+                f"{name}@example.se",
+            ],
+            env=env,
+        )
+        assert res.exit_code == 0, res.output
+    make_user("reporter", username="annan", org="Annan kommun", kommuner=["kungsor"])
+
+    # the school reports, the housing company has nothing to report, the church is silent
+    school = _logged_in(app, "skolan", creds["skolan"].password, login)
+    now = dt.datetime.now(ZoneInfo("Europe/Stockholm")).strftime("%Y-%m-%dT%H:%M")
+    sent = school.post(
+        "/rapport/ny",
+        data={
+            "csrf_token": _csrf(school, "/rapport/ny?kommun=norrtalje"),
+            "kommun": "norrtalje",
+            "category": "klotter",
+            "when": now,
+            "lat": "59.7577",
+            "lon": "18.6990",
+        },
+    )
+    assert sent.status_code == 302
+    housing = _logged_in(app, "bolaget", creds["bolaget"].password, login)
+    page = housing.get("/rapport/ny?kommun=norrtalje").get_data(as_text=True)
+    assert "Inget att rapportera denna vecka" in page
+    pressed = housing.post(
+        "/rapport/inget",
+        data={"csrf_token": _csrf(housing, "/rapport/ny?kommun=norrtalje"), "kommun": "norrtalje"},
+        follow_redirects=True,
+    )
+    assert "Noterat: inget att rapportera" in pressed.get_data(as_text=True)
+
+    week = week_of(dt.datetime.now(dt.UTC))
+    planner = make_user("planner")
+    meeting = _logged_in(app, planner.username, planner.password, login)
+    html = meeting.get(f"/lagesbild/{week}?kommun=norrtalje").get_data(as_text=True)
+    table = html.split('id="coverage-table"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<tr class="state-(\w+)"><td>([^<]+)</td>', table)
+    assert sorted(rows) == sorted(
+        [
+            ("reported", "Norrtäljeskolan"),
+            ("nothing", "Bostadsbolaget"),
+            ("missing", "Svenska kyrkan"),
+        ]
+    )
+    assert "Har rapporterat" in table and "Inget att rapportera" in table and "Saknas" in table
+    assert "Annan kommun" not in table and "@example.se" not in html
+
+    res = runner.invoke(
+        main, ["mail", "remind", "--kommun", "norrtalje", "--week", week, "--json"], env=env
+    )
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output) == {"week": week, "reminded": ["kyrkan"]}
+    settings = SmtpSettings.from_config(app.config)
+    assert settings is not None
+    assert send_due(engine(app), settings).sent == 1
+    assert [m["To"] for m in smtp.inbox.messages] == ["kyrkan@example.se"]
+    (reminder,) = smtp.inbox.messages
+    assert reminder["Subject"].startswith("Påminnelse: veckorapport vecka")
+    plain, html_body = texts(reminder)
+    assert "Svenska kyrkan" in plain and "Inget att rapportera denna vecka" in plain
+    assert f'href="{BASE}/rapport/ny?kommun=norrtalje"' in html_body
