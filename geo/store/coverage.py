@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
 from geo.store.db import utcnow
-from geo.store.tables import actor_contact, actor_week, report, users
+from geo.store.tables import actor_contact, actor_week, mail_reminder_run, report, users
 
 
 def set_actor(
@@ -116,3 +116,27 @@ def actor_coverage(
             }
         )
     return sorted(out, key=lambda a: (a["locality"] or "", a["org"], a["username"]))
+
+
+def claim_reminder_run(conn: Connection, kommun: str, week: str) -> bool:
+    """Record the automatic reminder round of ``kommun`` and ``week``; False if it ran."""
+    done = conn.execute(
+        select(mail_reminder_run.c.at).where(
+            mail_reminder_run.c.kommun == kommun, mail_reminder_run.c.week == week
+        )
+    ).first()
+    if done is not None:
+        return False
+    conn.execute(
+        mail_reminder_run.insert().values(kommun=kommun, week=week, at=utcnow(), reminded=0)
+    )
+    return True
+
+
+def record_reminded(conn: Connection, kommun: str, week: str, count: int) -> None:
+    """Store how many actors the round of ``kommun`` and ``week`` reminded."""
+    conn.execute(
+        mail_reminder_run.update()
+        .where(mail_reminder_run.c.kommun == kommun, mail_reminder_run.c.week == week)
+        .values(reminded=count)
+    )

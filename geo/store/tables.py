@@ -404,3 +404,13 @@ actor_week = Table(
     Column("week", String(16), primary_key=True),  # ISO week "2026-W47"
     Column("at", DateTime, nullable=False),
 )
+
+#: Automatic reminder rounds already queued (one per kommun and meeting week).
+mail_reminder_run = Table(
+    "mail_reminder_run",
+    metadata,
+    Column("kommun", String(64), ForeignKey("kommun.key", ondelete="CASCADE"), primary_key=True),
+    Column("week", String(16), primary_key=True),
+    Column("at", DateTime, nullable=False),
+    Column("reminded", Integer, nullable=False),
+)

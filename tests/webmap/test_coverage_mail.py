@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import _smtp
-from _citizen import engine
+from _citizen import engine, set_settings
 from _smtp import BASE, SmtpServer, texts
 from click.testing import CliRunner
 
@@ -120,3 +120,32 @@ def test_coverage_page_and_reminders_only_to_missing_actors(
     plain, html_body = texts(reminder)
     assert "Svenska kyrkan" in plain and "Inget att rapportera denna vecka" in plain
     assert f'href="{BASE}/rapport/ny?kommun=norrtalje"' in html_body
+
+
+def test_reminder_round_runs_once_at_the_tenants_time(app: Any, make_user: Any) -> None:
+    from geo.store.coverage import set_actor
+    from geo.store.users import user_by_name
+    from geo.tenants import get_tenant
+    from webmap.mail.coverage import reminder_time, send_due_reminders
+    from webmap.weeks import deadline
+
+    make_user("reporter", username="kyrkan", org="Svenska kyrkan")
+    with engine(app).begin() as conn:
+        user = user_by_name(conn, "kyrkan")
+        assert user is not None
+        set_actor(conn, int(user["id"]), "norrtalje", None, "kyrkan@example.se")
+    week = "2026-W47"
+    with engine(app).begin() as conn:
+        assert send_due_reminders(conn, BASE, now=dt.datetime(2026, 11, 16, 12)) == {}  # no setting
+    set_settings(app, reminder_weekday=0, reminder_hour=9)
+    with engine(app).connect() as conn:
+        tenant = get_tenant(conn, "norrtalje")
+    due = reminder_time(tenant, week)
+    assert due is not None and due < deadline(week)
+    assert due.tz_convert("Europe/Stockholm").strftime("%a %H:%M") == "Mon 09:00"
+    before = due.to_pydatetime().replace(tzinfo=None) - dt.timedelta(minutes=1)
+    after = before + dt.timedelta(minutes=2)
+    with engine(app).begin() as conn:
+        assert send_due_reminders(conn, BASE, now=before) == {}
+        assert send_due_reminders(conn, BASE, now=after) == {"norrtalje": ["kyrkan"]}
+        assert send_due_reminders(conn, BASE, now=after + dt.timedelta(hours=1)) == {}

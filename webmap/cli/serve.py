@@ -39,7 +39,8 @@ def _start_mail_worker(config: dict[str, Any]) -> None:
     settings = SmtpSettings.from_config(config)
     if settings is not None:
         engine = open_database(config, migrate=False)
-        MailWorker(engine, settings, interval=float(config.get("MAIL_INTERVAL", 30.0))).start()
+        interval = float(config.get("MAIL_INTERVAL", 30.0))
+        MailWorker(engine, settings, interval, str(config.get("BASE_URL") or "")).start()
 
 
 def _serve_worker(options: dict[str, Any]) -> None:

@@ -6,11 +6,13 @@ import datetime as dt
 import html
 from typing import Any
 
+import pandas as pd
 from sqlalchemy.engine import Connection
 
-from geo.store.coverage import actor_coverage
+from geo.store.coverage import actor_coverage, claim_reminder_run, record_reminded
 from geo.store.mail import enqueue
-from webmap.weeks import deadline, shift_week, week_text_sv
+from geo.tenants import Tenant, list_tenants
+from webmap.weeks import deadline, monday_of, shift_week, week_of, week_text_sv
 
 #: Swedish labels of the coverage states.
 STATE_LABELS_SV = {
@@ -66,3 +68,35 @@ def remind(conn: Connection, kommun: str, week: str, base_url: str) -> list[str]
         )
         reminded.append(str(actor["username"]))
     return reminded
+
+
+def reminder_time(tenant: Tenant, week: str) -> pd.Timestamp | None:
+    """When the automatic reminder of ``week`` is due (UTC), or None when the tenant has
+    none (settings ``reminder_weekday``, 0 = Monday, and ``reminder_hour``, local time)."""
+    weekday = tenant.settings.get("reminder_weekday")
+    if weekday is None:
+        return None
+    hour = int(tenant.settings.get("reminder_hour", 9))
+    day = monday_of(week) + dt.timedelta(days=int(weekday))
+    local = pd.Timestamp(dt.datetime.combine(day, dt.time(hour))).tz_localize(
+        tenant.timezone, nonexistent="shift_forward", ambiguous=True
+    )
+    return local.tz_convert("UTC")
+
+
+def send_due_reminders(
+    conn: Connection, base_url: str, now: dt.datetime | None = None
+) -> dict[str, list[str]]:
+    """Queue each tenant's reminder round once its reminder time of the current meeting
+    week has passed (once per kommun and week); returns ``{kommun: reminded users}``."""
+    at = pd.Timestamp(now or dt.datetime.now(dt.UTC))
+    at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
+    out: dict[str, list[str]] = {}
+    for tenant in list_tenants(conn):
+        week = week_of(at, tz=tenant.timezone)
+        due = reminder_time(tenant, week)
+        if due is None or at < due or not claim_reminder_run(conn, tenant.key, week):
+            continue
+        out[tenant.key] = remind(conn, tenant.key, week, base_url)
+        record_reminded(conn, tenant.key, week, len(out[tenant.key]))
+    return out

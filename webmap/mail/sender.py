@@ -148,19 +148,28 @@ def _close(smtp: smtplib.SMTP | None) -> None:
 
 
 class MailWorker(threading.Thread):
-    """Background thread that sends due messages every ``interval`` seconds."""
+    """Background thread that, every ``interval`` seconds, queues the tenants' due
+    reminder rounds (:func:`webmap.mail.coverage.send_due_reminders`) and sends due
+    messages."""
 
-    def __init__(self, engine: Engine, settings: SmtpSettings, interval: float = 30.0) -> None:
+    def __init__(
+        self, engine: Engine, settings: SmtpSettings, interval: float = 30.0, base_url: str = ""
+    ) -> None:
         super().__init__(name="lagesbild-mail", daemon=True)
         self.engine = engine
         self.settings = settings
         self.interval = interval
+        self.base_url = base_url
         self.stopping = threading.Event()
 
     def run(self) -> None:
         """Send until :meth:`stop` is called; errors are logged, never fatal."""
+        from webmap.mail.coverage import send_due_reminders
+
         while not self.stopping.is_set():
             try:
+                with self.engine.begin() as conn:
+                    send_due_reminders(conn, self.base_url)
                 send_due(self.engine, self.settings)
             except Exception:  # noqa: BLE001 - the worker must outlive a bad round
                 log.exception("e-postutskicket misslyckades")

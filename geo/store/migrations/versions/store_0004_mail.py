@@ -69,9 +69,22 @@ def upgrade() -> None:
         sa.Column("week", sa.String(16), primary_key=True),
         sa.Column("at", sa.DateTime, nullable=False),
     )
+    op.create_table(
+        "mail_reminder_run",
+        sa.Column(
+            "kommun",
+            sa.String(64),
+            sa.ForeignKey("kommun.key", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("week", sa.String(16), primary_key=True),
+        sa.Column("at", sa.DateTime, nullable=False),
+        sa.Column("reminded", sa.Integer, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("mail_reminder_run")
     op.drop_table("actor_week")
     op.drop_table("actor_contact")
     op.drop_table("citizen_contact")
