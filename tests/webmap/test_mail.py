@@ -141,3 +141,48 @@ def test_cli_lists_the_outbox_and_sends_it(
     assert json.loads(runner.invoke(main, ["mail", "outbox", "--json"]).output) == {"messages": []}
     assert len(smtp.inbox.messages) == 2
     engine.dispose()
+
+
+def test_serve_sends_a_citizens_confirmation_in_the_background(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    import urllib.request
+
+    from _citizen import INSIDE
+    from _servers import serve
+
+    smtp.start()
+    proc, port = serve(
+        tmp_path,
+        1,
+        LAGESBILD_SMTP_HOST="127.0.0.1",
+        LAGESBILD_SMTP_PORT=str(smtp.port),
+        LAGESBILD_MAIL_INTERVAL="0.2",
+        LAGESBILD_BASE_URL="https://trygg.example.se",
+    )
+    try:
+        body = json.dumps(
+            {"category": "otrygg_plats", "lat": INSIDE[0], "lon": INSIDE[1], "email": "a@b.se"}
+        ).encode()
+        deadline = time.monotonic() + 60
+        receipt = None
+        while receipt is None and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/reports",
+                data=body,
+                headers={"Content-Type": "application/json"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=10) as resp:
+                    receipt = json.loads(resp.read())["receipt"]
+            except OSError:
+                time.sleep(0.2)  # not listening yet
+        while not smtp.inbox.messages and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    (msg,) = smtp.inbox.to("a@b.se")
+    assert receipt and receipt in msg["Subject"]
+    assert f"https://trygg.example.se/rapportera/kvitto/{receipt}" in texts(msg)[0]
