@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 from typing import Any
@@ -12,6 +13,7 @@ import _smtp
 from _citizen import engine, set_settings
 from _smtp import BASE, SmtpServer, texts
 from click.testing import CliRunner
+from pypdf import PdfReader
 
 from webmap.cli import main
 from webmap.mail.sender import SmtpSettings, send_due
@@ -105,6 +107,29 @@ def test_coverage_page_and_reminders_only_to_missing_actors(
     )
     assert "Har rapporterat" in table and "Inget att rapportera" in table and "Saknas" in table
     assert "Annan kommun" not in table and "@example.se" not in html
+
+    # the published PDF has the same table
+    published = meeting.post(
+        f"/lagesbild/{week}/publicera",
+        data={
+            "csrf_token": _csrf(meeting, f"/lagesbild/{week}?kommun=norrtalje"),
+            "kommun": "norrtalje",
+            "bekrafta": "1",
+        },
+    )
+    assert published.status_code == 302
+    pdf = meeting.get(f"/lagesbild/{week}/rapport.pdf?kommun=norrtalje")
+    assert pdf.status_code == 200
+    pdf_text = " ".join(
+        (p.extract_text() or "") for p in PdfReader(io.BytesIO(pdf.get_data())).pages
+    )
+    assert "Aktörernas rapportering" in pdf_text
+    for org, label in (
+        ("Norrtäljeskolan", "Har rapporterat"),
+        ("Bostadsbolaget", "Inget att rapportera"),
+        ("Svenska kyrkan", "Saknas"),
+    ):
+        assert org in pdf_text and label in pdf_text
 
     res = runner.invoke(
         main, ["mail", "remind", "--kommun", "norrtalje", "--week", week, "--json"], env=env

@@ -144,7 +144,9 @@ def publish(week: str) -> Any:
         return redirect(url_for("meeting.week", week=week, kommun=tenant.key, bekrafta=1))
     images = weekly_images(pic)
     html = render_weekly_html(pic, images)
-    pdf = render_weekly_pdf(pic, images)
+    with state.engine.connect() as conn:
+        actors = coverage(conn, tenant.key, week)
+    pdf = render_weekly_pdf(pic, images, actors)
     with state.engine.begin() as conn:
         store_publication(
             conn, tenant.key, week, current_user.username, pic.data_version, html, pdf
