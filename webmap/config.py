@@ -71,6 +71,18 @@ class Config:
     GEOCODER_MIN_DELAY = 1.0
     GEOCODER_TIMEOUT = 10.0
     GEOCODER_COUNTRY_CODES = "se"
+    #: Outgoing mail: off unless SMTP_HOST is set. Every message waits in the outbox
+    #: until the server accepts it (retries with back-off; ``lagesbild mail send``).
+    SMTP_HOST = ""
+    SMTP_PORT = 25
+    SMTP_USER = ""
+    SMTP_PASSWORD = ""
+    SMTP_STARTTLS = False
+    MAIL_FROM = "lagesbild@localhost"
+    #: Seconds between sending rounds of the mail worker in ``serve``.
+    MAIL_INTERVAL = 30.0
+    #: Public address of the installation, used for links in mail (no trailing slash).
+    BASE_URL = "http://localhost:8000"
 
 
 class ProductionConfig(Config):

@@ -370,3 +370,70 @@ patrol_observation = Table(
     Column("user_id", Integer, nullable=True),
     Column("created_at", DateTime, nullable=False),
 )
+
+
+# --------------------------------------------------------------------------- mail
+
+#: Every outgoing message waits here until the SMTP server has accepted it (migration
+#: ``store_0005_mail``). ``status`` is ``pending`` (due at ``next_try_at``), ``sent`` or
+#: ``failed`` (gave up after the last attempt); ``last_error`` says why the last try failed.
+mail_outbox = Table(
+    "mail_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),  # confirm | approved | rejected | ...
+    Column("recipient", String(320), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_try_at", DateTime, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("sent_at", DateTime, nullable=True),
+    Index("ix_mail_outbox_status_next", "status", "next_try_at"),
+)
+
+#: A citizen's e-mail address, kept apart from the report (never shown to planners, never
+#: public); the row is deleted when the report is closed or by retention.
+citizen_contact = Table(
+    "citizen_contact",
+    metadata,
+    Column("report_id", Integer, ForeignKey(report.c.id, ondelete="CASCADE"), primary_key=True),
+    Column("email", String(320), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("confirmed_at", DateTime, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+#: A reporting actor's locality and mail address (EST coverage and reminders).
+actor_contact = Table(
+    "actor_contact",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("kommun", String(64), ForeignKey("kommun.key", ondelete="CASCADE"), nullable=False),
+    Column("locality", String(64), nullable=True),  # locality code
+    Column("email", String(320), nullable=True),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+#: "Inget att rapportera denna vecka": an actor's explicit empty report of a meeting week.
+actor_week = Table(
+    "actor_week",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("kommun", String(64), ForeignKey("kommun.key", ondelete="CASCADE"), primary_key=True),
+    Column("week", String(16), primary_key=True),  # ISO week "2026-W47"
+    Column("at", DateTime, nullable=False),
+)
+
+#: Automatic reminder rounds already queued (one per kommun and meeting week).
+mail_reminder_run = Table(
+    "mail_reminder_run",
+    metadata,
+    Column("kommun", String(64), ForeignKey("kommun.key", ondelete="CASCADE"), primary_key=True),
+    Column("week", String(16), primary_key=True),
+    Column("at", DateTime, nullable=False),
+    Column("reminded", Integer, nullable=False),
+)

@@ -9,6 +9,8 @@ from sqlalchemy import inspect, text
 from geo.store import connect, kommun, metadata, upgrade, utcnow
 from geo.store.db import migration_config
 
+#: The newest revision: every database ends there.
+
 #: Heads of a database migrated before all tables moved into geo.store (one per branch).
 OLD_HEADS = ("webmap_0002", "citizen_0001", "patrol_0001")
 

@@ -33,6 +33,7 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "citizen.form",
         "citizen.submit",
         "citizen.receipt",
+        "citizen.confirm_email",
         "api.categories",
         "api.create_report",
         "api.openapi",

@@ -21,7 +21,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 
 from analysis.public import category_to_group
-from geo.errors import NotFoundError
+from geo.errors import NotFoundError, ValidationError
 from webmap.citizen.submissions import (
     MAX_KEY,
     NEXT_STEPS_SV,
@@ -36,6 +36,7 @@ from webmap.citizen.submissions import (
 )
 from webmap.contracts.citizen import ReportInput
 from webmap.contracts.common import parse
+from webmap.mail.citizen import clean_email, mail_enabled, register_address
 from webmap.state import default_kommun, get_engine
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -151,6 +152,11 @@ def create_report() -> Any:
     geo = _geo(body.kommun)
     if geo is None:
         return error("Kommunen finns inte.", 404)
+    try:
+        email = clean_email(body.email) if mail_enabled(current_app.config) else None
+    except ValidationError as exc:
+        bad = {"field": "email", "code": "invalid", "message": str(exc)}
+        return error("Rapporten kunde inte tas emot.", 400, [bad])
     rt = runtime()
     try:
         sub = validate_submission(body.submission_values(), geo, channel="api", geocode=rt.geocode)
@@ -161,6 +167,11 @@ def create_report() -> Any:
         receipt = rt.store(get_engine(), sub)
     except IdempotencyConflict:
         return error("Idempotency-Key har redan använts för en annan rapport.", 422)
+    if email and receipt.created:
+        with get_engine().begin() as conn:
+            register_address(
+                conn, receipt.report_id, receipt.receipt, email, current_app.config["BASE_URL"]
+            )
     return jsonify(receipt.to_dict()), (201 if receipt.created else 200)
 
 

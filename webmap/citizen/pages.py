@@ -25,6 +25,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     redirect,
     render_template,
     request,
@@ -32,7 +33,7 @@ from flask import (
 )
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from geo.errors import NotFoundError
+from geo.errors import NotFoundError, ValidationError
 from webmap.citizen.submissions import (
     MAX_DESCRIPTION,
     MAX_PLACE,
@@ -50,12 +51,13 @@ from webmap.citizen.submissions import (
 )
 from webmap.contracts.citizen import ReportForm
 from webmap.contracts.common import parse
+from webmap.mail.citizen import clean_email, confirm, mail_enabled, register_address
 from webmap.state import default_kommun, get_engine
 from webmap.web import base_map_config
 
 bp = Blueprint("citizen", __name__)
 
-PUBLIC_ENDPOINTS = ("citizen.form", "citizen.submit", "citizen.receipt")
+PUBLIC_ENDPOINTS = ("citizen.form", "citizen.submit", "citizen.receipt", "citizen.confirm_email")
 
 #: Default per-client limits (override with ``CITIZEN_RATE_LIMIT`` / ``RECEIPT_RATE_LIMIT``).
 DEFAULT_RATE_LIMIT = "10/minute;60/hour"
@@ -75,6 +77,7 @@ def receipt_limit() -> str:
 RATE_LIMITS = {
     "citizen.submit": (submit_limit, ["POST"]),
     "citizen.receipt": (receipt_limit, ["GET"]),
+    "citizen.confirm_email": (receipt_limit, ["GET"]),
 }
 
 #: Name of the honeypot field (must stay empty).
@@ -187,10 +190,15 @@ def submit() -> Any:
         )
         return _render_form(geo, values, [err], status=400)
     rt = runtime()
+    typed_email = str(request.form.get("email", ""))[:1000]
+    email, email_errors = _email(typed_email)
+    values["email"] = typed_email
     try:
         sub = validate_submission(values, geo, channel="web", geocode=rt.geocode)
     except SubmissionError as exc:
-        return _render_form(geo, values, exc.errors, status=400, token=token)
+        return _render_form(geo, values, exc.errors + email_errors, status=400, token=token)
+    if email_errors:
+        return _render_form(geo, values, email_errors, status=400, token=token)
     sub.idempotency_key = nonce
     try:
         receipt = rt.store(get_engine(), sub)
@@ -204,7 +212,37 @@ def submit() -> Any:
             "Kontrollera uppgifterna och skicka igen för att lämna en ny rapport.",
         )
         return _render_form(geo, values, [err], status=409)
+    if email and receipt.created:
+        with get_engine().begin() as conn:
+            register_address(
+                conn, receipt.report_id, receipt.receipt, email, current_app.config["BASE_URL"]
+            )
     return redirect(url_for("citizen.receipt", nr=receipt.receipt, ny=1), code=303)
+
+
+def _email(value: str) -> tuple[str | None, list[FieldError]]:
+    """The cleaned address of the form (None when mail is off), or the field's error."""
+    if not mail_enabled(current_app.config):
+        return None, []
+    try:
+        return clean_email(value), []
+    except ValidationError as exc:
+        return None, [FieldError("email", "invalid", str(exc).capitalize() + ".")]
+
+
+@bp.get("/rapportera/bekrafta/<token>")
+def confirm_email(token: str) -> Any:
+    """Confirm a citizen's e-mail address; show the receipt."""
+    with get_engine().begin() as conn:
+        receipt_nr = confirm(conn, token)
+    if receipt_nr is None:
+        return render_template(
+            "error.html",
+            code=404,
+            message="Länken gäller inte längre: rapporten kan redan vara granskad.",
+        ), 404
+    flash("Tack! Din e-postadress är bekräftad. Vi meddelar dig när rapporten är granskad.", "info")
+    return redirect(url_for("citizen.receipt", nr=receipt_nr), code=303)
 
 
 @bp.get("/rapportera/kvitto/<nr>")

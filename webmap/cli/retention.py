@@ -9,6 +9,7 @@ import click
 from geo.retention import purge_citizen_text
 from geo.store.citizen import shred_citizen_rows
 from webmap.db import open_database
+from webmap.mail.citizen import erase_for_retention
 
 
 @click.group("retention")
@@ -34,7 +35,11 @@ def run_cmd(days: int | None, kommun: str | None, dry_run: bool, as_json: bool) 
     engine = open_database()
     with engine.begin() as conn:
         result = purge_citizen_text(
-            conn, days=days, kommun=kommun, dry_run=dry_run, on_purged=[shred_citizen_rows]
+            conn,
+            days=days,
+            kommun=kommun,
+            dry_run=dry_run,
+            on_purged=[shred_citizen_rows, erase_for_retention],
         )
     summary = result.to_dict()
     if as_json:

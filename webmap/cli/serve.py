@@ -31,6 +31,18 @@ def _listening_socket(host: str, port: int, reuseport: bool, backlog: int) -> so
     return sock
 
 
+def _start_mail_worker(config: dict[str, Any]) -> None:
+    """Send the mail outbox in a background thread of this process (when mail is on)."""
+    from webmap.db import open_database
+    from webmap.mail.sender import MailWorker, SmtpSettings
+
+    settings = SmtpSettings.from_config(config)
+    if settings is not None:
+        engine = open_database(config, migrate=False)
+        interval = float(config.get("MAIL_INTERVAL", 30.0))
+        MailWorker(engine, settings, interval, str(config.get("BASE_URL") or "")).start()
+
+
 def _serve_worker(options: dict[str, Any]) -> None:
     """Run one waitress server (in this process) with ``options`` from :func:`cli`."""
     from waitress import serve
@@ -40,7 +52,9 @@ def _serve_worker(options: dict[str, Any]) -> None:
 
     # waitress warns on every queued request under load; the queue depth is not an error
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    app = create_app(load_config())
+    config = load_config()
+    app = create_app(config)
+    _start_mail_worker(config)
     sock = _listening_socket(
         options["host"], options["port"], options["reuseport"], options["backlog"]
     )

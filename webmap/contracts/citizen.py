@@ -41,6 +41,14 @@ class ReportInput(Contract):
     description: text(MAX_DESCRIPTION) | None = None  # type: ignore[valid-type]
     date: text(32, format="date") | None = None  # type: ignore[valid-type]
     time_of_day: TimeOfDay | None = None
+    email: text(254, format="email") | None = Field(  # type: ignore[valid-type]
+        None,
+        description=(
+            "Optional address for a confirmation and the moderation outcome (only when the "
+            "installation sends mail); never shown to planners or the public, erased when "
+            "the report is closed."
+        ),
+    )
 
     def submission_values(self) -> dict[str, object]:
         """The fields :func:`webmap.citizen.submissions.validate_submission` reads."""

@@ -17,6 +17,7 @@ from analysis.grading import GRADE_LABELS
 from geo.errors import ValidationError
 from geo.store.grades import latest_publication, set_grade, store_publication
 from webmap.auth.views import role_required
+from webmap.mail.coverage import coverage
 from webmap.payloads import memo
 from webmap.planner.weekly import build_weekly, build_yearly, week_period_text
 from webmap.render.reports import (
@@ -72,8 +73,10 @@ def week(week: str) -> Any:
     pic = _weekly(state.engine, tenant.key, week)
     with state.engine.connect() as conn:
         publication = latest_publication(conn, tenant.key, week)
+        actors = coverage(conn, tenant.key, week)
     return render_template(
         "meeting/week.html",
+        actors=actors,
         pic=pic,
         tenant=tenant,
         week=week,
@@ -141,7 +144,9 @@ def publish(week: str) -> Any:
         return redirect(url_for("meeting.week", week=week, kommun=tenant.key, bekrafta=1))
     images = weekly_images(pic)
     html = render_weekly_html(pic, images)
-    pdf = render_weekly_pdf(pic, images)
+    with state.engine.connect() as conn:
+        actors = coverage(conn, tenant.key, week)
+    pdf = render_weekly_pdf(pic, images, actors)
     with state.engine.begin() as conn:
         store_publication(
             conn, tenant.key, week, current_user.username, pic.data_version, html, pdf

@@ -17,7 +17,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from geo import pii
@@ -33,6 +42,7 @@ from webmap.citizen.submissions import (
     runtime,
     tenant_choices,
 )
+from webmap.mail.citizen import report_closed
 from webmap.planner.moderation_service import (
     ACTIONS,
     audit_log,
@@ -134,6 +144,15 @@ def decide_view(report_id: int) -> Any:
                 actor_id=int(current_user.id),
                 new_text=text if action in ("approve", "redact") else None,
             )
+            if action in ("approve", "reject"):  # the report is closed
+                report_closed(
+                    conn,
+                    report_id,
+                    str(row["receipt"]),
+                    decision.status_after,
+                    (request.form.get("reason") or "")[:500],
+                    current_app.config["BASE_URL"],
+                )
     except ValidationError as exc:
         flash(str(exc), "error")
         return redirect(url_for("moderation.queue", kommun=row["kommun"]))

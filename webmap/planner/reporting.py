@@ -18,17 +18,34 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 
 from geo.errors import LagesbildError
+from geo.store.coverage import mark_nothing
 from webmap.auth.views import role_required
 from webmap.render.maps import resolve_tiles
 from webmap.state import current_state
 from webmap.web import allowed_tenants, bounds_of, localities_of, resolve_kommun
+from webmap.weeks import week_of, week_text_sv
 
 bp = Blueprint("reporting", __name__)
 
 NAV = [("reporting.new", "Ny rapport", ("reporter",))]
-RATE_LIMITS = {"reporting.new": ("30/minute", ["POST"])}
+RATE_LIMITS = {
+    "reporting.new": ("30/minute", ["POST"]),
+    "reporting.nothing": ("30/minute", ["POST"]),
+}
 
 MAX_TEXT = 2000
+
+
+@bp.post("/rapport/inget", endpoint="nothing")
+@role_required("reporter")
+def nothing_view() -> Any:
+    """ "Inget att rapportera denna vecka": record the current meeting week as empty."""
+    tenant = resolve_kommun(request.values.get("kommun"))
+    week = week_of(dt.datetime.now(dt.UTC))
+    with current_state().engine.begin() as conn:
+        mark_nothing(conn, int(current_user.id), tenant.key, week)
+    flash(f"Noterat: inget att rapportera för {week_text_sv(week)}.", "info")
+    return redirect(url_for("reporting.new", kommun=tenant.key))
 
 
 def _values() -> dict[str, str]:

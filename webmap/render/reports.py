@@ -389,9 +389,15 @@ def _doc(buf: io.BytesIO, title: str) -> Any:
 
 
 def render_weekly_pdf(
-    pic: WeeklyPicture, images: dict[str, dict[str, bytes]] | None = None
+    pic: WeeklyPicture,
+    images: dict[str, dict[str, bytes]] | None = None,
+    actors: list[dict[str, Any]] | None = None,
 ) -> bytes:
-    """PDF of the weekly lägesbild: per locality a map, a trend chart and tables."""
+    """PDF of the weekly lägesbild: per locality a map, a trend chart and tables.
+
+    ``actors`` (from :func:`webmap.mail.coverage.coverage`) adds the table of who has
+    reported, who had nothing to report and who is missing.
+    """
     from reportlab.lib.units import mm
     from reportlab.platypus import PageBreak, Spacer
 
@@ -422,6 +428,11 @@ def render_weekly_pdf(
     story.append(_table(summary, [34 * mm, 52 * mm, 34 * mm, 58 * mm], st))
     story.append(Spacer(1, 4 * mm))
     story.append(_image(overview_png(pic), 170 * mm))
+    if actors:
+        story.append(_p("Aktörernas rapportering", st["h2"]))
+        rows = [["Aktör", "Ort", "Läge", "Rapporter"]]
+        rows += [[a["org"], a["locality"] or "–", a["state_label"], a["reports"]] for a in actors]
+        story.append(_table(rows, [60 * mm, 40 * mm, 48 * mm, 30 * mm], st))
     for loc in shown_localities(pic):
         story.append(PageBreak())
         story.append(_p(f"{loc.name}: {grade_text(loc)}", st["h2"]))

@@ -1,0 +1,91 @@
+"""``lagesbild mail``: send the outbox (for cron), list messages not yet sent,
+set actors' localities and remind actors who have not reported."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from geo.store.coverage import set_actor
+from geo.store.mail import unsent
+from geo.store.users import user_by_name
+from webmap.config import load_config
+from webmap.db import open_database
+from webmap.mail.citizen import clean_email
+from webmap.mail.coverage import remind
+from webmap.mail.sender import SmtpSettings, send_due
+from webmap.weeks import canonical_week
+
+
+@click.group("mail")
+def cli() -> None:
+    """Utgående e-post (utkorgen)."""
+
+
+@cli.command("send")
+@click.option("--json", "as_json", is_flag=True, help="Skriv resultatet som ett JSON-objekt.")
+def send_cmd(as_json: bool) -> None:
+    """Skicka de meddelanden i utkorgen som står på tur (t.ex. från cron)."""
+    config = load_config()
+    settings = SmtpSettings.from_config(config)
+    if settings is None:
+        raise click.UsageError("E-post är avstängd: ange LAGESBILD_SMTP_HOST.")
+    result = send_due(open_database(config), settings, limit=1000)
+    if as_json:
+        click.echo(json.dumps(result.to_dict()))
+        return
+    click.echo(
+        f"{result.sent} skickade, {result.retry} försöks igen senare, {result.failed} gavs upp"
+    )
+
+
+@cli.command("outbox")
+@click.option("--json", "as_json", is_flag=True, help="Skriv listan som ett JSON-objekt.")
+def outbox_cmd(as_json: bool) -> None:
+    """Lista meddelanden som väntar eller inte kunde skickas."""
+    with open_database().connect() as conn:
+        rows = unsent(conn)
+    if as_json:
+        click.echo(json.dumps({"messages": rows}, default=str, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("utkorgen är tom")
+    for row in rows:
+        state = "väntar" if row["status"] == "pending" else "misslyckades"
+        error = f" – {row['last_error']}" if row["last_error"] else ""
+        click.echo(
+            f"{row['id']}: {state} ({row['attempts']} försök) till {row['recipient']}: "
+            f"{row['subject']}{error}"
+        )
+
+
+@cli.command("actor")
+@click.argument("username")
+@click.option("--kommun", required=True, help="Kommunens nyckel.")
+@click.option("--locality", default=None, help="Ortens kod.")
+@click.option("--email", default=None, help="Aktörens e-postadress för påminnelser.")
+def actor_cmd(username: str, kommun: str, locality: str | None, email: str | None) -> None:
+    """Koppla en rapporterande aktör till en ort och en e-postadress."""
+    with open_database().begin() as conn:
+        user = user_by_name(conn, username)
+        if user is None or user["role"] != "reporter":
+            raise click.UsageError(f"{username} är ingen rapporterande aktör.")
+        set_actor(conn, int(user["id"]), kommun, locality, clean_email(email))
+    click.echo(f"{username}: {kommun} {locality or ''} {email or ''}".rstrip())
+
+
+@cli.command("remind")
+@click.option("--kommun", required=True, help="Kommunens nyckel.")
+@click.option("--week", required=True, help="Mötesvecka, t.ex. 2026-W47.")
+@click.option("--json", "as_json", is_flag=True, help="Skriv resultatet som ett JSON-objekt.")
+def remind_cmd(kommun: str, week: str, as_json: bool) -> None:
+    """Påminn aktörer som inte har rapporterat veckan (köas i utkorgen)."""
+    config = load_config()
+    label = canonical_week(week)
+    with open_database(config).begin() as conn:
+        reminded = remind(conn, kommun, label, str(config["BASE_URL"]))
+    if as_json:
+        click.echo(json.dumps({"week": label, "reminded": reminded}, ensure_ascii=False))
+        return
+    click.echo(f"{len(reminded)} påminnelser köade för {label}: {', '.join(reminded)}")
