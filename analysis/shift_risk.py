@@ -16,14 +16,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from analysis._forecast_data import events_to_series
+from analysis._forecast_data import approved_events, events_to_series
 from analysis.forecast import REPORT_COVERAGE, RiskForecast, hit_text_sv
 from geo.cells import (
     cells_resolution,
     cells_to_disks,
 )
 from geo.errors import ValidationError
-from geo.schema import DEFAULT_TZ, Status
+from geo.schema import DEFAULT_TZ
 
 CellArray = npt.NDArray[np.uint64]
 FloatArray = npt.NDArray[np.float64]
@@ -128,18 +128,13 @@ def time_profile(
 
 def _event_frame(events: pd.DataFrame, timezone: str | None) -> pd.DataFrame:
     """``cell``, ``time`` (naive local) and ``category`` of usable events."""
-    problems = []
-    time_col = "time" if "time" in events.columns else "occurred_at"
-    if time_col not in events.columns:
-        problems.append("händelserna saknar kolumnen 'occurred_at' (eller 'time')")
-    if "cell" not in events.columns:
-        problems.append("händelserna saknar kolumnen 'cell'")
-    if problems:
-        raise ValidationError(problems)
-    data = events
-    if "status" in data.columns:
-        data = data[(data["status"].astype("string") == Status.APPROVED.value).fillna(False)]
-    cells = np.asarray(data["cell"].fillna(0).to_numpy(), dtype=np.uint64)
+    data, time_col, cells = approved_events(
+        events,
+        (
+            "händelserna saknar kolumnen 'occurred_at' (eller 'time')",
+            "händelserna saknar kolumnen 'cell'",
+        ),
+    )
     local = to_local(data[time_col], timezone)
     category = (
         data["category"].astype(object).to_numpy()
