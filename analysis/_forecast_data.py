@@ -309,24 +309,43 @@ def events_to_series(
     )
 
 
-def frame_to_series(frame: pd.DataFrame, step: str | pd.Timedelta = "1w") -> EventSeries:
-    """An event frame (``cell`` + ``time`` or a report frame) as an end-anchored series.
+def approved_events(
+    frame: pd.DataFrame, missing: tuple[str, str]
+) -> tuple[pd.DataFrame, str, npt.NDArray[np.uint64]]:
+    """The usable rows of an event frame: ``(rows, time column, cells)``.
 
-    Report frames (with ``occurred_at`` and ``status``) keep only approved reports with a
-    cell, so locality-precision reports never enter a forecast.
+    The frame needs a ``time`` (or ``occurred_at``) column and a ``cell`` column; the
+    messages for a missing one are ``missing`` (time, cell). Report frames (with
+    ``status``) keep only approved reports. A missing cell is cell 0.
     """
     problems = []
     time_col = "time" if "time" in frame.columns else "occurred_at"
     if time_col not in frame.columns:
-        problems.append("event frame: column 'time' (or 'occurred_at') is missing")
+        problems.append(missing[0])
     if "cell" not in frame.columns:
-        problems.append("event frame: column 'cell' is missing")
+        problems.append(missing[1])
     if problems:
         raise ValidationError(problems)
     data = frame
     if "status" in data.columns:
         data = data[(data["status"].astype("string") == Status.APPROVED.value).fillna(False)]
     cells = np.asarray(data["cell"].fillna(0).to_numpy(), dtype=np.uint64)
+    return data, time_col, cells
+
+
+def frame_to_series(frame: pd.DataFrame, step: str | pd.Timedelta = "1w") -> EventSeries:
+    """An event frame (``cell`` + ``time`` or a report frame) as an end-anchored series.
+
+    Report frames (with ``occurred_at`` and ``status``) keep only approved reports with a
+    cell, so locality-precision reports never enter a forecast.
+    """
+    data, time_col, cells = approved_events(
+        frame,
+        (
+            "event frame: column 'time' (or 'occurred_at') is missing",
+            "event frame: column 'cell' is missing",
+        ),
+    )
     lat = data["lat"].to_numpy(float) if "lat" in data.columns else None
     lon = data["lon"].to_numpy(float) if "lon" in data.columns else None
     times = pd.DatetimeIndex(pd.to_datetime(data[time_col]))

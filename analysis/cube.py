@@ -391,30 +391,19 @@ def reports_to_cube(
         end = occurred.max()
     else:
         end = pd.Timestamp.now(tz="UTC")
-    if cfg.start is not None:
-        edges = period_edges(
-            end,
-            start=cfg.start,
-            step_weeks=cfg.step_weeks,
-            weekday=cfg.period_weekday,
-            hour=cfg.period_hour,
-            minute=cfg.period_minute,
-            timezone=cfg.timezone,
-            anchor=cfg.period_anchor,
-            end_inclusive=cfg.end is None,
-        )
-    else:
-        edges = period_edges(
-            end,
-            n_steps=cfg.n_steps,
-            step_weeks=cfg.step_weeks,
-            weekday=cfg.period_weekday,
-            hour=cfg.period_hour,
-            minute=cfg.period_minute,
-            timezone=cfg.timezone,
-            anchor=cfg.period_anchor,
-            end_inclusive=cfg.end is None,
-        )
+    edges = period_edges(
+        end,
+        start=cfg.start,
+        n_steps=cfg.n_steps if cfg.start is None else None,
+        step_weeks=cfg.step_weeks,
+        weekday=cfg.period_weekday,
+        hour=cfg.period_hour,
+        minute=cfg.period_minute,
+        timezone=cfg.timezone,
+        anchor=cfg.period_anchor,
+        end_inclusive=cfg.end is None,
+    )
+    if cfg.start is None:
         first = occurred.min() if len(frame) and occurred.notna().any() else end
         # shorten the default lookback to the first report
         first_ns = pd.Timestamp(first).as_unit("ns").value

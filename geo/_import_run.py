@@ -10,12 +10,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine
 
 from geo._bounded import file_key
 from geo._result import IngestResult
-from geo.store.db import utcnow
-from geo.store.tables import import_run
+from geo.store.imports import runs_of_key, start_run
 
 BATCH_SIZE = 50_000
 #: Environment variable of the test hook (see the module documentation).
@@ -43,35 +42,15 @@ def _begin_run(
     engine: Engine, key: str, file_name: str, options: dict[str, Any], read: int
 ) -> tuple[int, int, IngestResult]:
     """Find the unfinished run for ``key`` or start a new one: ``(id, rows_done, counts)``."""
-    t = import_run
     with engine.begin() as conn:
-        runs = conn.execute(
-            select(t.c.id, t.c.key, t.c.status, t.c.rows_done, t.c.counts)
-            .where(or_(t.c.key == key, t.c.key.like(key + ":%")))
-            .order_by(t.c.id.desc())
-        ).all()
+        runs = runs_of_key(conn, key)
         if runs and runs[0].status == "running":
             run = runs[0]
             counts = IngestResult.from_counts(dict(run.counts or {}))
             counts.read = read
             return int(run.id), int(run.rows_done), counts
         new_key = key if not runs else f"{key}:{len(runs)}"
-        res = conn.execute(
-            t.insert().values(
-                key=new_key,
-                file_name=file_name,
-                kommun=options.get("kommun"),
-                source=options.get("source"),
-                options=options,
-                rows_done=0,
-                counts={},
-                status="running",
-                started_at=utcnow(),
-            )
-        )
-        pk = res.inserted_primary_key
-        assert pk is not None
-        run_id = int(pk[0])
+        run_id = start_run(conn, new_key, file_name, options)
     return run_id, 0, IngestResult(read=read)
 
 

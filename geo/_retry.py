@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from geo._prepare import load_mapping, prepare, stage
 from geo._result import IngestResult
@@ -24,7 +24,7 @@ from geo.readers import _as_strings
 from geo.schema import (
     Status,
 )
-from geo.store.tables import import_run
+from geo.store.imports import run_options
 
 
 def retry_quarantine(
@@ -52,18 +52,7 @@ def retry_quarantine(
     with engine.connect() as conn:
         rows = list_quarantine(conn, reason=reason, kommun=kommun, ids=ids, resolved=False)
         run_ids = [int(i) for i in rows["import_id"].dropna().unique()]
-        run_opts = (
-            {
-                int(r.id): dict(r.options or {})
-                for r in conn.execute(
-                    select(import_run.c.id, import_run.c.options).where(
-                        import_run.c.id.in_(run_ids)
-                    )
-                )
-            }
-            if run_ids
-            else {}
-        )
+        run_opts = run_options(conn, run_ids)
         index = TenantIndex(conn)
     result = IngestResult(read=len(rows))
     if rows.empty:

@@ -37,13 +37,12 @@ import pandas as pd
 import pyogrio
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
 from geo._validate import Problems
 from geo.cells import cells_to_polygons, polygon_to_cells
 from geo.errors import BoundaryError
-from geo.store.tables import boundary as boundary_table
+from geo.store.boundaries import boundary_rows, replace_boundaries
 
 #: Folder with the shipped (approximate) boundary files (package data).
 DATA_DIR = Path(__file__).resolve().parent / "data" / "boundaries"
@@ -130,14 +129,10 @@ def read_boundaries(
     conn: Connection, kommun: str | None = None, level: str = "locality"
 ) -> gpd.GeoDataFrame:
     """Boundaries stored in the database as a boundary frame."""
-    t = boundary_table
-    query = select(t).where(t.c.level == level).order_by(t.c.kommun, t.c.code)
-    if kommun is not None:
-        query = query.where(t.c.kommun == kommun)
-    rows = conn.execute(query).mappings().all()
+    rows = boundary_rows(conn, level, kommun)
     if not rows:
         return _empty_frame()
-    frame = pd.DataFrame([dict(r) for r in rows])
+    frame = pd.DataFrame(rows)
     geoms = shapely.from_wkb(frame["geometry_wkb"].to_list())
     frame["population"] = frame["population"].astype("Int64")
     return gpd.GeoDataFrame(frame[BOUNDARY_COLUMNS], geometry=geoms, crs="EPSG:4326")
@@ -148,12 +143,6 @@ def store_boundaries(conn: Connection, frame: gpd.GeoDataFrame, source: str | No
     validate_boundaries(frame)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     frame = frame.to_crs("EPSG:4326")
-    for (kommun_key, level), _ in frame.groupby(["kommun", "level"]):
-        conn.execute(
-            delete(boundary_table).where(
-                (boundary_table.c.kommun == kommun_key) & (boundary_table.c.level == level)
-            )
-        )
     rows = [
         {
             "kommun": r.kommun,
@@ -169,9 +158,8 @@ def store_boundaries(conn: Connection, frame: gpd.GeoDataFrame, source: str | No
         }
         for r in frame.itertuples(index=False)
     ]
-    if rows:
-        conn.execute(boundary_table.insert(), rows)
-    return len(rows)
+    keys = [(k, lv) for (k, lv), _ in frame.groupby(["kommun", "level"])]
+    return replace_boundaries(conn, keys, rows)
 
 
 def validate_boundaries(frame: gpd.GeoDataFrame, context: str = "boundaries") -> None:

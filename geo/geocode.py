@@ -35,13 +35,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine
 
 from geo.errors import ConfigError, GeocodingError
 from geo.gazetteer import PRECISION_RANK, Gazetteer, Match, Place, fold
-from geo.store.db import utcnow
-from geo.store.tables import geocode_cache
+from geo.store.geocoding import cached_answer, store_answer
 
 log = logging.getLogger(__name__)
 
@@ -299,34 +297,16 @@ class OnlineGeocoder:
     def _cached(self, key: str) -> _Answer | None:
         if self.cache is None:
             return self._memory.get(key)
-        t = geocode_cache
-        with self.cache.connect() as conn:
-            row = conn.execute(
-                select(t.c.lat, t.c.lon, t.c.precision, t.c.label).where(
-                    (t.c.provider == self.provider) & (t.c.query == key)
-                )
-            ).first()
+        row = cached_answer(self.cache, self.provider, key)
         return None if row is None else _Answer(row.lat, row.lon, row.precision, row.label)
 
     def _store(self, key: str, answer: _Answer) -> None:
         if self.cache is None:
             self._memory[key] = answer
             return
-        try:
-            with self.cache.begin() as conn:
-                conn.execute(
-                    geocode_cache.insert().values(
-                        provider=self.provider,
-                        query=key,
-                        lat=answer.lat,
-                        lon=answer.lon,
-                        precision=answer.precision,
-                        label=answer.label,
-                        created_at=utcnow(),
-                    )
-                )
-        except IntegrityError:  # another process stored the same query meanwhile
-            pass
+        store_answer(
+            self.cache, self.provider, key, answer.lat, answer.lon, answer.precision, answer.label
+        )
 
 
 def online_geocoder_from_config(

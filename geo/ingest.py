@@ -55,7 +55,7 @@ from typing import Any
 
 import pandas as pd
 from pyproj import CRS
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from geo._fingerprint import BAD_ROW_COLUMNS, RunningOrdinals
@@ -85,8 +85,7 @@ from geo.schema import (
     Status,
 )
 from geo.store.bulk import LARGE_IMPORT_BYTES, deferred_indexes, tune_for_import
-from geo.store.db import utcnow
-from geo.store.tables import import_run
+from geo.store.imports import finish_run, record_progress
 from geo.tenants import get_tenant
 
 
@@ -344,11 +343,7 @@ def ingest_file(
                                 collect=False,
                             )
                             result.add(counts)
-                            conn.execute(
-                                update(import_run)
-                                .where(import_run.c.id == run_id)
-                                .values(rows_done=end, counts=result.counts())
-                            )
+                            record_progress(conn, run_id, end, result.counts())
                         batch_no += 1
                         start = end
                         _pause_hook(batch_no)
@@ -360,11 +355,7 @@ def ingest_file(
         result.encoding = table.encoding
     result.read = n
     with engine.begin() as conn:
-        conn.execute(
-            update(import_run)
-            .where(import_run.c.id == run_id)
-            .values(status="done", finished_at=utcnow(), rows_done=n, counts=result.counts())
-        )
+        finish_run(conn, run_id, n, result.counts())
     result.seconds = time.perf_counter() - t0
     return result
 

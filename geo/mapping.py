@@ -87,34 +87,17 @@ TARGET_FIELDS = (
     "precision",
 )
 
+#: Keys of a time section (``occurred_at``, ``reported_at``).
+_TIME_KEYS = {"column", "format", "timezone", "year", "month", "day", "hour", "minute", "second"}
+
 SECTIONS = {
     "mapping": None,  # free-form
     "constants": None,
     "columns": None,
     "location_text": {"columns", "separator", "ignore"},
     "category": {"column", "default", "values"},
-    "occurred_at": {
-        "column",
-        "format",
-        "timezone",
-        "year",
-        "month",
-        "day",
-        "hour",
-        "minute",
-        "second",
-    },
-    "reported_at": {
-        "column",
-        "format",
-        "timezone",
-        "year",
-        "month",
-        "day",
-        "hour",
-        "minute",
-        "second",
-    },
+    "occurred_at": _TIME_KEYS,
+    "reported_at": _TIME_KEYS,
     "position": {"x", "y", "lat", "lon", "crs", "zero_is_missing", "geocode"},
 }
 TIME_PARTS = ("year", "month", "day", "hour", "minute", "second")

@@ -27,15 +27,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, bindparam, delete, func, not_, select, update
 from sqlalchemy.engine import Connection
 
 from geo.cells import cells_to_points
 from geo.errors import ValidationError
 from geo.schema import Source
 from geo.store.db import bump_version, utcnow
-from geo.store.tables import quarantine as quarantine_table
-from geo.store.tables import report as report_table
+from geo.store.retention import (
+    count_quarantined_before,
+    delete_quarantined_before,
+    reports_to_purge,
+    strip_report_text,
+)
 from geo.tenants import list_tenants
 
 #: Days citizen free text is kept when the tenant sets nothing.
@@ -170,23 +173,9 @@ def _purge_kommun(
     dry_run: bool,
     hooks: Sequence[Hook],
 ) -> KommunRetention:
-    t = report_table
-    submitted = func.coalesce(t.c.reported_at, t.c.created_at)
-    rows = conn.execute(
-        select(t.c.id, t.c.cell, t.c.description, t.c.location_text, t.c.lat).where(
-            and_(
-                t.c.kommun == key,
-                t.c.source == Source.CITIZEN.value,
-                submitted < cutoff,
-                not_(t.c.fingerprint.startswith(RETAINED_PREFIX)),
-            )
-        )
-    ).all()
-    q = quarantine_table
-    q_where = and_(q.c.kommun == key, q.c.source == Source.CITIZEN.value, q.c.created_at < cutoff)
-    n_quarantine = int(
-        conn.execute(select(func.count()).select_from(q).where(q_where)).scalar_one()
-    )
+    citizen = Source.CITIZEN.value
+    rows = reports_to_purge(conn, key, citizen, cutoff, RETAINED_PREFIX)
+    n_quarantine = count_quarantined_before(conn, key, citizen, cutoff)
     out = KommunRetention(
         kommun=key,
         days=period,
@@ -212,24 +201,12 @@ def _purge_kommun(
             }
             for i, r in enumerate(rows)
         ]
-        conn.execute(
-            update(t)
-            .where(t.c.id == bindparam("rid"))
-            .values(
-                description=None,
-                location_text=None,
-                reporter_org=None,
-                lat=bindparam("new_lat"),
-                lon=bindparam("new_lon"),
-                fingerprint=bindparam("new_fp"),
-            ),
-            params,
-        )
+        strip_report_text(conn, params)
         for hook in hooks:
             hook(conn, out.report_ids)
         bump_version(conn, key)
     if n_quarantine:
-        conn.execute(delete(q).where(q_where))
+        delete_quarantined_before(conn, key, citizen, cutoff)
     return out
 
 

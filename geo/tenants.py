@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from geo.boundaries import (
@@ -30,8 +29,8 @@ from geo.boundaries import (
 )
 from geo.errors import BoundaryError, NotFoundError
 from geo.schema import DEFAULT_CATEGORIES, DEFAULT_TZ
-from geo.store.db import bump_version, utcnow
-from geo.store.tables import kommun as kommun_table
+from geo.store.db import bump_version
+from geo.store.tenants import insert_tenant, tenant_row, tenant_rows
 
 
 def default_settings() -> dict[str, Any]:
@@ -79,18 +78,13 @@ def _row_to_tenant(row: Any) -> Tenant:
 
 def list_tenants(conn: Connection) -> list[Tenant]:
     """All tenants, by key."""
-    rows = conn.execute(select(kommun_table).order_by(kommun_table.c.key)).all()
+    rows = tenant_rows(conn)
     return [_row_to_tenant(r) for r in rows]
 
 
 def get_tenant(conn: Connection, key_or_code: str) -> Tenant:
     """Tenant by key (``"norrtalje"``), SCB code (``"0188"``) or name (``"Norrtälje"``)."""
-    t = kommun_table
-    row = conn.execute(
-        select(t).where(
-            (t.c.key == key_or_code) | (t.c.code == key_or_code) | (t.c.key == slugify(key_or_code))
-        )
-    ).first()
+    row = tenant_row(conn, key_or_code, key_or_code, slugify(key_or_code))
     if row is None:
         known = [x.key for x in list_tenants(conn)]
         raise NotFoundError(f"kommun {key_or_code!r} finns inte; kända: {known}")
@@ -118,11 +112,7 @@ def ensure_tenant(
         return existing
     merged = default_settings()
     merged.update(settings or {})
-    conn.execute(
-        kommun_table.insert().values(
-            key=key, name=name or key.capitalize(), code=code, settings=merged, created_at=utcnow()
-        )
-    )
+    insert_tenant(conn, key, name or key.capitalize(), code, merged)
     return get_tenant(conn, key)
 
 

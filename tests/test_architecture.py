@@ -112,19 +112,6 @@ SQL_CALLS = {"execute", "exec_driver_sql", "executemany", "scalar", "scalars"}
 #: Modules whose ``.scalar()`` is not SQL (``pa.scalar(None)`` makes an Arrow scalar).
 NOT_SQL_RECEIVERS = {"pa", "pc", "np"}
 STORE = ROOT / "geo" / "store"
-#: geo modules of the import pipeline that still run their own queries (owned and kept by
-#: the ingest pipeline; each reads or writes only its own tables or goes through geo.store).
-GEO_SQL_ALLOWED = {
-    "geo/boundaries.py",
-    "geo/geocode.py",
-    "geo/ingest.py",
-    "geo/_import_run.py",
-    "geo/_retry.py",
-    "geo/_store_batch.py",
-    "geo/quarantine.py",
-    "geo/retention.py",
-    "geo/tenants.py",
-}
 
 
 def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
@@ -240,7 +227,7 @@ def test_only_geo_store_contains_sql() -> None:
     for pkg in PACKAGES:
         for p in _modules(pkg):
             rel = str(p.relative_to(ROOT))
-            if p.is_relative_to(STORE) or rel in GEO_SQL_ALLOWED:
+            if p.is_relative_to(STORE):
                 continue
             offenders += [f"{rel}:{use}" for use in _sql_uses(p)]
     assert not offenders, "SQL belongs in geo/store:\n" + "\n".join(offenders)
