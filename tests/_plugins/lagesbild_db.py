@@ -14,6 +14,10 @@ on the test ``pythonpath``; it holds only plugins, so nothing shadows the packag
 ``database_url``
     URL of a fresh, empty database of the test's dialect (an SQLite file in
     ``tmp_path``, or a new PostgreSQL database with PostGIS, dropped afterwards).
+``migrated_database_url``
+    The same, but a PostgreSQL database is already at the newest migration (cloned from
+    a migrated template); for fixtures that call ``upgrade`` anyway (an SQLite file is
+    migrated by them in a few milliseconds).
 """
 
 from __future__ import annotations
@@ -50,15 +54,29 @@ def postgres_server() -> Iterator[PostgresServer]:
         server.stop()
 
 
-@pytest.fixture
-def database_url(db_dialect: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh empty database of ``db_dialect``; PostgreSQL ones have PostGIS."""
+def _database(
+    db_dialect: str, tmp_path: Path, request: pytest.FixtureRequest, migrated: bool
+) -> Iterator[str]:
     if db_dialect == "sqlite":
         yield f"sqlite:///{tmp_path / 'lagesbild.db'}"
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    url = server.new_database()
+    url = server.new_database(migrated=migrated)
     try:
         yield url
     finally:
         server.drop_database(url)
+
+
+@pytest.fixture
+def database_url(db_dialect: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh empty database of ``db_dialect``; PostgreSQL ones have PostGIS."""
+    yield from _database(db_dialect, tmp_path, request, migrated=False)
+
+
+@pytest.fixture
+def migrated_database_url(
+    db_dialect: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """Like ``database_url``; a PostgreSQL database is already migrated."""
+    yield from _database(db_dialect, tmp_path, request, migrated=True)

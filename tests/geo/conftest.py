@@ -16,9 +16,9 @@ FIXTURES = ROOT / "tests" / "fixtures"
 
 
 @pytest.fixture
-def db_url(database_url: str) -> str:
-    """URL of an empty database: an SQLite file in ``tmp_path`` or a PostGIS database."""
-    return database_url
+def db_url(migrated_database_url: str) -> str:
+    """URL of the test's database: an SQLite file in ``tmp_path`` or a PostGIS database."""
+    return migrated_database_url
 
 
 @pytest.fixture

@@ -65,15 +65,16 @@ class Creds:
 
 
 @pytest.fixture
-def app_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
+def app_config(tmp_path: Path, migrated_database_url: str) -> dict[str, Any]:
     """Settings of the test app (override keys in a test before using ``app``).
 
-    The database is SQLite or PostgreSQL (``database_url``: each test runs on both).
+    The database is SQLite or PostgreSQL (``migrated_database_url``: each test runs on
+    both).
     """
     return load_config(
         TestConfig,
         env={},
-        DATABASE_URL=database_url,
+        DATABASE_URL=migrated_database_url,
         INSTANCE_DIR=str(tmp_path / "instance"),
         TILES="",
     )
