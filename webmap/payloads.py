@@ -222,7 +222,7 @@ def warm(app: Flask, kommun: str, week: str, paths: Iterable[str] = ()) -> dict[
     active patrol user, when such users exist; the public ones anonymously. Returns
     the status of each path.
     """
-    from webmap.auth.views import list_users
+    from webmap.auth.views import SESSION_EPOCH_KEY, list_users
 
     with app.extensions["lagesbild"].engine.connect() as conn:
         users = [u for u in list_users(conn) if u.active]
@@ -251,6 +251,7 @@ def warm(app: Flask, kommun: str, week: str, paths: Iterable[str] = ()) -> dict[
             with client.session_transaction() as session:
                 session["_user_id"] = str(user.get_id())
                 session["_fresh"] = True
+                session[SESSION_EPOCH_KEY] = user.session_epoch  # a current session
         out[path] = client.get(path, headers={"Accept": "application/json"}).status_code
     return out
 

@@ -31,7 +31,7 @@ from webmap.render.layers import (
     step_cells,
     zones_geojson,
 )
-from webmap.results import CachedResult, filters_from_args
+from webmap.results import CachedResult, Filters, filters_from_args
 from webmap.state import current_state
 from webmap.web import json_bytes, json_response, localities_of, requested_week, resolve_kommun
 from webmap.web import result_store as _store
@@ -41,24 +41,23 @@ bp = Blueprint("mapdata", __name__, url_prefix="/api/karta/<kommun>")
 READ_ROLES = ("planner", "reader")
 
 
-def _result(kommun: str) -> CachedResult:
-    week = requested_week(kommun)
+def _filters() -> Filters:
+    """The request's filters; a Swedish 400 naming the bad one."""
     try:
-        filters = filters_from_args(request.args)
+        return filters_from_args(request.args)
     except ValidationError as exc:
         abort(400, description=f"Ogiltigt filter: {exc}")
-    res = _store().get(kommun, week, filters)
+
+
+def _result(kommun: str) -> CachedResult:
+    res = _store().get(kommun, requested_week(kommun), _filters())
     assert res is not None
     return res
 
 
 def _payload_key(kommun: str, *extra: Any) -> tuple[Any, ...]:
     """Week and filters of the request (the key of its stored payload)."""
-    try:
-        filters = filters_from_args(request.args)
-    except ValidationError:
-        abort(400)
-    return (requested_week(kommun), filters.to_dict(), *extra)
+    return (requested_week(kommun), _filters().to_dict(), *extra)
 
 
 @bp.get("/tatorter")
