@@ -50,7 +50,7 @@ import scipy.sparse as sp
 from scipy.special import ndtr
 
 from analysis._mannkendall import mann_kendall
-from analysis.getis_ord import GetisOrdGiStar
+from analysis.getis_ord import GI_PARAMS, GetisOrdGiStar
 from geo.errors import ValidationError
 
 _RULES = (
@@ -250,19 +250,13 @@ class EmergingHotspots:
     def from_config(cls, config: object) -> EmergingHotspots:
         """Build from an :class:`analysis.config.AnalysisConfig`."""
         names = (
-            "alpha",
             "hot_share",
             "min_steps_with_reports",
             "min_total",
             "min_step_count",
             "recurring_m",
             "recurring_n",
-            "k",
-            "window",
-            "time_lag",
-            "permutations",
-            "seed",
-            "fdr",
+            *GI_PARAMS,
         )
         return cls(**{n: getattr(config, n) for n in names})
 
@@ -280,15 +274,10 @@ class EmergingHotspots:
         W = cube.weights(self.k)  # type: ignore[attr-defined]
         ring_all = sp.csr_matrix(W @ _sparse_counts(cube))
         ring_all.eliminate_zeros()
-        gi = GetisOrdGiStar(
-            k=self.k,
-            window=self.window,
-            time_lag=self.time_lag,
-            permutations=self.permutations,
-            seed=self.seed,
-            fdr=self.fdr,
-            alpha=self.alpha,
-        ).fit(cube, keep_rows=np.diff(ring_all.indptr) > 0)  # type: ignore[arg-type]
+        gi = GetisOrdGiStar(**{n: getattr(self, n) for n in GI_PARAMS}).fit(
+            cube,  # type: ignore[arg-type]
+            keep_rows=np.diff(ring_all.indptr) > 0,
+        )
         rows = gi.rows_
         first = np.empty(gi.row_weight_.shape[0], dtype=np.int64)
         first[rows[::-1]] = np.arange(rows.shape[0])[::-1]  # a cell of each row

@@ -237,6 +237,10 @@ def _significant_rows(
     return sig
 
 
+#: The parameters of :class:`GetisOrdGiStar`, for estimators that run it with their own.
+GI_PARAMS = ("k", "window", "time_lag", "permutations", "seed", "fdr", "alpha")
+
+
 class GetisOrdGiStar:
     """Gi* z-scores and p-values for every cell and step of a cube.
 
@@ -495,4 +499,4 @@ compact_cardinality_ : ndarray (rows, T)
         return self.significant_ & (self.z_ < 0)
 
 
-__all__ = ["GetisOrdGiStar", "fdr_bh"]
+__all__ = ["GI_PARAMS", "GetisOrdGiStar", "fdr_bh"]
