@@ -70,21 +70,12 @@ from pyproj.exceptions import CRSError
 from geo._staging import STR, Staged, strings, to_float
 from geo._validate import Problems
 from geo.errors import MappingError
-from geo.schema import CATEGORY_CODES, Source
+from geo.schema import CATEGORY_CODES, REPORT_COLUMNS, Source
 
-#: Schema fields a mapping may fill from a column or a constant.
-TARGET_FIELDS = (
-    "kommun",
-    "source",
-    "external_id",
-    "occurred_at",
-    "reported_at",
-    "category",
-    "severity",
-    "description",
-    "reporter_org",
-    "location_text",
-    "precision",
+#: Schema fields a mapping may fill from a column or a constant: the report columns but
+#: ``lat``/``lon`` (section ``[position]``) and those an import sets itself.
+TARGET_FIELDS = tuple(
+    c for c in REPORT_COLUMNS if c not in ("id", "lat", "lon", "locality", "cell", "status")
 )
 
 #: Keys of a time section (``occurred_at``, ``reported_at``).
