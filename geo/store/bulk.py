@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 from geo.store.db import utcnow
 from geo.store.postgis import copy_rows
-from geo.store.reports import INSERT_COLUMNS
+from geo.store.reports import report_column_values
 from geo.store.tables import report as report_table
 
 #: Page cache of an SQLite connection while it imports (KiB, as ``PRAGMA cache_size``
@@ -91,25 +91,7 @@ def insert_report_frame(
     if not n:
         return
     sqlite = conn.dialect.name == "sqlite"
-    data: dict[str, list[Any]] = {}
-    for col in INSERT_COLUMNS:
-        if col == "import_id":
-            data[col] = [import_id] * n
-        elif col in ("occurred_at", "reported_at"):
-            data[col] = _datetimes(frame[col], sqlite)
-        elif col == "cell":
-            cells = frame[col].to_numpy(np.uint64).astype(np.int64)
-            arr = cells.astype(object)
-            arr[cells == 0] = None
-            data[col] = list(arr)
-        elif col in ("lat", "lon", "severity"):
-            arr = frame[col].to_numpy(np.float64)
-            obj = arr.astype(object)
-            obj[~np.isfinite(arr)] = None
-            data[col] = list(obj)
-        else:
-            series = frame[col].astype(object)
-            data[col] = series.where(series.notna(), None).to_list()
+    data = report_column_values(frame, import_id, lambda values: _datetimes(values, sqlite))
     now = created_at or utcnow()
     data["created_at"] = _datetimes(pd.Series([now]), sqlite) * n
     # on SQLite the DateTime columns are already text: no per-value processing

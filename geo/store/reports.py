@@ -8,7 +8,7 @@ timestamps as naive UTC and cells as signed 64-bit integers (``NULL`` = no cell)
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -138,30 +138,51 @@ def rows_to_reports(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def reports_to_rows(
-    frame: pd.DataFrame, import_id: int | None = None, created_at: dt.datetime | None = None
-) -> list[dict[str, Any]]:
-    """Rows for ``INSERT INTO report`` from a report frame with a ``fingerprint`` column."""
+def report_column_values(
+    frame: pd.DataFrame,
+    import_id: int | None,
+    datetimes: Callable[[pd.Series], list[Any]],
+) -> dict[str, list[Any]]:
+    """:data:`INSERT_COLUMNS` of ``frame`` as lists of plain values (``None`` for missing).
+
+    ``datetimes`` converts a time column (the form depends on how it is written).
+    """
     n = len(frame)
     data: dict[str, list[Any]] = {}
     for col in INSERT_COLUMNS:
         if col == "import_id":
             data[col] = [import_id] * n
         elif col in ("occurred_at", "reported_at"):
-            ts = pd.to_datetime(frame[col], utc=True).dt.tz_localize(None)
-            # datetime64[us] -> datetime.datetime objects, NaT -> None
-            data[col] = ts.to_numpy(dtype="datetime64[us]").astype(object).tolist()
+            data[col] = datetimes(frame[col])
         elif col == "cell":
             cells = frame[col].to_numpy(np.uint64).astype(np.int64)
-            data[col] = [int(c) if c != 0 else None for c in cells.tolist()]
+            arr = cells.astype(object)
+            arr[cells == 0] = None
+            data[col] = list(arr)
         elif col in ("lat", "lon", "severity"):
-            arr = frame[col].to_numpy(np.float64)
-            data[col] = [v if np.isfinite(v) else None for v in arr.tolist()]
+            values = frame[col].to_numpy(np.float64)
+            obj = values.astype(object)
+            obj[~np.isfinite(values)] = None
+            data[col] = list(obj)
         else:
             series = frame[col].astype(object)
             data[col] = series.where(series.notna(), None).to_list()
+    return data
+
+
+def _naive_utc(values: pd.Series) -> list[Any]:
+    ts = pd.to_datetime(values, utc=True).dt.tz_localize(None)
+    # datetime64[us] -> datetime.datetime objects, NaT -> None
+    return list(ts.to_numpy(dtype="datetime64[us]").astype(object).tolist())
+
+
+def reports_to_rows(
+    frame: pd.DataFrame, import_id: int | None = None, created_at: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """Rows for ``INSERT INTO report`` from a report frame with a ``fingerprint`` column."""
+    data = report_column_values(frame, import_id, _naive_utc)
     now = created_at or utcnow()
-    data["created_at"] = [now] * n
+    data["created_at"] = [now] * len(frame)
     keys = list(data)
     return [dict(zip(keys, vals, strict=True)) for vals in zip(*data.values(), strict=True)]
 
@@ -335,6 +356,7 @@ __all__ = [
     "occurred_range",
     "read_public_reports",
     "read_reports",
+    "report_column_values",
     "reports_to_rows",
     "rows_to_reports",
     "with_fingerprints",
