@@ -163,3 +163,12 @@ def test_make_run_serves_without_tiles_unless_asked() -> None:
 
     assert serve_line([]).startswith('LAGESBILD_TILES="" ')
     assert serve_line(["LAGESBILD_TILES=osm"]).startswith('LAGESBILD_TILES="osm" ')
+
+
+def test_templates_speak_the_language_each_request_chose(app: Any) -> None:
+    swedish, english = app.test_client(), app.test_client()
+    english.get("/sprak/en")
+    for _ in range(2):  # alternate so that no lookup outlives its request
+        assert "Logga in" in swedish.get("/logga-in").get_data(as_text=True)
+        page = english.get("/logga-in").get_data(as_text=True)
+        assert "Log in" in page and "Logga in" not in page

@@ -1,7 +1,9 @@
 """The ``lagesbild`` command line.
 
 Each area has its own module in this package exposing a :mod:`click` command or group
-named ``cli``; :data:`COMMAND_MODULES` lists them. Commands print human-readable text by
+named ``cli``; :data:`COMMANDS` maps each command name to its module, which is imported
+only when the command runs (or ``--help`` lists them), so a command starts without loading
+the web, map and PDF libraries of the others. Commands print human-readable text by
 default and exactly one JSON object on stdout with ``--json``; progress goes to stderr.
 """
 
@@ -15,24 +17,24 @@ import click
 
 from geo.errors import LagesbildError
 
-#: Modules (relative to this package) that contribute commands.
-COMMAND_MODULES: tuple[str, ...] = (
-    "db",
-    "serve",
-    "users",
-    "analyse",
-    "report",
-    "evaluate",
-    "patrol",
-    "boundaries",
-    "demo",
-    "retention",
-    "apikeys",
-    "ingest",
-    "quarantine",
-    "hotspots",
-    "mail",
-)
+#: Command name -> module (relative to this package) whose ``cli`` object implements it.
+COMMANDS: dict[str, str] = {
+    "db": "db",
+    "serve": "serve",
+    "user": "users",
+    "analyse": "analyse",
+    "report": "report",
+    "evaluate": "evaluate",
+    "patrol": "patrol",
+    "boundaries": "boundaries",
+    "demo": "demo",
+    "retention": "retention",
+    "apikeys": "apikeys",
+    "ingest": "ingest",
+    "quarantine": "quarantine",
+    "hotspots": "hotspots",
+    "mail": "mail",
+}
 
 
 class _MissingDataNotes(logging.Filter):
@@ -62,7 +64,20 @@ logging.getLogger("geo.gazetteer").addFilter(_NOTES)
 
 
 class _Group(click.Group):
-    """Turns :class:`LagesbildError` into a clean message and exit code 2."""
+    """Loads each command from :data:`COMMANDS` on first use and turns
+    :class:`LagesbildError` into a clean message and exit code 2."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        command = importlib.import_module(f"{__name__}.{COMMANDS[cmd_name]}").cli
+        if not isinstance(command, click.Command) or command.name != cmd_name:
+            raise TypeError(f"{COMMANDS[cmd_name]}.cli is not the command {cmd_name!r}")
+        self.add_command(command)
+        return command
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
@@ -83,8 +98,3 @@ class _Group(click.Group):
 @click.version_option(package_name="lagesbild")
 def main() -> None:
     """lagesbild: lägesbild för kommunalt trygghetsarbete."""
-
-
-for _name in COMMAND_MODULES:
-    _module = importlib.import_module(f"{__name__}.{_name}")
-    main.add_command(_module.cli)
