@@ -6,7 +6,8 @@ and one waitress server serve the whole module; the session shares one browser. 
 navigation reachable, give the map at least 90 % of a phone's width, show no technical
 jargon outside the "Visa detaljer" toggles and pass axe-core without a serious or
 critical violation. On the planner map real mouse clicks at a zone's centre, a cell and an
-action open their popups whatever layers are switched on.
+action open their popups whatever layers are switched on, and the map opens
+around the most serious zone at both sizes.
 
 Screenshots of every page land in ``$LAGESBILD_SCREENSHOTS`` when that is set (whole
 pages with ``LAGESBILD_SCREENSHOTS_FULL=1``).
@@ -412,4 +413,47 @@ def test_clicks_reach_zones_cells_and_actions_with_any_layers(
     )
     page.locator(".action-icon").first.click()
     assert "Belysning vid gångvägen" in page.locator(".action-popup").inner_text()
+    assert page.errors == []
+
+
+def test_planner_map_opens_around_the_most_serious_zone(site: dict[str, Any], sized: Any) -> None:
+    size, page = sized
+    _login(page, site, "planner")
+    page.goto(site["base"] + PLANNER_PAGES["karta"])
+    _wait_map(page)
+    # the page's own animated fit to the kommun must not swallow the fit to the zones
+    page.wait_for_timeout(1500)
+    _shot(page, size, "karta-start")
+    view = page.evaluate(
+        """() => {
+          const ctx = window.lagesbild.ctx;
+          const map = ctx.map;
+          let worst = null;
+          Object.values(ctx.byId.zones).forEach((z) => {
+            const g = z.feature.properties.grade || 0;
+            if (!worst || g > (worst.feature.properties.grade || 0)) { worst = z; }
+          });
+          const kommun = L.latLngBounds([]);
+          Object.values(ctx.options.locality_bounds || {}).forEach((b) => kommun.extend(b));
+          return {zoom: map.getZoom(), kommunZoom: map.getBoundsZoom(kommun),
+                  seesWorst: map.getBounds().contains(worst.getBounds().getCenter())};
+        }"""
+    )
+    assert view["seesWorst"], view
+    # two zoom steps = a quarter of the scale: the zone is more than a speck in the kommun
+    assert view["zoom"] >= view["kommunZoom"] + 2, view
+    # a tätort in the link: the map opens fitted to that tätort instead
+    page.goto(site["base"] + PLANNER_PAGES["karta"] + f"&ort={RIMBO}")
+    _wait_map(page)
+    page.wait_for_timeout(1500)
+    place = page.evaluate(
+        """(code) => {
+          const map = window.lagesbild.map;
+          const b = L.latLngBounds(window.lagesbild.ctx.options.locality_bounds[code]);
+          return {zoom: map.getZoom(), fitZoom: Math.min(map.getBoundsZoom(b), 18),
+                  centred: b.contains(map.getCenter())};
+        }""",
+        RIMBO,
+    )
+    assert place["centred"] and place["zoom"] == place["fitZoom"], place
     assert page.errors == []

@@ -247,15 +247,12 @@
     return PATTERN_SYMBOLS[pattern.replace(/_(hot|cold)$/, "")] || "";
   }
 
-  /* Leaflet drops a new view while a zoom animation runs (the page's first fit may still
-     be animating on a phone): fit now and once more when that animation is over. */
-  function fitWhenIdle(map, bounds) {
-    var target = null;
-    var fit = function () { map.fitBounds(bounds, {maxZoom: 15, animate: false}); target = map.getZoom(); };
-    fit();
-    window.setTimeout(function () {
-      if (map.getZoom() !== target || !map.getBounds().contains(bounds.getCenter())) { fit(); }
-    }, 1200);
+  /* Leaflet silently drops a new view while a zoom animation runs. The page's own first
+     fit to the kommun animates and, on a phone, is still running when the layers arrive:
+     fit when that animation is over (Leaflet fires zoomend then), otherwise now. */
+  function fitWhenIdle(map, bounds, maxZoom) {
+    var fit = function () { map.fitBounds(bounds, {maxZoom: maxZoom || 15, animate: false}); };
+    if (map._animatingZoom) { map.once("zoomend", fit); } else { fit(); }
   }
 
   function zText(z) {
@@ -544,7 +541,7 @@
 
   function zoomToPlace(ctx, code) {
     var bounds = (ctx.options.locality_bounds || {})[code];
-    if (bounds) { ctx.map.fitBounds(bounds); }
+    if (bounds) { fitWhenIdle(ctx.map, L.latLngBounds(bounds), 18); }
   }
 
   function init() {
