@@ -49,15 +49,20 @@ def _filters() -> Filters:
         abort(400, description=f"Ogiltigt filter: {exc}")
 
 
-def _result(kommun: str) -> CachedResult:
-    res = _store().get(kommun, requested_week(kommun), _filters())
+def _request(kommun: str) -> tuple[str, Filters]:
+    """Week and filters of the request, read once per request."""
+    return requested_week(kommun), _filters()
+
+
+def _result(kommun: str, week: str, filters: Filters) -> CachedResult:
+    res = _store().get(kommun, week, filters)
     assert res is not None
     return res
 
 
-def _payload_key(kommun: str, *extra: Any) -> tuple[Any, ...]:
+def _payload_key(week: str, filters: Filters, *extra: Any) -> tuple[Any, ...]:
     """Week and filters of the request (the key of its stored payload)."""
-    return (requested_week(kommun), _filters().to_dict(), *extra)
+    return (week, filters.to_dict(), *extra)
 
 
 @bp.get("/tatorter")
@@ -65,13 +70,16 @@ def _payload_key(kommun: str, *extra: Any) -> tuple[Any, ...]:
 def localities(kommun: str) -> Response:
     """Localities with the period's grade (meeting decision over suggestion)."""
     tenant = resolve_kommun(kommun)
+    week, filters = _request(tenant.key)
     return json_payload(
-        "tatorter", tenant.key, _payload_key(tenant.key), lambda: _localities(tenant.key)
+        "tatorter",
+        tenant.key,
+        _payload_key(week, filters),
+        lambda: _localities(tenant.key, _result(tenant.key, week, filters)),
     )
 
 
-def _localities(kommun: str) -> dict[str, Any]:
-    res = _result(kommun)
+def _localities(kommun: str, res: CachedResult) -> dict[str, Any]:
     with current_state().engine.connect() as conn:
         decisions = latest_decisions(conn, kommun, res.week)
     grades = {g["locality"]: g for g in res.localities}
@@ -155,11 +163,16 @@ def _latest_by_zone(kommun: str, res: CachedResult, n: int = 5) -> dict[str, lis
 def zones(kommun: str) -> Response:
     """Hotspot zones of the week with grade, pattern, explanation, trend and actions."""
     tenant = resolve_kommun(kommun)
-    return json_payload("zoner", tenant.key, _payload_key(tenant.key), lambda: _zones(tenant.key))
+    week, filters = _request(tenant.key)
+    return json_payload(
+        "zoner",
+        tenant.key,
+        _payload_key(week, filters),
+        lambda: _zones(tenant.key, _result(tenant.key, week, filters)),
+    )
 
 
-def _zones(kommun: str) -> dict[str, Any]:
-    res = _result(kommun)
+def _zones(kommun: str, res: CachedResult) -> dict[str, Any]:
     latest = res.payload_cache.get(("latest",))
     if latest is None:
         latest = _latest_by_zone(kommun, res)
@@ -181,16 +194,17 @@ def cells(kommun: str) -> Response:
         max_cells = min(50_000, max(100, int(request.args.get("max", MAX_CELLS))))
     except ValueError:
         abort(400)
+    week, filters = _request(tenant.key)
 
     def build() -> dict[str, Any]:
-        res = _result(tenant.key)
+        res = _result(tenant.key, week, filters)
         step = res.z.shape[1] - 1 if res.z.ndim == 2 and res.z.shape[1] else 0
         if res.z.size == 0:
             return cells_payload(np.zeros(0, np.uint64), np.zeros(0), np.zeros(0))
         ids, w, z = step_cells(res.cells, res.z, res.weighted, step)
         return cells_payload(ids, w, z, max_cells, extra={"step": res.meta["step_starts"][step]})
 
-    return json_payload("celler", tenant.key, _payload_key(tenant.key, max_cells), build)
+    return json_payload("celler", tenant.key, _payload_key(week, filters, max_cells), build)
 
 
 @bp.get("/atgarder")
@@ -208,9 +222,10 @@ def actions(kommun: str) -> Response:
 def police(kommun: str) -> Response:
     """Police events of the last four weeks of the period, per locality or kommun."""
     tenant = resolve_kommun(kommun)
+    week, filters = _request(tenant.key)
 
     def build() -> dict[str, Any]:
-        res = _result(tenant.key)
+        res = _result(tenant.key, week, filters)
         end = pd.Timestamp(res.meta["period_end"])
         with current_state().engine.connect() as conn:
             frame = read_reports(
@@ -218,4 +233,4 @@ def police(kommun: str) -> Response:
             )
         return police_geojson(frame, localities_of(tenant.key), localities_of(tenant.key, "kommun"))
 
-    return json_payload("polisen", tenant.key, _payload_key(tenant.key), build)
+    return json_payload("polisen", tenant.key, _payload_key(week, filters), build)
