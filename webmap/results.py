@@ -347,20 +347,19 @@ class ResultStore:
         default; without reports before the current week, the last complete week (or,
         for data that lie wholly in the future, the week of the latest report).
         """
-        tenant = self.tenant(kommun)
-        cfg = tenant_config(tenant, tenant.key)
-        when = (cfg.period_weekday, cfg.period_hour, cfg.period_minute, cfg.timezone)
-        now = pd.Timestamp.now(tz="UTC")
-        current = week_of(now, *when)  # the week in progress
-        cutoff = deadline(shift_week(current, -1), *when)  # end of the last complete week
-        before = cutoff.tz_convert("UTC").tz_localize(None).to_pydatetime()
         with self.engine.connect() as conn:
+            tenant = get_tenant(conn, kommun)
+            cfg = tenant_config(tenant, tenant.key)
+            when = (cfg.period_weekday, cfg.period_hour, cfg.period_minute, cfg.timezone)
+            now = pd.Timestamp.now(tz="UTC")
+            current = week_of(now, *when)  # the week in progress
+            cutoff = deadline(shift_week(current, -1), *when)  # end of the last complete week
+            before = cutoff.tz_convert("UTC").tz_localize(None).to_pydatetime()
             hi = latest_occurred_before(conn, kommun, before)
+            if hi is None:  # nothing before the cutoff: any report lies after it
+                _, hi = occurred_range(conn, kommun)
         if hi is not None:
             return week_of(pd.Timestamp(hi).tz_localize("UTC"), *when)
-        _, last = self.report_range(kommun)
-        if last is not None and last >= cutoff:
-            return week_of(last, *when)
         return shift_week(current, -1)
 
     def path_for(self, kommun: str, version: int, key: str) -> Path:
