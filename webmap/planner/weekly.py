@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from analysis.grading import GRADE_COLOURS, GRADE_LABELS
 from geo.boundaries import read_boundaries
-from geo.cells import cells_to_parent, strings_to_cells
+from geo.cells import cells_to_parent
 from geo.store.grades import (
     decision_history,
     grades_over_weeks,
@@ -385,20 +385,12 @@ def week_period_text(week: str, tenant: Tenant) -> str:
     return f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M}"
 
 
-def cells_in_zone(res: CachedResult, zone_id: str) -> np.ndarray:
-    for z in res.zones:
-        if z["id"] == zone_id and z.get("cells"):
-            return strings_to_cells(z["cells"])
-    return np.zeros(0, np.uint64)
-
-
 __all__ = [
     "LocalityWeek",
     "WeeklyPicture",
     "YearlyPicture",
     "build_weekly",
     "build_yearly",
-    "cells_in_zone",
     "cells_to_parent",
     "monday_of",
     "week_period_text",

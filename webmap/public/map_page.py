@@ -249,12 +249,6 @@ def cells_geojson(
     }
 
 
-def published_grades(conn: Connection, kommun: str) -> tuple[str | None, dict[str, int]]:
-    """``(period, {locality code: grade})`` of the latest publication (empty when none)."""
-    period, per = published_grades_with_weeks(conn, kommun)
-    return period, {code: int(v["grade"]) for code, v in per.items()}
-
-
 def published_grades_with_weeks(
     conn: Connection, kommun: str
 ) -> tuple[str | None, dict[str, dict[str, Any]]]:
