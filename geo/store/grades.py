@@ -56,14 +56,7 @@ def set_grade(
 
 def latest_decisions(conn: Connection, kommun: str, period: str) -> dict[str, dict[str, Any]]:
     """Latest decision per locality code for ``kommun`` and ``period``."""
-    t = grade_decisions
-    rows = conn.execute(
-        select(t).where((t.c.kommun == kommun) & (t.c.period == period)).order_by(t.c.id)
-    )
-    out: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        out[r.locality] = dict(r._mapping)
-    return out
+    return {d["locality"]: d for d in decision_history(conn, kommun, period)}
 
 
 def decision_history(conn: Connection, kommun: str, period: str) -> list[dict[str, Any]]:
