@@ -36,10 +36,9 @@ def state_token(conn: Connection, kommun: str) -> tuple[Any, ...]:
     grade decision, last publication)``. The statement is compiled once per database
     dialect (it runs on every request).
     """
-    parts = _token_parts()
     compiled = _TOKEN_SQL.get(conn.dialect.name)
     if compiled is None:
-        stmt = select(*(q.scalar_subquery() for q in parts.values()))
+        stmt = select(*(q.scalar_subquery() for q in _token_parts().values()))
         compiled = _TOKEN_SQL.setdefault(conn.dialect.name, stmt.compile(dialect=conn.dialect))
     values = compiled.construct_params({"kommun": kommun})
     params: Any = tuple(values[n] for n in compiled.positiontup) if compiled.positional else values
