@@ -170,7 +170,8 @@ def report_column_values(
     return data
 
 
-def _naive_utc(values: pd.Series) -> list[Any]:
+def naive_utc(values: pd.Series) -> list[Any]:
+    """Naive UTC ``datetime`` objects of ``values`` (None for missing)."""
     ts = pd.to_datetime(values, utc=True).dt.tz_localize(None)
     # datetime64[us] -> datetime.datetime objects, NaT -> None
     return list(ts.to_numpy(dtype="datetime64[us]").astype(object).tolist())
@@ -180,7 +181,7 @@ def reports_to_rows(
     frame: pd.DataFrame, import_id: int | None = None, created_at: dt.datetime | None = None
 ) -> list[dict[str, Any]]:
     """Rows for ``INSERT INTO report`` from a report frame with a ``fingerprint`` column."""
-    data = report_column_values(frame, import_id, _naive_utc)
+    data = report_column_values(frame, import_id, naive_utc)
     now = created_at or utcnow()
     data["created_at"] = [now] * len(frame)
     keys = list(data)
