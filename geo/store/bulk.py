@@ -17,12 +17,12 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import DateTime, Engine, Table, bindparam, select
+from sqlalchemy import DateTime, Engine, Table
 from sqlalchemy.engine import Connection
 
 from geo.store.db import utcnow
 from geo.store.postgis import copy_rows, is_postgresql
-from geo.store.reports import chunks, naive_utc, report_column_values
+from geo.store.reports import naive_utc, report_column_values
 from geo.store.tables import report as report_table
 
 #: Page cache of an SQLite connection while it imports (KiB, as ``PRAGMA cache_size``
@@ -127,36 +127,9 @@ def deferred_indexes(engine: Engine, defer: bool) -> Iterator[None]:
                 index.create(conn, checkfirst=True)
 
 
-#: Values per ``IN (...)`` of the look-ups of an import (SQLite allows 32,766 since 3.32).
-LOOKUP_CHUNK = 10_000
-
-
-def known_ids(
-    conn: Connection,
-    column: str,
-    values: list[str],
-    kommun: str,
-    source: str | None = None,
-) -> dict[str, int]:
-    """``value -> report id`` for the ``values`` of ``column`` stored for ``kommun``
-    (and ``source``), in large chunks (few statements for a batch of an import)."""
-    t = report_table
-    cond = (t.c.kommun == bindparam("k")) & t.c[column].in_(bindparam("v", expanding=True))
-    if source is not None:
-        cond = cond & (t.c.source == bindparam("s"))
-    stmt = select(t.c[column], t.c.id).where(cond)  # compiled once, the list expanded
-    found: dict[str, int] = {}
-    for part in chunks(values, LOOKUP_CHUNK):
-        rows = conn.execute(stmt, {"k": kommun, "v": part, "s": source})
-        found.update({str(v): int(i) for v, i in rows})
-    return found
-
-
 __all__ = [
     "DEFERRED_INDEXES",
     "LARGE_IMPORT_BYTES",
-    "LOOKUP_CHUNK",
-    "known_ids",
     "SQLITE_IMPORT_CACHE_KIB",
     "deferred_indexes",
     "insert_columns",
