@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from geo._csv_stream import BAD_ROW, RAW_TEXT
 from geo._staging import STR
 
 SEP = "\x1f"  # unit separator: never part of real text
@@ -150,7 +151,7 @@ def report_fingerprints(frame: pd.DataFrame, running: RunningOrdinals | None = N
 
 
 #: Hidden columns of a chunk with bad rows (see :mod:`geo._csv_stream`).
-BAD_ROW_COLUMNS = ("_bad_row", "_text")
+BAD_ROW_COLUMNS = (BAD_ROW, RAW_TEXT)
 
 
 def _row_hashes(raw: pd.DataFrame, scope: str, chunk: int) -> list[str]:
