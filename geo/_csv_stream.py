@@ -38,7 +38,6 @@ from geo.errors import ValidationError
 BAD_ROW, RAW_TEXT = "_bad_row", "_text"
 #: Bytes read per block.
 BLOCK_BYTES = 4 * 1024 * 1024
-_STR = pd.StringDtype("pyarrow")
 
 
 def record_end(buf: bytes, start: int = 0) -> int:
@@ -268,7 +267,7 @@ class CsvStream:
         cols = list(zip(*rows, strict=True)) if rows else [() for _ in range(ncol)]
         data: dict[str, Any] = {}
         for name, values in zip(self.columns, cols, strict=True):
-            s = pd.Series(pd.array(values, dtype=_STR)).str.strip()
+            s = pd.Series(pd.array(values, dtype=STR)).str.strip()
             data[name] = s.where(s != "", pd.NA)
         frame = pd.DataFrame(data)
         if bad:
@@ -301,7 +300,7 @@ class CsvStream:
         if held:
             yield self._number(_concat(parts))
         elif not self.rows_read:  # a header alone: the columns still get checked
-            yield pd.DataFrame({c: pd.Series(dtype=_STR) for c in self.columns})
+            yield pd.DataFrame({c: pd.Series(dtype=STR) for c in self.columns})
 
     def _number(self, frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.copy()
@@ -315,7 +314,7 @@ def _arrow_frame(table: pa.Table) -> pd.DataFrame:
     for name, col in zip(table.column_names, table.columns, strict=True):
         trimmed = pc.utf8_trim_whitespace(col)
         cols[name] = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
-    out = pa.table(cols).to_pandas(types_mapper={pa.string(): _STR}.get)
+    out = pa.table(cols).to_pandas(types_mapper={pa.string(): STR}.get)
     return out
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from geo._csv_stream import BAD_ROW, RAW_TEXT
 from geo._staging import STR
 
 SEP = "\x1f"  # unit separator: never part of real text
@@ -150,7 +151,13 @@ def report_fingerprints(frame: pd.DataFrame, running: RunningOrdinals | None = N
 
 
 #: Hidden columns of a chunk with bad rows (see :mod:`geo._csv_stream`).
-BAD_ROW_COLUMNS = ("_bad_row", "_text")
+BAD_ROW_COLUMNS = (BAD_ROW, RAW_TEXT)
+
+
+def without_bad_row_columns(raw: pd.DataFrame) -> pd.DataFrame:
+    """``raw`` without its :data:`BAD_ROW_COLUMNS` (``raw`` itself when it has none)."""
+    hidden = [c for c in BAD_ROW_COLUMNS if c in raw.columns]
+    return raw.drop(columns=hidden) if hidden else raw
 
 
 def _row_hashes(raw: pd.DataFrame, scope: str, chunk: int) -> list[str]:
@@ -177,8 +184,7 @@ def raw_fingerprints(
     same file with ``running``). A bad row (column ``_text``, see :mod:`geo._csv_stream`)
     is identified by its text alone.
     """
-    hidden = [c for c in BAD_ROW_COLUMNS if c in raw.columns]
-    plain = raw.drop(columns=hidden) if hidden else raw
+    plain = without_bad_row_columns(raw)
     if "_text" in raw.columns and raw["_text"].notna().any():
         has = raw["_text"].notna().to_numpy()
         first = pd.Series(None, index=raw.index, dtype=object)
@@ -206,4 +212,5 @@ __all__ = [
     "sha256_hex",
     "text_part",
     "time_part",
+    "without_bad_row_columns",
 ]

@@ -24,15 +24,15 @@ PAUSE_ENV = "LAGESBILD_TEST_PAUSE_AFTER_BATCH"
 
 def import_key(data: bytes, options: dict[str, Any]) -> str:
     """sha256 of the file bytes and the import options (the import run's key)."""
-    h = hashlib.sha256(data)
-    h.update(b"\x00")
-    h.update(json.dumps(options, sort_keys=True, ensure_ascii=False).encode("utf-8"))
-    return h.hexdigest()
+    return _with_options(hashlib.sha256(data), options)
 
 
 def import_key_of_file(path: str | Path, options: dict[str, Any]) -> str:
     """:func:`import_key` of a file, read in blocks (the same key, bounded memory)."""
-    h = file_key(path)
+    return _with_options(file_key(path), options)
+
+
+def _with_options(h: hashlib._Hash, options: dict[str, Any]) -> str:
     h.update(b"\x00")
     h.update(json.dumps(options, sort_keys=True, ensure_ascii=False).encode("utf-8"))
     return h.hexdigest()

@@ -18,9 +18,9 @@ from geo.quarantine import (
     update_quarantine_reason,
 )
 from geo.schema import Reason
-from geo.store.bulk import insert_report_frame, known_ids
+from geo.store.bulk import insert_report_frame
 from geo.store.db import bump_version, utcnow
-from geo.store.reports import insert_reports
+from geo.store.reports import existing_external_ids, existing_fingerprints, insert_reports
 
 
 def _raw_records(raw: pd.DataFrame) -> list[dict[str, Any]]:
@@ -85,12 +85,12 @@ def _store(
     known: dict[str, int] = {}  # fingerprint -> report id
     for key in acc["kommun"].unique():
         part = acc[acc["kommun"] == key]
-        known.update(known_ids(conn, "fingerprint", part["fingerprint"].tolist(), str(key)))
+        known.update(existing_fingerprints(conn, str(key), part["fingerprint"].tolist()))
         has_ext = part["external_id"].notna()
         for src in part.loc[has_ext, "source"].unique():
             sub = part[has_ext & (part["source"] == src)]
             ext = sub["external_id"].tolist()
-            by_ext = known_ids(conn, "external_id", ext, str(key), str(src))
+            by_ext = existing_external_ids(conn, str(key), str(src), ext)
             if by_ext:
                 hit = sub["external_id"].isin(list(by_ext))
                 ext_ids = sub.loc[hit, "external_id"].map(by_ext)

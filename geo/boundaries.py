@@ -23,7 +23,6 @@ official SCB polygons replace them through :func:`read_boundary_file` and
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -43,6 +42,7 @@ from geo._validate import Problems
 from geo.cells import cells_to_polygons, polygon_to_cells
 from geo.errors import BoundaryError
 from geo.store.boundaries import boundary_rows, replace_boundaries
+from geo.store.db import utcnow
 
 #: Folder with the shipped (approximate) boundary files (package data).
 DATA_DIR = Path(__file__).resolve().parent / "data" / "boundaries"
@@ -141,7 +141,7 @@ def read_boundaries(
 def store_boundaries(conn: Connection, frame: gpd.GeoDataFrame, source: str | None = None) -> int:
     """Replace the stored boundaries of each (kommun, level) in ``frame``; return rows written."""
     validate_boundaries(frame)
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = utcnow()
     frame = frame.to_crs("EPSG:4326")
     rows = [
         {

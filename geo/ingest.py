@@ -58,7 +58,7 @@ from pyproj import CRS
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from geo._fingerprint import BAD_ROW_COLUMNS, RunningOrdinals
+from geo._fingerprint import RunningOrdinals, without_bad_row_columns
 from geo._import_run import (
     BATCH_SIZE,
     PAUSE_ENV,
@@ -186,8 +186,7 @@ def _staged_chunks(
 ) -> Iterator[tuple[pd.DataFrame, Staged]]:
     """Each raw chunk with its staged frame (bad-row columns left out of staging)."""
     for raw in chunks:
-        hidden = [c for c in BAD_ROW_COLUMNS if c in raw.columns]
-        yield raw, stage(raw.drop(columns=hidden) if hidden else raw, fmt, index, **options)
+        yield raw, stage(without_bad_row_columns(raw), fmt, index, **options)
 
 
 def _check_degrees(staged: Staged, name: str) -> None:

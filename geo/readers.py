@@ -323,8 +323,7 @@ def open_table(
                 inp.close()
                 raise
             return TableStream(fmt, delim, csv=stream, inp=inp)
-        with BoundedInput(path, limits) as whole:
-            data = whole.read_all()
+        data = read_bytes(path, limits)
         if fmt == "xlsx":
             check_zip(data, limits, path.name)
             return TableStream(fmt, frame=read_xlsx_bytes(data))

@@ -15,15 +15,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import DateTime, Engine, Table, bindparam, select
+from sqlalchemy import DateTime, Engine, Table
 from sqlalchemy.engine import Connection
 
 from geo.store.db import utcnow
-from geo.store.postgis import copy_rows
-from geo.store.reports import report_column_values
+from geo.store.postgis import copy_rows, is_postgresql
+from geo.store.reports import naive_utc, report_column_values
 from geo.store.tables import report as report_table
 
 #: Page cache of an SQLite connection while it imports (KiB, as ``PRAGMA cache_size``
@@ -39,12 +38,11 @@ def tune_for_import(conn: Connection) -> None:
 
 def _datetimes(values: pd.Series, sqlite: bool) -> list[Any]:
     """Naive UTC datetimes (None for missing): SQLite's text form there, else objects."""
+    if not sqlite:
+        return naive_utc(values)
     ts = pd.to_datetime(values, utc=True).dt.tz_localize(None).to_numpy("datetime64[us]")
-    if sqlite:  # Arrow writes SQLAlchemy's storage format of DateTime on SQLite
-        return list(pa.array(ts).cast(pa.string()).to_pylist())
-    out = ts.astype(object)
-    out[np.isnat(ts)] = None
-    return list(out)
+    # Arrow writes SQLAlchemy's storage format of DateTime on SQLite
+    return list(pa.array(ts).cast(pa.string()).to_pylist())
 
 
 def insert_columns(
@@ -68,7 +66,7 @@ def insert_columns(
             None if name in converted else table.c[name].type._cached_bind_processor(conn.dialect)
         )
         values[name] = col if proc is None else [proc(v) for v in col]
-    if conn.dialect.name == "postgresql":  # COPY … FROM STDIN, not an INSERT per row
+    if is_postgresql(conn):  # COPY … FROM STDIN, not an INSERT per row
         rows = [dict(zip(names, row, strict=True)) for row in zip(*values.values(), strict=True)]
         copy_rows(conn, table, rows)
         return
@@ -129,37 +127,9 @@ def deferred_indexes(engine: Engine, defer: bool) -> Iterator[None]:
                 index.create(conn, checkfirst=True)
 
 
-#: Values per ``IN (...)`` of the look-ups of an import (SQLite allows 32,766 since 3.32).
-LOOKUP_CHUNK = 10_000
-
-
-def known_ids(
-    conn: Connection,
-    column: str,
-    values: list[str],
-    kommun: str,
-    source: str | None = None,
-) -> dict[str, int]:
-    """``value -> report id`` for the ``values`` of ``column`` stored for ``kommun``
-    (and ``source``), in large chunks (few statements for a batch of an import)."""
-    t = report_table
-    cond = (t.c.kommun == bindparam("k")) & t.c[column].in_(bindparam("v", expanding=True))
-    if source is not None:
-        cond = cond & (t.c.source == bindparam("s"))
-    stmt = select(t.c[column], t.c.id).where(cond)  # compiled once, the list expanded
-    found: dict[str, int] = {}
-    for start in range(0, len(values), LOOKUP_CHUNK):
-        part = values[start : start + LOOKUP_CHUNK]
-        rows = conn.execute(stmt, {"k": kommun, "v": part, "s": source})
-        found.update({str(v): int(i) for v, i in rows})
-    return found
-
-
 __all__ = [
     "DEFERRED_INDEXES",
     "LARGE_IMPORT_BYTES",
-    "LOOKUP_CHUNK",
-    "known_ids",
     "SQLITE_IMPORT_CACHE_KIB",
     "deferred_indexes",
     "insert_columns",

@@ -22,6 +22,7 @@ from geo._fingerprint import external_id_fingerprint
 from geo.errors import DuplicateKeyError
 from geo.schema import STORAGE_RES, Precision, Source, Status
 from geo.store.db import utcnow
+from geo.store.reports import chunks
 from geo.store.tables import citizen_report, moderation_log
 from geo.store.tables import report as report_table
 
@@ -319,11 +320,10 @@ def shred_citizen_rows(conn: Connection, report_ids: list[int]) -> None:
     if not report_ids:
         return
     now = utcnow()
-    for start in range(0, len(report_ids), 500):
-        part = report_ids[start : start + 500]
+    for part in chunks(report_ids, 500):
         conn.execute(
             update(citizen_report)
-            .where(citizen_report.c.report_id.in_(part))
+            .where(citizen_report.c.report_id.in_(list(part)))
             .values(text_salt=None, pii_flags=[], text_deleted_at=now)
         )
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
 from geo._fingerprint import report_fingerprints
@@ -170,7 +170,8 @@ def report_column_values(
     return data
 
 
-def _naive_utc(values: pd.Series) -> list[Any]:
+def naive_utc(values: pd.Series) -> list[Any]:
+    """Naive UTC ``datetime`` objects of ``values`` (None for missing)."""
     ts = pd.to_datetime(values, utc=True).dt.tz_localize(None)
     # datetime64[us] -> datetime.datetime objects, NaT -> None
     return list(ts.to_numpy(dtype="datetime64[us]").astype(object).tolist())
@@ -180,7 +181,7 @@ def reports_to_rows(
     frame: pd.DataFrame, import_id: int | None = None, created_at: dt.datetime | None = None
 ) -> list[dict[str, Any]]:
     """Rows for ``INSERT INTO report`` from a report frame with a ``fingerprint`` column."""
-    data = report_column_values(frame, import_id, _naive_utc)
+    data = report_column_values(frame, import_id, naive_utc)
     now = created_at or utcnow()
     data["created_at"] = [now] * len(frame)
     keys = list(data)
@@ -315,39 +316,44 @@ def backdate_filing(conn: Connection, kommun: str) -> int:
     return int(res.rowcount)
 
 
+#: Values per ``IN (...)`` of the id look-ups by fingerprint or external id (SQLite
+#: allows 32,766 since 3.32): few statements for a batch of an import.
+LOOKUP_CHUNK = 10_000
+
+
+def _ids_by(
+    conn: Connection, column: str, values: Sequence[str], kommun: str, source: str | None = None
+) -> dict[str, int]:
+    """``value -> report id`` for the ``values`` of ``column`` stored for ``kommun``
+    (and ``source``)."""
+    t = report_table
+    cond = (t.c.kommun == bindparam("k")) & t.c[column].in_(bindparam("v", expanding=True))
+    if source is not None:
+        cond = cond & (t.c.source == bindparam("s"))
+    stmt = select(t.c[column], t.c.id).where(cond)  # compiled once, the list expanded
+    found: dict[str, int] = {}
+    for part in chunks(list(values), LOOKUP_CHUNK):
+        rows = conn.execute(stmt, {"k": kommun, "v": list(part), "s": source})
+        found.update({str(v): int(i) for v, i in rows})
+    return found
+
+
 def existing_fingerprints(
     conn: Connection, kommun: str, fingerprints: Sequence[str]
 ) -> dict[str, int]:
     """Fingerprint -> report id for those of ``fingerprints`` already stored for ``kommun``."""
-    t = report_table
-    found: dict[str, int] = {}
-    for part in chunks(list(fingerprints)):
-        res = conn.execute(
-            select(t.c.fingerprint, t.c.id).where(
-                (t.c.kommun == kommun) & t.c.fingerprint.in_(list(part))
-            )
-        )
-        found.update({str(fp): int(i) for fp, i in res})
-    return found
+    return _ids_by(conn, "fingerprint", fingerprints, kommun)
 
 
 def existing_external_ids(
     conn: Connection, kommun: str, source: str, external_ids: Sequence[str]
 ) -> dict[str, int]:
     """External id -> report id for those already stored for ``kommun`` and ``source``."""
-    t = report_table
-    found: dict[str, int] = {}
-    for part in chunks(list(external_ids)):
-        res = conn.execute(
-            select(t.c.external_id, t.c.id).where(
-                (t.c.kommun == kommun) & (t.c.source == source) & t.c.external_id.in_(list(part))
-            )
-        )
-        found.update({str(e): int(i) for e, i in res})
-    return found
+    return _ids_by(conn, "external_id", external_ids, kommun, source)
 
 
 __all__ = [
+    "LOOKUP_CHUNK",
     "backdate_filing",
     "count_reports",
     "existing_external_ids",
