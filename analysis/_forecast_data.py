@@ -21,6 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 from pyproj import Transformer
 
+from analysis._timegrid import WEEK
 from geo.cells import cells_to_neighbour_pairs, cells_to_points
 from geo.errors import ValidationError
 from geo.schema import Status
@@ -28,8 +29,6 @@ from geo.schema import Status
 CellArray = npt.NDArray[np.uint64]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-WEEK = pd.Timedelta(days=7)
 
 
 def parse_step(step: str | pd.Timedelta) -> pd.Timedelta:
