@@ -397,15 +397,19 @@ class EmergingHotspots:
         )
 
 
-def _sparse_counts(cube: object) -> sp.csr_matrix:
-    """The cube's report counts (or its values) as a float CSR matrix."""
+def _sparse(cube: Any, name: str) -> sp.csr_matrix:
+    """One of the cube's (n, T) arrays as CSR (stored sparse, or a dense stand-in)."""
     sparse_of = getattr(cube, "sparse", None)
     if sparse_of is not None:
-        return sp.csr_matrix(sparse_of("counts"), dtype=np.float64)
-    counts = getattr(cube, "counts", None)
-    if counts is None:
-        counts = getattr(cube, "values")  # noqa: B009 - any cube-like object
-    return sp.csr_matrix(np.asarray(counts, dtype=np.float64))
+        return sp.csr_matrix(sparse_of(name))
+    return sp.csr_matrix(np.asarray(getattr(cube, name), dtype=float))
+
+
+def _sparse_counts(cube: object) -> sp.csr_matrix:
+    """The cube's report counts (or its values) as a float CSR matrix."""
+    stored = getattr(cube, "sparse", None) is not None
+    name = "counts" if stored or getattr(cube, "counts", None) is not None else "values"
+    return sp.csr_matrix(_sparse(cube, name), dtype=np.float64)
 
 
 def _mann_kendall_rows(

@@ -95,6 +95,7 @@ from analysis.emerging import (
     PATTERN_LABELS_SV,
     PATTERNS,
     EmergingHotspots,
+    _sparse,
     classify_patterns,
 )
 from analysis.getis_ord import GetisOrdGiStar
@@ -140,14 +141,6 @@ ZONE_COLUMNS: tuple[str, ...] = (
     "matched",
     "jaccard",
 )
-
-
-def _sparse(cube: Any, name: str) -> sp.csr_matrix:
-    """One of the cube's (n, T) arrays as CSR (stored sparse, or a dense stand-in)."""
-    sparse_of = getattr(cube, "sparse", None)
-    if sparse_of is not None:
-        return sp.csr_matrix(sparse_of(name))
-    return sp.csr_matrix(np.asarray(getattr(cube, name), dtype=float))
 
 
 def _row_sums(matrix: sp.csr_matrix, start: int = 0) -> npt.NDArray[np.float64]:
