@@ -218,13 +218,6 @@ class SpaceTimeCube:
         """One of the (n, T) arrays as a new dense array."""
         return np.asarray(self._arrays[name].toarray(), dtype=CELL_ARRAYS[name])
 
-    def row_sums(self, name: str = "values", start: int = 0) -> npt.NDArray[Any]:
-        """Sum over steps ``start..`` of each cell (length n)."""
-        m = self._arrays[name]
-        if start:
-            m = m[:, start:]
-        return np.asarray(m.sum(axis=1)).ravel()
-
     # ---------------------------------------------------------------- construction
     @classmethod
     def from_arrays(
