@@ -47,10 +47,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
-from scipy.special import ndtr
 
 from analysis._mannkendall import mann_kendall
-from analysis.getis_ord import GI_PARAMS, GetisOrdGiStar
+from analysis.getis_ord import GI_PARAMS, GetisOrdGiStar, two_sided_p
 from geo.errors import ValidationError
 
 _RULES = (
@@ -353,7 +352,7 @@ class EmergingHotspots:
         z = gi.compact_z_[:, -1]
         return {
             "z": z[rows],
-            "p": (2.0 * ndtr(-np.abs(z)))[rows],
+            "p": two_sided_p(z)[rows],
             "q": gi.q_column(-1)[rows],
             "hot": self.compact_hot_[:, -1][rows],
         }

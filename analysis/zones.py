@@ -77,7 +77,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
-from scipy.special import ndtr
 
 from analysis._clusters import (
     cells_to_components,
@@ -98,7 +97,7 @@ from analysis.emerging import (
     _sparse,
     classify_patterns,
 )
-from analysis.getis_ord import GetisOrdGiStar
+from analysis.getis_ord import GetisOrdGiStar, two_sided_p
 from geo.cells import (
     cells_to_outline,
     cells_to_points,
@@ -337,7 +336,7 @@ class HotspotZones:
         sizes = np.asarray([f.size for f in feet], dtype=np.int64)
         zone_z = self._zone_z(series, sizes, emerging)
         if zone_z is not None:
-            pz = 2.0 * ndtr(-np.abs(zone_z))
+            pz = two_sided_p(zone_z)
             min_count = getattr(emerging, "min_step_count", 3)
             zone_hot = (pz <= alpha) & (zone_z > 0) & (zcounts >= min_count)
             zone_cold = (pz <= alpha) & (zone_z < 0)
