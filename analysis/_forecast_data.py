@@ -21,6 +21,8 @@ import pandas as pd
 import scipy.sparse as sp
 from pyproj import Transformer
 
+from analysis._timegrid import WEEK
+from analysis.cube import ring_weights
 from geo.cells import cells_to_neighbour_pairs, cells_to_points
 from geo.errors import ValidationError
 from geo.schema import Status
@@ -28,8 +30,6 @@ from geo.schema import Status
 CellArray = npt.NDArray[np.uint64]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-WEEK = pd.Timedelta(days=7)
 
 
 def parse_step(step: str | pd.Timedelta) -> pd.Timedelta:
@@ -173,11 +173,7 @@ class EventSeries:
         """Binary k-ring weights between universe cells (n x n CSR)."""
         key = ("ring", int(k), bool(include_self))
         if key not in self.cache:
-            i, j = cells_to_neighbour_pairs(self.cells, k=int(k), include_self=include_self)
-            w = sp.csr_matrix((np.ones(i.shape[0]), (i, j)), shape=(self.n_cells, self.n_cells))
-            w.sum_duplicates()
-            w.data[:] = 1.0
-            self.cache[key] = w
+            self.cache[key] = ring_weights(self.cells, int(k), include_self)
         return self.cache[key]
 
     def transformer(self) -> Transformer:

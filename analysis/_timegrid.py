@@ -8,7 +8,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-_WEEK = pd.Timedelta(days=7)
+#: One week, the unit of every step of the cube.
+WEEK = pd.Timedelta(days=7)
 
 
 def period_edges(
@@ -44,16 +45,16 @@ def period_edges(
     last = end_local.normalize() - pd.Timedelta(days=days_back)
     last = last + pd.Timedelta(hours=hour, minutes=minute)
     if last > end_local:
-        last -= _WEEK
+        last -= WEEK
     if end_inclusive or last < end_local:
-        last += _WEEK  # first boundary after end
+        last += WEEK  # first boundary after end
     if anchor is not None and step_weeks > 1:
         a = pd.Timestamp(anchor) + pd.Timedelta(hours=hour, minutes=minute)
-        weeks = int(round((last - a) / _WEEK))
+        weeks = int(round((last - a) / WEEK))
         rem = weeks % step_weeks
         if rem:
-            last += (step_weeks - rem) * _WEEK
-    step = step_weeks * _WEEK
+            last += (step_weeks - rem) * WEEK
+    step = step_weeks * WEEK
     if n_steps is None:
         if start is None:
             n_steps = 1
@@ -78,4 +79,4 @@ def hours_mask(
     return (h >= lo) | (h < hi)
 
 
-__all__ = ["hours_mask", "period_edges"]
+__all__ = ["WEEK", "hours_mask", "period_edges"]

@@ -87,7 +87,7 @@ from analysis._grouping import (
     label_codes,
     none_for_na,
 )
-from analysis._timegrid import hours_mask, period_edges
+from analysis._timegrid import WEEK, hours_mask, period_edges
 from analysis.config import AnalysisConfig
 from geo._validate import Problems, require_columns
 from geo.cells import cells_resolution, cells_to_neighbour_pairs, cells_to_parent
@@ -98,7 +98,6 @@ CellArray = npt.NDArray[np.uint64]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int32]
 
-_WEEK = pd.Timedelta(days=7)
 
 #: The cells x steps arrays of a cube and their dtypes.
 CELL_ARRAYS: dict[str, Any] = {
@@ -219,13 +218,6 @@ class SpaceTimeCube:
         """One of the (n, T) arrays as a new dense array."""
         return np.asarray(self._arrays[name].toarray(), dtype=CELL_ARRAYS[name])
 
-    def row_sums(self, name: str = "values", start: int = 0) -> npt.NDArray[Any]:
-        """Sum over steps ``start..`` of each cell (length n)."""
-        m = self._arrays[name]
-        if start:
-            m = m[:, start:]
-        return np.asarray(m.sum(axis=1)).ravel()
-
     # ---------------------------------------------------------------- construction
     @classmethod
     def from_arrays(
@@ -251,7 +243,7 @@ class SpaceTimeCube:
             last = pd.Timestamp("2024-01-02 13:00", tz="UTC")
             n_steps = vals.shape[1]
             edges = pd.DatetimeIndex(
-                [last - (n_steps - i) * step_weeks * _WEEK for i in range(n_steps + 1)]
+                [last - (n_steps - i) * step_weeks * WEEK for i in range(n_steps + 1)]
             )
         res = cells_resolution(cells_arr) if cells_arr.size else 9
         cnt = None if counts is None else np.asarray(counts, dtype=np.int32).reshape(vals.shape)
@@ -282,7 +274,7 @@ class SpaceTimeCube:
     def step_weeks(self) -> int:
         if len(self.edges) < 2:
             return 1
-        return max(1, int(round((self.edges[1] - self.edges[0]) / _WEEK)))
+        return max(1, int(round((self.edges[1] - self.edges[0]) / WEEK)))
 
     def cell_index(self, cells: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """Row of each of ``cells`` in the cube (``-1`` when absent)."""

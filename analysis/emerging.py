@@ -47,10 +47,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
-from scipy.special import ndtr
 
 from analysis._mannkendall import mann_kendall
-from analysis.getis_ord import GI_PARAMS, GetisOrdGiStar
+from analysis.getis_ord import GI_PARAMS, GetisOrdGiStar, two_sided_p
 from geo.errors import ValidationError
 
 _RULES = (
@@ -353,7 +352,7 @@ class EmergingHotspots:
         z = gi.compact_z_[:, -1]
         return {
             "z": z[rows],
-            "p": (2.0 * ndtr(-np.abs(z)))[rows],
+            "p": two_sided_p(z)[rows],
             "q": gi.q_column(-1)[rows],
             "hot": self.compact_hot_[:, -1][rows],
         }
@@ -397,15 +396,19 @@ class EmergingHotspots:
         )
 
 
-def _sparse_counts(cube: object) -> sp.csr_matrix:
-    """The cube's report counts (or its values) as a float CSR matrix."""
+def _sparse(cube: Any, name: str) -> sp.csr_matrix:
+    """One of the cube's (n, T) arrays as CSR (stored sparse, or a dense stand-in)."""
     sparse_of = getattr(cube, "sparse", None)
     if sparse_of is not None:
-        return sp.csr_matrix(sparse_of("counts"), dtype=np.float64)
-    counts = getattr(cube, "counts", None)
-    if counts is None:
-        counts = getattr(cube, "values")  # noqa: B009 - any cube-like object
-    return sp.csr_matrix(np.asarray(counts, dtype=np.float64))
+        return sp.csr_matrix(sparse_of(name))
+    return sp.csr_matrix(np.asarray(getattr(cube, name), dtype=float))
+
+
+def _sparse_counts(cube: object) -> sp.csr_matrix:
+    """The cube's report counts (or its values) as a float CSR matrix."""
+    stored = getattr(cube, "sparse", None) is not None
+    name = "counts" if stored or getattr(cube, "counts", None) is not None else "values"
+    return sp.csr_matrix(_sparse(cube, name), dtype=np.float64)
 
 
 def _mann_kendall_rows(

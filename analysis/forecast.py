@@ -124,9 +124,9 @@ class _Forecast:
         raise NotImplementedError
 
 
-def _ages_weeks(series: EventSeries) -> FloatArray:
-    """Age of each step in weeks (0 for the latest step)."""
-    ages = (series.n_steps - 1 - np.arange(series.n_steps)) * series.step_weeks
+def _ages_weeks(n_steps: int, step_weeks: float) -> FloatArray:
+    """Age of each of ``n_steps`` steps in weeks (0 for the latest step)."""
+    ages = (n_steps - 1 - np.arange(n_steps)) * step_weeks
     return np.asarray(ages, dtype=np.float64)
 
 
@@ -172,7 +172,7 @@ def _eb_risk(
 ) -> tuple[FloatArray, FloatArray, float, FloatArray, float]:
     """Posterior mean rate per cell: ``(risk, e, exposure, prior m, kappa)``."""
     T = counts.shape[1]
-    ages = (T - 1 - np.arange(T)) * step_weeks
+    ages = _ages_weeks(T, step_weeks)
     w = 0.5 ** (ages / float(half_life)) if math.isfinite(half_life) else np.ones(T)
     e = counts @ w
     exposure = float(w.sum())
@@ -474,7 +474,7 @@ class ProspectiveForecast(_Forecast):
                 (1.0 / (1.0 + d / width), (i, j)), shape=(series.n_cells, series.n_cells)
             )
         W = series.cache[key]
-        age = np.floor(_ages_weeks(series) + 1e-9)
+        age = np.floor(_ages_weeks(series.n_steps, series.step_weeks) + 1e-9)
         tw = np.where(age < float(self.weeks), 1.0 / (1.0 + age), 0.0)
         self._done(series, np.asarray(W @ (series.counts @ tw)).ravel())
         return self

@@ -86,6 +86,11 @@ class _CubeLike(Protocol):
     def weights(self, k: int = 1, include_self: bool = True) -> sp.csr_matrix: ...
 
 
+def two_sided_p(z: npt.ArrayLike) -> FloatArray:
+    """Two-sided standard-normal p-values of z-scores."""
+    return np.asarray(2.0 * ndtr(-np.abs(np.asarray(z))))
+
+
 def fdr_bh(p: npt.ArrayLike, axis: int = 0) -> FloatArray:
     """Benjamini-Hochberg adjusted p-values (q-values) along ``axis``.
 
@@ -219,7 +224,7 @@ def _significant_rows(
     """
     crit = float(ndtri(1.0 - alpha / 2.0))
     rows, cols = np.nonzero(np.abs(z) >= crit - 1e-6)
-    p = 2.0 * ndtr(-np.abs(z[rows, cols]))
+    p = two_sided_p(z[rows, cols])
     sig = np.zeros(z.shape, dtype=bool)
     if not fdr:
         sig[rows, cols] = p <= alpha
@@ -422,13 +427,13 @@ compact_cardinality_ : ndarray (rows, T)
     @property
     def p_(self) -> FloatArray:
         """Two-sided normal p-values (n, T)."""
-        return self._expand(2.0 * ndtr(-np.abs(self.compact_z_)))
+        return self._expand(two_sided_p(self.compact_z_))
 
     @property
     def compact_q_(self) -> FloatArray:
         """The p-values significance is judged on, per row (computed on first use)."""
         if self._compact_q is None:
-            p = 2.0 * ndtr(-np.abs(self.compact_z_))
+            p = two_sided_p(self.compact_z_)
             self._compact_q = _fdr_rows(p, self.row_weight_) if self.fdr else p
         return self._compact_q
 
@@ -436,7 +441,7 @@ compact_cardinality_ : ndarray (rows, T)
         """``compact_q_[:, step]`` without computing the other steps."""
         if self._compact_q is not None:
             return self._compact_q[:, step]
-        p = 2.0 * ndtr(-np.abs(self.compact_z_[:, step : step + 1 or None]))
+        p = two_sided_p(self.compact_z_[:, step : step + 1 or None])
         return (_fdr_rows(p, self.row_weight_) if self.fdr else p)[:, 0]
 
     @property
@@ -499,4 +504,4 @@ compact_cardinality_ : ndarray (rows, T)
         return self.significant_ & (self.z_ < 0)
 
 
-__all__ = ["GI_PARAMS", "GetisOrdGiStar", "fdr_bh"]
+__all__ = ["GI_PARAMS", "GetisOrdGiStar", "fdr_bh", "two_sided_p"]

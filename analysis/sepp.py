@@ -52,7 +52,7 @@ def _pairs(cell: IntArray, t: FloatArray, max_pairs: int) -> tuple[IntArray, Int
     total = 0
     j = np.arange(n, dtype=np.int64)
     for lag in range(1, n):
-        i = j[:-lag] if lag else j
+        i = j[:-lag]
         jj = j[lag:]
         same = (cell[i] == cell[jj]) & (t[i] < t[jj])
         if not same.any():

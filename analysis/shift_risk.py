@@ -230,8 +230,8 @@ class ShiftRisk:
                 "inga godkända rapporter med position före passet att bygga en prognos på"
             )
         frame = frame.reset_index(drop=True)
-        res = cells_resolution(frame["cell"].to_numpy(np.uint64))
         cells = frame["cell"].to_numpy(np.uint64)
+        res = cells_resolution(cells)
         _, ring = cells_to_disks(np.unique(cells), 1)
         universe = np.unique(ring)
         # weekly steps ending where the first shift begins; shortened to the history

@@ -77,7 +77,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
-from scipy.special import ndtr
 
 from analysis._clusters import (
     cells_to_components,
@@ -95,9 +94,10 @@ from analysis.emerging import (
     PATTERN_LABELS_SV,
     PATTERNS,
     EmergingHotspots,
+    _sparse,
     classify_patterns,
 )
-from analysis.getis_ord import GetisOrdGiStar
+from analysis.getis_ord import GetisOrdGiStar, two_sided_p
 from geo.cells import (
     cells_to_outline,
     cells_to_points,
@@ -140,14 +140,6 @@ ZONE_COLUMNS: tuple[str, ...] = (
     "matched",
     "jaccard",
 )
-
-
-def _sparse(cube: Any, name: str) -> sp.csr_matrix:
-    """One of the cube's (n, T) arrays as CSR (stored sparse, or a dense stand-in)."""
-    sparse_of = getattr(cube, "sparse", None)
-    if sparse_of is not None:
-        return sp.csr_matrix(sparse_of(name))
-    return sp.csr_matrix(np.asarray(getattr(cube, name), dtype=float))
 
 
 def _row_sums(matrix: sp.csr_matrix, start: int = 0) -> npt.NDArray[np.float64]:
@@ -344,7 +336,7 @@ class HotspotZones:
         sizes = np.asarray([f.size for f in feet], dtype=np.int64)
         zone_z = self._zone_z(series, sizes, emerging)
         if zone_z is not None:
-            pz = 2.0 * ndtr(-np.abs(zone_z))
+            pz = two_sided_p(zone_z)
             min_count = getattr(emerging, "min_step_count", 3)
             zone_hot = (pz <= alpha) & (zone_z > 0) & (zcounts >= min_count)
             zone_cold = (pz <= alpha) & (zone_z < 0)
