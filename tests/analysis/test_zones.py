@@ -241,9 +241,9 @@ def test_split_at_saddles_separates_two_peaks_not_a_plateau(cube: SpaceTimeCube)
 
 
 def test_zones_are_hotspots_as_a_whole() -> None:
-    from analysis._synthetic import synthetic_reports
     from analysis.config import AnalysisConfig
     from analysis.cube import reports_to_cube
+    from analysis.demo import synthetic_reports
     from analysis.emerging import EmergingHotspots
     from geo.boundaries import load_boundaries, localities_to_cells
 

@@ -246,12 +246,12 @@ def insert_synthetic(app: Any, seed: int = 0, n_weeks: int = 26, extra: Any = No
 
     import pandas as pd
 
-    from analysis._synthetic import synthetic_reports
+    from analysis.demo import synthetic_reports
     from geo.store import bump_version
     from geo.store.reports import insert_reports
     from webmap.state import EXTENSION_KEY
 
-    reports, _truth = synthetic_reports(seed=seed, n_weeks=n_weeks, end=DEMO_END)
+    reports, _truth = synthetic_reports(seed=seed, weeks=n_weeks, end=DEMO_END)
     reports = reports.copy()
     reports["description"] = pd.array(["Rapport"] * len(reports), dtype="string")
     if extra is not None:

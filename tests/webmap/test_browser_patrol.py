@@ -31,14 +31,14 @@ PHONE = {"width": 390, "height": 844}
 
 def _seed_until_yesterday(app: Any) -> None:
     """26 weeks of synthetic Norrtälje reports (planted hotspots) ending yesterday 13:00."""
-    from analysis._synthetic import synthetic_reports
+    from analysis.demo import synthetic_reports
     from geo.store import bump_version
     from geo.store.reports import insert_reports
 
     end = (pd.Timestamp.now(tz="Europe/Stockholm") - pd.Timedelta(days=1)).strftime(
         "%Y-%m-%d 13:00"
     )
-    reports, _truth = synthetic_reports(seed=3, n_weeks=26, end=end)
+    reports, _truth = synthetic_reports(seed=3, weeks=26, end=end)
     reports = reports.copy()
     reports["description"] = pd.array(["Rapport"] * len(reports), dtype="string")
     reports["fingerprint"] = [

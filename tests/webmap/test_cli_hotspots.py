@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from analysis._synthetic import synthetic_reports
+from analysis.demo import synthetic_reports
 from geo.store.reports import insert_reports
 from geo.tenants import seed_default_tenants
 from webmap.cli import main

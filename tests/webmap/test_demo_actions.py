@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from geo.demo import generate
+from analysis.demo import generate
 from geo.store.tables import ACTION_KINDS, ACTION_STATUSES
 from webmap.cli.demo_actions import demo_actions
 

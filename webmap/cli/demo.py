@@ -11,7 +11,7 @@ from typing import Any
 import click
 from sqlalchemy import Engine
 
-from geo.demo import (
+from analysis.demo import (
     DEFAULT_END,
     DEFAULT_SEED,
     DEFAULT_WEEKS,

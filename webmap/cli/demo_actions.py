@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from analysis.demo import DEMO_KOMMUN, DemoData, demo_places
 from geo.cells import cells_to_strings, points_to_cells
-from geo.demo import DEMO_KOMMUN, DemoData, demo_places
 
 
 def demo_actions(demo: DemoData) -> list[dict[str, Any]]:

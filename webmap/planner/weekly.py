@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from analysis.grading import GRADE_COLOURS, GRADE_LABELS
 from geo.boundaries import read_boundaries
 from geo.cells import cells_to_parent
+from geo.labels import SOURCE_LABELS_SV
 from geo.store.grades import (
     decision_history,
     grades_over_weeks,
@@ -32,13 +33,6 @@ from geo.tenants import Tenant, get_tenant
 from webmap.planner.actions import list_actions
 from webmap.results import CachedResult, ResultStore
 from webmap.weeks import canonical_week, deadline, monday_of, shift_week, week_text_sv
-
-SOURCE_SV = {
-    "actor": "Aktörer",
-    "citizen": "Medborgare",
-    "patrol": "Trygghetsvärdar",
-    "police": "Polisen",
-}
 
 #: Weeks shown in the comparison with previous weeks.
 HISTORY_WEEKS = 6
@@ -195,7 +189,7 @@ def build_weekly(
         lz = [z for z in zones if res_zone_locality(res, z["id"]) == code]
         sel = reports[reports["locality"].astype("string") == code]
         by_source = {
-            SOURCE_SV.get(str(k), str(k)): int(v)
+            SOURCE_LABELS_SV.get(str(k), str(k)): int(v)
             for k, v in sel["source"].astype(str).value_counts().items()
         }
         by_category = {
@@ -206,7 +200,7 @@ def build_weekly(
             {
                 "when": _local(r.occurred_at, tz),
                 "category": labels.get(str(r.category), str(r.category)),
-                "source": SOURCE_SV.get(str(r.source), str(r.source)),
+                "source": SOURCE_LABELS_SV.get(str(r.source), str(r.source)),
                 "org": None if pd.isna(r.reporter_org) else str(r.reporter_org),
                 "text": None if pd.isna(r.description) else str(r.description)[:400],
             }
@@ -324,7 +318,7 @@ def build_yearly(engine: Engine, store: ResultStore, kommun: str, year: int) -> 
             "share": np.round(100 * by_cat.to_numpy() / max(total, 1), 1),
         }
     )
-    by_src = reports["source"].astype(str).map(lambda s: SOURCE_SV.get(s, s)).value_counts()
+    by_src = reports["source"].astype(str).map(lambda s: SOURCE_LABELS_SV.get(s, s)).value_counts()
     by_source = pd.DataFrame({"source": by_src.index, "count": by_src.to_numpy()})
     months = pd.to_datetime(reports["occurred_at"], utc=True).dt.tz_convert(tz).dt.month
     by_month = (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,6 +13,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from analysis._mannkendall import mann_kendall
+from analysis.demo import CSV_COLUMNS, DemoData, generate, write
 from geo.boundaries import assign_points, load_boundaries
 from geo.cells import (
     cells_to_neighbour_pairs,
@@ -22,7 +23,6 @@ from geo.cells import (
     points_to_cells,
     strings_to_cells,
 )
-from geo.demo import CSV_COLUMNS, DemoData, generate, mann_kendall_z, write
 from geo.gazetteer import Gazetteer
 from geo.schema import CATEGORY_CODES
 from geo.store import connect, report, upgrade
@@ -179,9 +179,7 @@ def _pattern(z: np.ndarray, alpha: float = 0.05) -> str:
     hot, cold = z > crit, z < -crit
     n = z.size
     share = hot.mean()
-    mk = mann_kendall_z(z)
-    p_mk = math.erfc(abs(mk) / math.sqrt(2))
-    trend = 0 if p_mk > alpha else int(np.sign(mk))
+    trend = int(mann_kendall(z, alpha).trend[0])
     if hot[-1] and hot.sum() == 1:
         return "new_hot"
     if hot[-1] and share < 0.9:

@@ -1,4 +1,4 @@
-"""Profiles of the synthetic demo (:mod:`geo.demo`): rates, actors, texts, planted hotspots.
+"""Profiles of the synthetic demo (:mod:`analysis.demo`): rates, actors, texts, planted hotspots.
 
 Pure data: every number and text the generator draws from. Changing a value here changes
 the generated files (same seed → same bytes only for the same profiles).

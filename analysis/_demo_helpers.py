@@ -1,10 +1,9 @@
-"""Helpers of the synthetic demo generator (:mod:`geo.demo`): periods, times, places, counts."""
+"""Helpers of the demo generator (:mod:`analysis.demo`): periods, times, places, counts."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -12,7 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from geo._demo_profiles import (
+from analysis._demo_profiles import (
     _BASE_SEVERITY,
     _TEXTS,
     DEADLINE_TIME,
@@ -30,6 +29,7 @@ from geo._demo_profiles import (
     SPORADIC_SHARE,
     TZ,
 )
+from analysis._mannkendall import mann_kendall
 from geo.cells import cells_to_points, points_to_cells
 from geo.errors import ValidationError
 from geo.gazetteer import PLACES_FILE
@@ -133,26 +133,11 @@ def _uniform(
     return np.asarray(lat_out[:n]), np.asarray(lon_out[:n])
 
 
-def mann_kendall_z(series: Sequence[float] | npt.NDArray[Any]) -> float:
-    """Mann-Kendall trend statistic Z (normal approximation, no tie correction)."""
-    x = np.asarray(series, dtype=float)
-    n = x.size
-    if n < 3:
-        return 0.0
-    s = float(np.sign(x[None, :] - x[:, None])[np.triu_indices(n, 1)].sum())
-    var = n * (n - 1) * (2 * n + 5) / 18.0
-    if s > 0:
-        return (s - 1) / math.sqrt(var)
-    if s < 0:
-        return (s + 1) / math.sqrt(var)
-    return 0.0
-
-
 def _planted_counts(pattern: str, weeks: int, rng: np.random.Generator) -> list[int]:
     if pattern == "persistent_hot":
         for _ in range(200):  # no trend: redraw until Mann-Kendall |Z| is small
             counts = np.maximum(rng.poisson(PERSISTENT_MEAN, weeks), PERSISTENT_FLOOR)
-            if abs(mann_kendall_z(counts)) < 0.5:
+            if abs(float(mann_kendall(counts).z[0])) < 0.5:
                 break
         return [int(c) for c in counts]
     if pattern == "intensifying_hot":

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo._demo_helpers import (
+from analysis._demo_helpers import (
     _around,
     _cell_centre,
     _choice,
@@ -57,9 +57,8 @@ from geo._demo_helpers import (
     _text,
     _times,
     _uniform,
-    mann_kendall_z,
 )
-from geo._demo_profiles import (
+from analysis._demo_profiles import (
     _ACTOR_PROFILES,
     _CENTRES,
     _CITIZEN_CATEGORIES,
@@ -73,28 +72,29 @@ from geo._demo_profiles import (
     _POLICE_PLACES,
     ACTORS,
     BACKGROUND_RATES,
-    CELL_SHARE,
     CENTRE_SHARE,
     CENTRE_SIGMA_M,
     DEMO_KOMMUN,
+    HALLSTAVIK,
     HOTSPOT_SIGMA_M,
     HOTSPOTS,
     LOCALITY_NAMES,
+    NORRTALJE,
     PATROL_ORG,
     POLICE_RATE,
     QUIET_RADIUS_M,
+    RIMBO,
     TEXT_ONLY_SHARE,
-    HotspotSpec,
 )
+from analysis._demo_truth import _truth, _truth_spot
 from geo.boundaries import load_boundaries
-from geo.cells import cells_to_strings, points_to_cells
+from geo.cells import points_to_cells
 from geo.errors import ValidationError
-from geo.schema import CATEGORY_CODES
+from geo.schema import CATEGORY_CODES, STORAGE_RES, conform_reports
 
 DEFAULT_SEED = 2026
 DEFAULT_WEEKS = 52
 DEFAULT_END = dt.date(2026, 11, 17)
-GENERATOR = "lagesbild geo.demo 1"
 
 #: Columns of ``reports.csv`` (the native import schema).
 CSV_COLUMNS = (
@@ -374,102 +374,137 @@ def _finish(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return frame[list(CSV_COLUMNS)]
 
 
-def _share_cells(lat: list[float], lon: list[float], res: int, share: float) -> list[str]:
-    cells = points_to_cells(np.asarray(lat), np.asarray(lon), res)
-    values, counts = np.unique(cells, return_counts=True)
-    order = np.argsort(-counts, kind="stable")
-    keep = values[order][counts[order] >= share * len(cells)]
-    return [str(s) for s in cells_to_strings(keep)]
+# -- small conformed frames -----------------------------------------------------------------
 
 
-def _truth_spot(
-    spec: HotspotSpec,
-    place: dict[str, Any],
-    counts: list[int],
-    lat: list[float],
-    lon: list[float],
-    periods: list[tuple[dt.datetime, dt.datetime]],
-) -> dict[str, Any]:
-    centre9 = points_to_cells([place["lat"]], [place["lon"]], 9)
-    centre10 = points_to_cells([place["lat"]], [place["lon"]], 10)
-    cells9 = [str(cells_to_strings(centre9)[0])]
-    cells9 += [c for c in _share_cells(lat, lon, 9, CELL_SHARE[9]) if c not in cells9]
-    cells10 = [str(cells_to_strings(centre10)[0])]
-    cells10 += [c for c in _share_cells(lat, lon, 10, CELL_SHARE[10]) if c not in cells10]
-    active = [k for k, c in enumerate(counts) if c > 0]
-    return {
-        "key": spec.key,
-        "name": spec.name,
-        "place": spec.place,
-        "locality": spec.locality,
-        "locality_name": LOCALITY_NAMES[spec.locality],
-        "lat": place["lat"],
-        "lon": place["lon"],
-        "place_lat": place["place_lat"],
-        "place_lon": place["place_lon"],
-        "pattern": spec.pattern,
-        "description_sv": spec.description_sv,
-        "cells": {"9": cells9, "10": cells10},
-        "cells_rule": "centre cell first, then cells holding at least "
-        f"{CELL_SHARE[9]:.0%} (res 9) or {CELL_SHARE[10]:.0%} (res 10) of the planted reports",
-        "centre_cell": {"9": cells9[0], "10": cells10[0]},
-        "weeks_active": active,
-        "weeks_active_end": [periods[k][1].date().isoformat() for k in active],
-        "counts": counts,
-        "total": int(sum(counts)),
-        "spread_m": HOTSPOT_SIGMA_M,
-    }
+@dataclass(frozen=True)
+class Plant:
+    """One planted hotspot of :func:`synthetic_reports`: the centre its reports scatter around."""
+
+    name: str
+    locality: str
+    lat: float
+    lon: float
+    pattern: str
 
 
-def _truth(
-    seed: int,
-    weeks: int,
-    end: dt.date,
-    periods: list[tuple[dt.datetime, dt.datetime]],
-    spots: list[dict[str, Any]],
-    frame: pd.DataFrame,
-) -> dict[str, Any]:
-    return {
-        "synthetic": True,
-        "note_sv": "SYNTETISKA DEMODATA. Inga rader beskriver verkliga händelser.",
-        "generator": GENERATOR,
-        "seed": seed,
-        "kommun": DEMO_KOMMUN,
-        "weeks": weeks,
-        "end": periods[-1][1].date().isoformat(),
-        "requested_end": end.isoformat(),
-        "period_rule": "week k: Tuesday 13:00 to the next Tuesday 13:00, Europe/Stockholm",
-        "periods": [
-            {"index": k, "start": _iso(a), "end": _iso(b)} for k, (a, b) in enumerate(periods)
-        ],
-        "analysis": {
-            "res": 9,
-            "k": 1,
-            "alpha": 0.05,
-            "window": "global",
-            "step": "1 week",
-            "note": "Designed for Gi* with mean and standard deviation over the whole cube "
-            "(global window). Standardized per week instead, the rising Södra Bergen "
-            "counts inflate the weekly variance and Busstorget looks diminishing.",
-        },
-        "hotspots": spots,
-        "background": {
-            "distribution": "Poisson per week, locality and source",
-            "per_week": {LOCALITY_NAMES[c]: r for c, r in BACKGROUND_RATES.items()},
-            "police_per_week": POLICE_RATE,
-            "near_centre_share": CENTRE_SHARE,
-        },
-        "counts": {
-            "reports": int(len(frame)),
-            "by_source": {
-                k: int(v) for k, v in frame["source"].value_counts().sort_index().items()
-            },
-            "by_category": {
-                k: int(v) for k, v in frame["category"].value_counts().sort_index().items()
-            },
-            "without_coordinates": int(frame["lat"].isna().sum()),
-        },
-    }
+def plants() -> tuple[Plant, ...]:
+    """The planted hotspots (those of :data:`HOTSPOTS`) at their planted centres."""
+    places = _places()
+    out = []
+    for spec in HOTSPOTS:
+        centre = _cell_centre(places[spec.place])
+        out.append(Plant(spec.place, spec.locality, centre["lat"], centre["lon"], spec.pattern))
+    return tuple(out)
+
+
+#: Background reports per week and locality of :func:`synthetic_reports` (Poisson means).
+SMALL_BACKGROUND = {NORRTALJE: 5.0, RIMBO: 1.5, HALLSTAVIK: 1.5}
+#: Sources of the small frames' reports and their shares.
+SMALL_SOURCES = {"actor": 0.6, "citizen": 0.3, "patrol": 0.1}
+#: Default spread of the small frames' planted reports (metres).
+SMALL_SPREAD_M = 80.0
+
+
+def _category_and_org(rng: np.random.Generator, source: str, code: str) -> tuple[str, str | None]:
+    """A category and reporting organisation for one report, drawn from the demo profiles."""
+    if source == "actor":
+        name, kind = ACTORS[code][int(rng.integers(len(ACTORS[code])))]
+        return _choice(rng, _ACTOR_PROFILES[kind], 1)[0], f"{name} (demo)"
+    if source == "patrol":
+        return _choice(rng, _PATROL_CATEGORIES, 1)[0], f"{PATROL_ORG} (demo)"
+    return _choice(rng, _CITIZEN_CATEGORIES, 1)[0], None
+
+
+def synthetic_reports(
+    seed: int = 0,
+    weeks: int = 26,
+    end: dt.date | str = "2024-06-04",
+    background: Mapping[str, float] | None = None,
+    locality_share: float = 0.08,
+    spread_m: float = SMALL_SPREAD_M,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A small report frame (schema of :mod:`geo.schema`) with the demo's planted hotspots.
+
+    The same periods, planted counts and planting as :func:`generate`, on a thinner
+    background spread uniformly over the three localities, returned conformed (for tests,
+    the notebook and benchmarks) instead of as import files.
+
+    Parameters
+    ----------
+    seed
+        Random seed; the same arguments give identical frames.
+    weeks
+        Number of weekly reporting periods (at least 2).
+    end
+        Last reporting deadline (date, or ISO text whose date part is used).
+    background
+        Reports per week by locality code (default :data:`SMALL_BACKGROUND`).
+    locality_share
+        Share of the background given at locality precision (no coordinates, cell 0).
+    spread_m
+        Spread of the planted reports around each centre (metres, Gaussian); tighter
+        than the demo's :data:`HOTSPOT_SIGMA_M`, for analyses at res 10.
+
+    Returns
+    -------
+    reports
+        Conformed report frame, kommun ``norrtalje``, all approved.
+    truth
+        DataFrame ``[name, locality, lat, lon, pattern]`` of :func:`plants`.
+    """
+    if isinstance(end, str):
+        end = dt.date.fromisoformat(end[:10])
+    if weeks < 2:
+        raise ValidationError(f"weeks must be at least 2, got {weeks}")
+    rng = np.random.default_rng(seed)
+    periods = _periods(end, weeks)
+    loc = load_boundaries("locality", DEMO_KOMMUN).set_index("code")
+    parts: list[pd.DataFrame] = []
+
+    def emit(lat: np.ndarray, lon: np.ndarray, k: int, precise: np.ndarray, code: str) -> None:
+        parts.append(
+            pd.DataFrame({"lat": lat, "lon": lon, "week": k, "precise": precise, "locality": code})
+        )
+
+    for code, rate in (SMALL_BACKGROUND if background is None else background).items():
+        for k in range(weeks):
+            n = int(rng.poisson(rate))
+            lat, lon = _uniform(rng, n, loc.geometry[code])
+            emit(lat, lon, k, rng.random(n) >= locality_share, code)
+    for plant in plants():
+        geom = loc.geometry[plant.locality]
+        for k, n in enumerate(_planted_counts(plant.pattern, weeks, rng)):
+            lat, lon = _around(rng, n, plant.lat, plant.lon, spread_m, geom)
+            emit(lat, lon, k, np.ones(n, bool), plant.locality)
+    frame = pd.concat(parts, ignore_index=True)
+    precise = frame["precise"].to_numpy(bool)
+    starts = pd.DatetimeIndex([a for a, _b in periods]).tz_convert("UTC")
+    span = pd.TimedeltaIndex([b - a for a, b in periods])
+    week = frame["week"].to_numpy()
+    occurred = starts[week] + span[week] * (rng.random(len(frame)) * 0.999)
+    sources = _choice(rng, SMALL_SOURCES, len(frame))
+    drawn = [_category_and_org(rng, s, c) for s, c in zip(sources, frame["locality"], strict=True)]
+    cells = points_to_cells(frame["lat"].to_numpy(), frame["lon"].to_numpy(), STORAGE_RES)
+    cells[~precise] = 0
+    out = pd.DataFrame(
+        {
+            "kommun": DEMO_KOMMUN,
+            "source": sources,
+            "occurred_at": occurred.floor("s"),
+            "category": [c for c, _o in drawn],
+            "reporter_org": [o for _c, o in drawn],
+            "lat": frame["lat"].where(precise),
+            "lon": frame["lon"].where(precise),
+            "precision": np.where(precise, "point", "locality"),
+            "locality": frame["locality"],
+            "cell": cells,
+            "status": "approved",
+        }
+    )
+    out = out.sort_values("occurred_at", ignore_index=True, kind="stable")
+    truth = pd.DataFrame([p.__dict__ for p in plants()])
+    return conform_reports(out), truth
 
 
 # -- output --------------------------------------------------------------------------------
@@ -478,12 +513,12 @@ README_TEXT = """\
 SYNTETISKA DEMODATA - INTE VERKLIGA HÄNDELSER
 =============================================
 
-Filerna i den här mappen är påhittade av lagesbild (geo.demo) för att visa och testa
+Filerna i den här mappen är påhittade av lagesbild (analysis.demo) för att visa och testa
 tjänsten. Inga rader beskriver verkliga händelser, personer eller rapporter, även om
 platsnamn och organisationsnamn liknar verkliga. Varje beskrivning börjar med [demo],
 varje organisationsnamn slutar med (demo) och varje external_id börjar med demo-.
 
-SYNTHETIC DEMO DATA - NOT REAL EVENTS. Generated by lagesbild (geo.demo).
+SYNTHETIC DEMO DATA - NOT REAL EVENTS. Generated by lagesbild (analysis.demo).
 
 Filer
 - reports.csv   rapporter i lagesbilds importformat
@@ -545,9 +580,12 @@ __all__ = [
     "DEFAULT_SEED",
     "DEFAULT_WEEKS",
     "HOTSPOTS",
+    "SMALL_BACKGROUND",
     "DemoData",
+    "Plant",
     "demo_places",
     "generate",
-    "mann_kendall_z",
+    "plants",
+    "synthetic_reports",
     "write",
 ]
