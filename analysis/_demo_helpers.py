@@ -30,18 +30,30 @@ from analysis._demo_profiles import (
     TZ,
 )
 from analysis._mannkendall import mann_kendall
+from analysis._timegrid import period_edges
 from geo.cells import cells_to_points, points_to_cells
 from geo.errors import ValidationError
 from geo.gazetteer import PLACES_FILE
 
 
 def _periods(end: dt.date, weeks: int) -> list[tuple[dt.datetime, dt.datetime]]:
-    """``weeks`` reporting periods (aware datetimes) ending on ``end`` at 13:00 local time."""
-    last = end - dt.timedelta(days=(end.weekday() - DEADLINE_WEEKDAY) % 7)
-    bounds = [
-        dt.datetime.combine(last - dt.timedelta(weeks=weeks - i), DEADLINE_TIME, tzinfo=TZ)
-        for i in range(weeks + 1)
-    ]
+    """``weeks`` reporting periods (aware datetimes) ending on ``end`` at 13:00 local time.
+
+    The grid of the space-time cube (:func:`analysis._timegrid.period_edges`); a day that
+    is not a Tuesday is moved back to the Tuesday before it (the first deadline at or
+    after the same time six days earlier).
+    """
+    day_end = pd.Timestamp(dt.datetime.combine(end, DEADLINE_TIME), tz=TZ)
+    edges = period_edges(
+        day_end - pd.Timedelta(days=6),
+        n_steps=weeks,
+        weekday=DEADLINE_WEEKDAY,
+        hour=DEADLINE_TIME.hour,
+        minute=DEADLINE_TIME.minute,
+        timezone=str(TZ),
+        end_inclusive=False,
+    )
+    bounds = [t.to_pydatetime().astimezone(TZ) for t in edges]
     return list(zip(bounds[:-1], bounds[1:], strict=True))
 
 
