@@ -210,6 +210,10 @@ def _bomb(label: str) -> FieldError:
 
 def _reencode(img: Image.Image) -> CleanPhoto:
     """Orientation applied, metadata dropped, longest side ≤ :data:`MAX_SIDE`, JPEG."""
+    if img.format in ("JPEG", "MPO"):
+        # decode at the smallest DCT scale (1/2, 1/4, 1/8) still ≥ MAX_SIDE: a 48 MP photo
+        # is decoded as 12 MP, four times less memory and time, before any pixel is read
+        img.draft("RGB", (MAX_SIDE, MAX_SIDE))
     img.load()
     upright = ImageOps.exif_transpose(img) or img
     if upright.mode in ("RGBA", "LA", "PA") or (
