@@ -100,6 +100,7 @@ bench: dev
 	$(BIN)/python benchmarks/web.py
 	$(BIN)/python benchmarks/load.py
 	$(BIN)/python benchmarks/public_load.py
+	$(BIN)/python benchmarks/photos.py
 
 # Regenerate the package data in geo/data/ from the full source files in ../shared
 boundaries: install

@@ -188,6 +188,7 @@ def _services() -> list[Path]:
 SERVICE_MODULES = (
     "auth/apikeys.py",
     "citizen/kommun_geo.py",
+    "citizen/photos.py",
     "citizen/runtime.py",
     "citizen/submissions.py",
     "cli/demo_actions.py",

@@ -437,3 +437,22 @@ mail_reminder_run = Table(
     Column("at", DateTime, nullable=False),
     Column("reminded", Integer, nullable=False),
 )
+
+#: A citizen's photo of a report: the re-encoded JPEG lives under ``<instance>/photos/``
+#: with a random ``name`` (never the upload name, no metadata); moderators decide per
+#: photo (``pending`` | ``approved`` | ``rejected``, the file of a rejected one is deleted).
+citizen_photo = Table(
+    "citizen_photo",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("report_id", Integer, ForeignKey(report.c.id, ondelete="CASCADE"), nullable=False),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("bytes", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("decided_by", String(100), nullable=True),
+    Column("decided_at", DateTime, nullable=True),
+    Index("ix_citizen_photo_report", "report_id"),
+)

@@ -98,3 +98,18 @@ def serious_violations(page: Any) -> list[str]:
         for v in results.response["violations"]
         if v.get("impact") in ("serious", "critical")
     ]
+
+
+def age_report(app: Any, receipt: str, days: int) -> None:
+    """Make the report of ``receipt`` look ``days`` old (submitted and stored then)."""
+    import datetime as dt
+
+    from sqlalchemy import text
+
+    when = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=days)
+    rid = int(report_by_receipt(app, receipt).report_id)
+    with engine(app).begin() as conn:
+        conn.execute(
+            text("update report set reported_at = :w, created_at = :w where id = :i"),
+            {"w": when, "i": rid},
+        )

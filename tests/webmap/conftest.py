@@ -156,6 +156,15 @@ def login() -> Callable[..., Any]:
 
 
 @pytest.fixture
+def planner_client(app: Any, make_user: Any, login: Any) -> Any:
+    """A test client of its own, logged in as a new planner."""
+    client = app.test_client()
+    creds = make_user("planner")
+    login(client, creds.username, creds.password)
+    return client
+
+
+@pytest.fixture
 def live_server(app: Any) -> Iterator[str]:
     """The app served by waitress on a free loopback port; yields the base URL."""
     from webmap.serving import BackgroundServer

@@ -34,8 +34,10 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "citizen.submit",
         "citizen.receipt",
         "citizen.confirm_email",
+        "citizen.photo",  # approved photos only
         "api.categories",
         "api.create_report",
+        "api.add_photos",  # by receipt, while the report is pending
         "api.openapi",
         "api.places",
         "api.report_status",

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
-from _citizen import api_report, engine, report_by_receipt
+from _citizen import age_report, api_report, engine, report_by_receipt
 from click.testing import CliRunner
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from geo.store.tables import moderation_log
 from webmap.cli import main
@@ -16,13 +15,7 @@ from webmap.planner.moderation_service import decide
 
 
 def _age(app: Any, receipt: str, days: int) -> None:
-    when = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=days)
-    rid = int(report_by_receipt(app, receipt).report_id)
-    with engine(app).begin() as conn:
-        conn.execute(
-            text("update report set reported_at = :w, created_at = :w where id = :i"),
-            {"w": when, "i": rid},
-        )
+    age_report(app, receipt, days)
 
 
 def test_retention_run_deletes_old_citizen_text_and_says_what(app: Any, client: Any) -> None:

@@ -22,11 +22,8 @@ def _url(rule: str) -> str:
 
 
 @pytest.fixture
-def planner(app: Any, make_user: Any, login: Any) -> Any:
-    client = app.test_client()
-    creds = make_user("planner")
-    login(client, creds.username, creds.password)
-    return client
+def planner(planner_client: Any) -> Any:
+    return planner_client
 
 
 def _csrf(client: Any) -> str:

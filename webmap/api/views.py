@@ -22,6 +22,8 @@ from flask import Blueprint, current_app, jsonify, request
 
 from analysis.public import category_to_group
 from geo.errors import NotFoundError, ValidationError
+from webmap.citizen.photo_web import allow_photo_body, photo_folder, uploads
+from webmap.citizen.photos import MAX_PHOTOS, clean_photos, room_for, save_photos
 from webmap.citizen.submissions import (
     MAX_KEY,
     NEXT_STEPS_SV,
@@ -40,6 +42,7 @@ from webmap.mail.citizen import clean_email, mail_enabled, register_address
 from webmap.state import default_kommun, get_engine
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+bp.url_value_preprocessor(allow_photo_body(("api.add_photos",)))
 
 PUBLIC_ENDPOINTS = (
     "api.openapi",
@@ -47,8 +50,11 @@ PUBLIC_ENDPOINTS = (
     "api.places",
     "api.create_report",
     "api.report_status",
+    "api.add_photos",
 )
-CSRF_EXEMPT = ("api.create_report",)
+#: Neither route reads the session: a forged cross-site request borrows no authority
+#: (photos are added by receipt number, which only the sender knows).
+CSRF_EXEMPT = ("api.create_report", "api.add_photos")
 
 
 def _submit_limit() -> str:
@@ -63,6 +69,7 @@ def _read_limit() -> str:
 
 RATE_LIMITS = {
     "api.create_report": (_submit_limit, ["POST"]),
+    "api.add_photos": (_submit_limit, ["POST"]),
     "api.report_status": (_read_limit, ["GET"]),
     "api.places": (_read_limit, ["GET"]),
 }
@@ -173,6 +180,43 @@ def create_report() -> Any:
                 conn, receipt.report_id, receipt.receipt, email, current_app.config["BASE_URL"]
             )
     return jsonify(receipt.to_dict()), (201 if receipt.created else 200)
+
+
+@bp.post("/reports/<receipt>/photos")
+def add_photos(receipt: str) -> Any:
+    """Add photos (multipart ``photos``) to a pending report, found by its receipt."""
+    receipt_nr = receipt
+    if request.mimetype != "multipart/form-data":
+        return error("Skicka bilderna som multipart/form-data (fältet photos).", 415)
+    if len(receipt_nr) > 40:
+        return error("Kvittot finns inte.", 404)
+    with get_engine().connect() as conn:
+        found = find_receipt(conn, receipt_nr)
+        room = room_for(conn, int(found["id"])) if found is not None else 0
+    if found is None:
+        return error("Kvittot finns inte.", 404)
+    if found["status"] != "pending":
+        return error("Rapporten är redan granskad; bilder kan inte läggas till.", 409)
+    sent = uploads()
+    if not sent:
+        missing = {"field": "photos", "code": "required", "message": "Skicka minst en bild."}
+        return error("Bilderna kunde inte tas emot.", 400, [missing])
+    try:
+        photos = clean_photos(sent, already=MAX_PHOTOS - room)
+    except SubmissionError as exc:
+        return error("Bilderna kunde inte tas emot.", 400, [e.to_dict() for e in exc.errors])
+    with runtime().write_lock, get_engine().begin() as conn:
+        if room_for(conn, int(found["id"])) < len(photos):  # a concurrent upload won
+            return error(f"Högst {MAX_PHOTOS} bilder per rapport.", 409)
+        save_photos(conn, photo_folder(), int(found["id"]), photos)
+        total = MAX_PHOTOS - room_for(conn, int(found["id"]))
+    body = {
+        "receipt": found["receipt"],
+        "added": len(photos),
+        "photos": total,
+        "message": "Bilderna är mottagna och granskas innan någon annan ser dem.",
+    }
+    return jsonify(body), 201
 
 
 @bp.get("/reports/<receipt>")

@@ -34,6 +34,21 @@ from flask import (
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from geo.errors import NotFoundError, ValidationError
+from webmap.citizen.photo_web import (
+    PHOTO_FIELD,
+    allow_photo_body,
+    photo_folder,
+    photo_response,
+    uploads,
+)
+from webmap.citizen.photos import (
+    MAX_BYTES,
+    MAX_PHOTOS,
+    clean_photos,
+    public_photo,
+    receipt_photos,
+    save_photos,
+)
 from webmap.citizen.submissions import (
     MAX_DESCRIPTION,
     MAX_PLACE,
@@ -57,7 +72,18 @@ from webmap.web import base_map_config
 
 bp = Blueprint("citizen", __name__)
 
-PUBLIC_ENDPOINTS = ("citizen.form", "citizen.submit", "citizen.receipt", "citizen.confirm_email")
+PUBLIC_ENDPOINTS = (
+    "citizen.form",
+    "citizen.submit",
+    "citizen.receipt",
+    "citizen.confirm_email",
+    "citizen.photo",
+)
+bp.url_value_preprocessor(allow_photo_body(("citizen.submit",)))
+
+#: Cache lifetime of an approved photo: its name never changes, but retention may erase
+#: it, so shared caches keep it for an hour at most.
+PUBLIC_PHOTO_CACHE = "public, max-age=3600"
 
 #: Default per-client limits (override with ``CITIZEN_RATE_LIMIT`` / ``RECEIPT_RATE_LIMIT``).
 DEFAULT_RATE_LIMIT = "10/minute;60/hour"
@@ -78,6 +104,7 @@ RATE_LIMITS = {
     "citizen.submit": (submit_limit, ["POST"]),
     "citizen.receipt": (receipt_limit, ["GET"]),
     "citizen.confirm_email": (receipt_limit, ["GET"]),
+    "citizen.photo": (receipt_limit, ["GET"]),
 }
 
 #: Name of the honeypot field (must stay empty).
@@ -162,6 +189,9 @@ def _render_form(
         map_config=map_config(geo),
         kommuner=tenant_choices(get_engine()),
         retention_days=int(geo.tenant.settings.get("citizen_text_retention_days", 180)),
+        photo_field=PHOTO_FIELD,
+        max_photos=MAX_PHOTOS,
+        max_photo_mb=MAX_BYTES // (1024 * 1024),
     )
     return html, status
 
@@ -191,14 +221,22 @@ def submit() -> Any:
         return _render_form(geo, values, [err], status=400)
     rt = runtime()
     typed_email = str(request.form.get("email", ""))[:1000]
-    email, email_errors = _email(typed_email)
+    email, errors = _email(typed_email)
     values["email"] = typed_email
+    sent = uploads()
+    try:
+        photos = clean_photos(sent)
+    except SubmissionError as exc:
+        errors += exc.errors
+        photos = []
     try:
         sub = validate_submission(values, geo, channel="web", geocode=rt.geocode)
     except SubmissionError as exc:
-        return _render_form(geo, values, exc.errors + email_errors, status=400, token=token)
-    if email_errors:
-        return _render_form(geo, values, email_errors, status=400, token=token)
+        errors = exc.errors + errors
+    if errors:
+        if sent:  # a browser cannot put files back into a file input
+            errors.append(_choose_again())
+        return _render_form(geo, values, errors, status=400, token=token)
     sub.idempotency_key = nonce
     try:
         receipt = rt.store(get_engine(), sub)
@@ -212,12 +250,22 @@ def submit() -> Any:
             "Kontrollera uppgifterna och skicka igen för att lämna en ny rapport.",
         )
         return _render_form(geo, values, [err], status=409)
-    if email and receipt.created:
+    if receipt.created and (email or photos):
         with get_engine().begin() as conn:
-            register_address(
-                conn, receipt.report_id, receipt.receipt, email, current_app.config["BASE_URL"]
-            )
+            save_photos(conn, photo_folder(), receipt.report_id, photos)
+            if email:
+                register_address(
+                    conn, receipt.report_id, receipt.receipt, email, current_app.config["BASE_URL"]
+                )
     return redirect(url_for("citizen.receipt", nr=receipt.receipt, ny=1), code=303)
+
+
+def _choose_again() -> FieldError:
+    return FieldError(
+        PHOTO_FIELD,
+        "choose_again",
+        "Rapporten och bilderna har inte skickats. Välj bilderna igen innan du skickar.",
+    )
 
 
 def _email(value: str) -> tuple[str | None, list[FieldError]]:
@@ -250,6 +298,7 @@ def receipt(nr: str) -> Any:
     """Receipt: number, status and what happens next (no text, no position)."""
     with get_engine().connect() as conn:
         found = find_receipt(conn, nr)
+        approved, pending = receipt_photos(conn, int(found["id"])) if found else ([], 0)
     if found is None:
         abort(404)
     geo = kommun_geo(found["kommun"])
@@ -263,4 +312,14 @@ def receipt(nr: str) -> Any:
         next_steps=NEXT_STEPS_SV,
         tenant=geo.tenant,
         time_label=TIME_OF_DAY.get(found["time_of_day"] or "", ("", 0))[0],
+        photos=approved,
+        pending_photos=pending,
     )
+
+
+@bp.get("/rapportera/bild/<name>.jpg")
+def photo(name: str) -> Any:
+    """An approved photo (the only photos the public sees), re-encoded without metadata."""
+    with get_engine().connect() as conn:
+        row = public_photo(conn, name)
+    return photo_response(str(row["name"]) if row else "", PUBLIC_PHOTO_CACHE)

@@ -8,6 +8,8 @@ import click
 
 from geo.retention import purge_citizen_text
 from geo.store.citizen import shred_citizen_rows
+from webmap.citizen.photos import photo_dir, retention_hook
+from webmap.config import load_config
 from webmap.db import open_database
 from webmap.mail.citizen import erase_for_retention
 
@@ -28,18 +30,21 @@ def cli() -> None:
 @click.option("--dry-run", is_flag=True, help="Räkna bara, ändra ingenting.")
 @click.option("--json", "as_json", is_flag=True, help="Skriv resultatet som ett JSON-objekt.")
 def run_cmd(days: int | None, kommun: str | None, dry_run: bool, as_json: bool) -> None:
-    """Radera fritext och exakt position i medborgarrapporter äldre än gallringstiden.
+    """Radera fritext, exakt position och bilder i medborgarrapporter äldre än gallringstiden.
 
-    Kvar blir kategori, tidpunkt och H3-cell (positionen blir cellens mittpunkt).
+    Bilderna (filer och rader) raderas helt. Kvar blir kategori, tidpunkt och H3-cell
+    (positionen blir cellens mittpunkt).
     """
-    engine = open_database()
+    config = load_config()
+    engine = open_database(config)
+    erase_photos = retention_hook(photo_dir(config["INSTANCE_DIR"]))
     with engine.begin() as conn:
         result = purge_citizen_text(
             conn,
             days=days,
             kommun=kommun,
             dry_run=dry_run,
-            on_purged=[shred_citizen_rows, erase_for_retention],
+            on_purged=[shred_citizen_rows, erase_for_retention, erase_photos],
         )
     summary = result.to_dict()
     if as_json:

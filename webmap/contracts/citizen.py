@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 from pydantic import Field
 
 from analysis.public import GROUP_CODES, PERIODS
+from webmap.citizen.photos import MAX_BYTES, MAX_PHOTOS, MAX_PIXELS
 from webmap.citizen.submissions import MAX_DESCRIPTION, MAX_PLACE, TIME_OF_DAY
 from webmap.contracts.common import Contract, KommunKey, Number, Query, Reply, text
 
@@ -53,6 +54,34 @@ class ReportInput(Contract):
     def submission_values(self) -> dict[str, object]:
         """The fields :func:`webmap.citizen.submissions.validate_submission` reads."""
         return {f: getattr(self, f) for f in SUBMISSION_FIELDS}
+
+
+class PhotoUpload(Contract):
+    """Photos of a pending report (``POST /api/reports/{receipt}/photos``, multipart).
+
+    Each file is re-encoded as JPEG without any metadata (EXIF incl. GPS, XMP, ICC,
+    comments), longest side at most 2,048 px; the public sees a photo only after a
+    moderator approved it.
+    """
+
+    photos: list[bytes] = Field(
+        min_length=1,
+        max_length=MAX_PHOTOS,
+        description=(
+            f"1–{MAX_PHOTOS} JPEG, PNG or HEIC files (at most {MAX_PHOTOS} per report in all), "
+            f"each at most {MAX_BYTES // (1024 * 1024)} MB and "
+            f"{MAX_PIXELS // 1_000_000} megapixels."
+        ),
+    )
+
+
+class PhotosAdded(Reply):
+    """Photos stored with a report (all pending until a moderator decides)."""
+
+    receipt: str = Field(pattern=r"^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$")
+    added: int
+    photos: int
+    message: str
 
 
 class ReportForm(Contract):

@@ -114,6 +114,32 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
     ),
     Operation(
+        "/api/reports/{receipt}/photos",
+        "post",
+        "addReportPhotos",
+        "Add photos to a pending report (multipart/form-data, field `photos`)",
+        {
+            201: Reply("Stored, pending moderation", cz.PhotosAdded),
+            400: _err("A file is not an accepted image: every problem in `errors`"),
+            404: _err("Unknown receipt"),
+            409: _err("The report is already moderated"),
+            413: _err("Body larger than four photos"),
+            415: _err("Body is not multipart/form-data"),
+            429: _RATE,
+        },
+        body=cz.PhotoUpload,
+        body_type="multipart/form-data",
+        path_params={"receipt": 40},
+        description=(
+            "No login: the receipt of `POST /api/reports` is the only key. At most three "
+            "photos per report in all, while it waits for moderation; the whole request is "
+            "refused (400, each file named) when any file is not a JPEG, PNG or HEIC image, "
+            "is larger than 8 MB or 50 megapixels, or its name or type claims another "
+            "format than its content. Stored photos are re-encoded JPEGs without any "
+            "metadata; the public sees only photos a moderator approved."
+        ),
+    ),
+    Operation(
         "/api/reports/{receipt}",
         "get",
         "reportStatus",

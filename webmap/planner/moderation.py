@@ -36,6 +36,13 @@ from geo.store.citizen import (
     pending_count,
 )
 from webmap.auth.views import require_kommun_access, role_required
+from webmap.citizen.photo_web import photo_folder, photo_response
+from webmap.citizen.photos import (
+    close_report_photos,
+    decide_photo,
+    moderation_photos,
+    photo_for_moderator,
+)
 from webmap.citizen.submissions import (
     MAX_DESCRIPTION_OPEN311,
     TIME_OF_DAY,
@@ -93,6 +100,7 @@ def queue_view() -> Any:
     with get_engine().connect() as conn:
         items = queue(conn, kommun)
         total = pending_count(conn, kommun)
+        photos = moderation_photos(conn, [int(item["id"]) for item in items])
     labels = {code: str(v.get("label", code)) for code, v in geo.tenant.categories.items()}
     names = {
         str(c): str(n) for c, n in zip(geo.localities["code"], geo.localities["name"], strict=True)
@@ -104,6 +112,7 @@ def queue_view() -> Any:
         item["locality_name"] = names.get(str(item["locality"])) if item["locality"] else None
         item["time_label"] = TIME_OF_DAY.get(item["time_of_day"] or "", ("", 0))[0]
         item["suggested"] = pii.redact(item["description"]) if item["pii_flags"] else None
+        item["photos"] = photos.get(int(item["id"]), [])
     return render_template(
         "moderation/queue.html",
         items=items,
@@ -153,6 +162,7 @@ def decide_view(report_id: int) -> Any:
                     (request.form.get("reason") or "")[:500],
                     current_app.config["BASE_URL"],
                 )
+                close_report_photos(conn, photo_folder(), report_id, decision.status_after)
     except ValidationError as exc:
         flash(str(exc), "error")
         return redirect(url_for("moderation.queue", kommun=row["kommun"]))
@@ -165,6 +175,41 @@ def decide_view(report_id: int) -> Any:
     if decision.logged or action in ("approve", "reject"):
         flash(messages[action].format(r=row["receipt"]), "info")
     return redirect(url_for("moderation.queue", kommun=row["kommun"]))
+
+
+@bp.get("/bild/<int:photo_id>", endpoint="photo")
+@role_required("planner")
+def photo_view(photo_id: int) -> Any:
+    """A citizen's photo for moderators only (pending or approved; never cached)."""
+    with get_engine().connect() as conn:
+        row = photo_for_moderator(conn, photo_id)
+    if row is None:
+        abort(404)
+    require_kommun_access(str(row["kommun"]))
+    return photo_response(str(row["name"]), "private, no-store")
+
+
+@bp.post("/bild/<int:photo_id>", endpoint="photo_decide")
+@role_required("planner")
+def photo_decide_view(photo_id: int) -> Any:
+    """Approve a photo for the public, or reject it (its file is deleted at once)."""
+    action = request.form.get("action", "")
+    if action not in ("approve", "reject"):
+        abort(400)
+    with get_engine().connect() as conn:
+        row = photo_for_moderator(conn, photo_id)
+    if row is None:
+        abort(404)
+    require_kommun_access(str(row["kommun"]))
+    with runtime().write_lock, get_engine().begin() as conn:
+        done = decide_photo(conn, photo_folder(), photo_id, action, current_user.username)
+    if done is None:
+        flash("Bilden är redan granskad; inget ändrades.", "error")
+    elif action == "approve":
+        flash(f"Bilden i rapport {row['receipt']} får visas.", "info")
+    else:
+        flash(f"Bilden i rapport {row['receipt']} avvisades och raderades.", "info")
+    return redirect(url_for("moderation.queue", kommun=row["kommun"]) + f"#r-{row['report_id']}")
 
 
 @bp.get("/logg", endpoint="log")
