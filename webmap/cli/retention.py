@@ -9,7 +9,7 @@ import click
 from geo.retention import purge_citizen_text
 from geo.store.citizen import shred_citizen_rows
 from webmap.db import open_database
-from webmap.mail.citizen import erase_for_retention
+from webmap.mail.citizen import erase_closed, erase_for_retention
 
 
 @click.group("retention")
@@ -41,7 +41,8 @@ def run_cmd(days: int | None, kommun: str | None, dry_run: bool, as_json: bool) 
             dry_run=dry_run,
             on_purged=[shred_citizen_rows, erase_for_retention],
         )
-    summary = result.to_dict()
+        addresses = 0 if dry_run else erase_closed(conn)  # follow-up time over
+    summary = result.to_dict() | {"addresses_erased": addresses}
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False))
         return
