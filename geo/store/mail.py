@@ -119,12 +119,6 @@ def claim_once(conn: Connection, key: str, now: dt.datetime | None = None) -> bo
     return True
 
 
-def once_keys(conn: Connection, prefix: str) -> set[str]:
-    """Recorded once-keys that start with ``prefix``."""
-    rows = conn.execute(select(mail_once.c.key).where(mail_once.c.key.startswith(prefix)))
-    return {str(r.key) for r in rows}
-
-
 def record_once_message(conn: Connection, keys: Iterable[str], message_id: int) -> None:
     """Link the once-keys ``keys`` to the message that was queued for them."""
     keys = list(keys)

@@ -34,6 +34,8 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "citizen.submit",
         "citizen.receipt",
         "citizen.confirm_email",
+        "mine.page",  # "Mina rapporter": receipts kept in the browser
+        "mine.statuses",  # their status, nothing else
         "api.categories",
         "api.create_report",
         "api.openapi",
