@@ -83,6 +83,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "webmap.planner.exports:bp",
     "webmap.planner.reporting:bp",
     "webmap.citizen.pages:bp",
+    "webmap.citizen.mine:bp",
     "webmap.public.map_page:bp",
     "webmap.planner.moderation:bp",
     "webmap.api.views:bp",

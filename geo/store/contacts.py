@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
 from geo.store.db import utcnow
-from geo.store.tables import citizen_contact, citizen_report
+from geo.store.tables import citizen_contact, citizen_report, report
 
 
 def add_contact(
@@ -69,3 +69,37 @@ def erase_contacts(conn: Connection, report_ids: list[int]) -> int:
         return 0
     res = conn.execute(delete(citizen_contact).where(citizen_contact.c.report_id.in_(report_ids)))
     return int(res.rowcount or 0)
+
+
+def moderated_before(conn: Connection, cutoff: dt.datetime) -> list[int]:
+    """Reports with an address whose moderation decision is older than ``cutoff``."""
+    rows = conn.execute(
+        select(citizen_contact.c.report_id)
+        .join(citizen_report, citizen_report.c.report_id == citizen_contact.c.report_id)
+        .where(citizen_report.c.moderated_at.is_not(None), citizen_report.c.moderated_at < cutoff)
+    )
+    return [int(r.report_id) for r in rows]
+
+
+def followed_reports(conn: Connection, kommun: str) -> list[dict[str, Any]]:
+    """Approved reports of ``kommun`` with a confirmed address: ``report_id``, ``receipt``,
+    ``email``, ``lat``, ``lon``, ``locality`` (only the mail code reads this)."""
+    rows = conn.execute(
+        select(
+            citizen_contact.c.report_id,
+            citizen_contact.c.email,
+            citizen_report.c.receipt,
+            report.c.lat,
+            report.c.lon,
+            report.c.locality,
+        )
+        .join(citizen_report, citizen_report.c.report_id == citizen_contact.c.report_id)
+        .join(report, report.c.id == citizen_contact.c.report_id)
+        .where(
+            report.c.kommun == kommun,
+            report.c.status == "approved",
+            citizen_contact.c.confirmed_at.is_not(None),
+        )
+        .order_by(citizen_contact.c.report_id)
+    ).mappings()
+    return [dict(r) for r in rows]

@@ -10,13 +10,14 @@ deliver the same message twice.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
 from geo.store.db import insert_row, utcnow
-from geo.store.tables import mail_outbox
+from geo.store.tables import mail_attachment, mail_once, mail_outbox
 
 #: Attempts before a message is given up (``failed``).
 MAX_ATTEMPTS = 8
@@ -52,6 +53,7 @@ def enqueue(
     subject: str,
     body_text: str,
     body_html: str,
+    attachments: Iterable[tuple[str, str, bytes]] = (),
     now: dt.datetime | None = None,
 ) -> int:
     """Store one message for sending (due at once) and return its id.
@@ -65,11 +67,13 @@ def enqueue(
         Short code of the message (``"confirm"``, ``"approved"`` …), for the outbox list.
     recipient, subject, body_text, body_html
         Address and content.
+    attachments
+        Files sent with the message, each ``(filename, mimetype, content)``.
     now
         Current time (naive UTC); defaults to :func:`utcnow`.
     """
     when = now or utcnow()
-    return insert_row(
+    message_id = insert_row(
         conn,
         mail_outbox,
         kind=kind,
@@ -82,6 +86,46 @@ def enqueue(
         next_try_at=when,
         created_at=when,
     )
+    for filename, mimetype, content in attachments:
+        conn.execute(
+            mail_attachment.insert().values(
+                message_id=message_id, filename=filename, mimetype=mimetype, content=content
+            )
+        )
+    return message_id
+
+
+def attachments_of(conn: Connection, message_id: int) -> list[tuple[str, str, bytes]]:
+    """``(filename, mimetype, content)`` of each file attached to message ``message_id``."""
+    rows = conn.execute(
+        select(mail_attachment.c.filename, mail_attachment.c.mimetype, mail_attachment.c.content)
+        .where(mail_attachment.c.message_id == message_id)
+        .order_by(mail_attachment.c.id)
+    ).all()
+    return [(str(r.filename), str(r.mimetype), bytes(r.content)) for r in rows]
+
+
+def claim_once(conn: Connection, key: str, now: dt.datetime | None = None) -> bool:
+    """Record that the mail of ``key`` goes out now; False when it was recorded before.
+
+    The row is written in the caller's transaction, together with the queued message: a
+    retry or a second request finds it and queues nothing (two concurrent transactions
+    cannot both commit the same key, it is the primary key).
+    """
+    done = conn.execute(select(mail_once.c.key).where(mail_once.c.key == key)).first()
+    if done is not None:
+        return False
+    conn.execute(mail_once.insert().values(key=key, message_id=None, at=now or utcnow()))
+    return True
+
+
+def record_once_message(conn: Connection, keys: Iterable[str], message_id: int) -> None:
+    """Link the once-keys ``keys`` to the message that was queued for them."""
+    keys = list(keys)
+    if keys:
+        conn.execute(
+            update(mail_once).where(mail_once.c.key.in_(keys)).values(message_id=message_id)
+        )
 
 
 def claim_due(
@@ -135,6 +179,8 @@ def mark_sent(conn: Connection, message_id: int, now: dt.datetime | None = None)
     if str(kind).startswith(CITIZEN_PREFIX):
         values.update(recipient=ERASED, body_text="", body_html="")
     conn.execute(update(mail_outbox).where(mail_outbox.c.id == message_id).values(**values))
+    # the files were only kept to be sent (a published PDF stays in ``publications``)
+    conn.execute(delete(mail_attachment).where(mail_attachment.c.message_id == message_id))
 
 
 def backoff(attempts: int) -> dt.timedelta:

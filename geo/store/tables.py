@@ -456,3 +456,25 @@ citizen_photo = Table(
     Column("decided_at", DateTime, nullable=True),
     Index("ix_citizen_photo_report", "report_id"),
 )
+
+#: Files attached to a queued message (e.g. the published lägesbild PDF).
+mail_attachment = Table(
+    "mail_attachment",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("message_id", Integer, ForeignKey("mail_outbox.id", ondelete="CASCADE"), nullable=False),
+    Column("filename", String(200), nullable=False),
+    Column("mimetype", String(100), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Index("ix_mail_attachment_message", "message_id"),
+)
+
+#: Mails that must go out once only: one row per sent-once key (e.g. the lägesbild of a
+#: week to one address, or one action event to one report's address).
+mail_once = Table(
+    "mail_once",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("message_id", Integer, nullable=True),  # the queued message (None: nothing sent)
+    Column("at", DateTime, nullable=False),
+)

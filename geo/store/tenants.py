@@ -34,3 +34,9 @@ def insert_tenant(
             key=key, name=name, code=code, settings=dict(settings), created_at=utcnow()
         )
     )
+
+
+def update_settings(conn: Connection, key: str, values: Mapping[str, Any]) -> None:
+    """Merge ``values`` into the settings of tenant ``key`` (other settings are kept)."""
+    current = conn.execute(select(kommun.c.settings).where(kommun.c.key == key)).scalar_one()
+    conn.execute(kommun.update().where(kommun.c.key == key).values(settings={**current, **values}))

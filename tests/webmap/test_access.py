@@ -35,6 +35,8 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "citizen.receipt",
         "citizen.confirm_email",
         "citizen.photo",  # approved photos only
+        "mine.page",  # "Mina rapporter": receipts kept in the browser
+        "mine.statuses",  # their status, nothing else
         "api.categories",
         "api.create_report",
         "api.add_photos",  # by receipt, while the report is pending

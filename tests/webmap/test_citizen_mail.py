@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy import func, select, text
 from geo.store.mail import messages
 from geo.store.tables import citizen_contact
 from webmap.cli import main
+from webmap.mail.citizen import FOLLOW_UP_DAYS
 from webmap.mail.sender import SmtpSettings, send_due
 
 ADDRESS = "medborgare@example.se"
@@ -112,12 +114,35 @@ def test_form_report_unconfirmed_gets_no_decision_mail_confirmed_gets_approval(
     for receipt in receipts:
         rid = int(report_by_receipt(app, receipt).report_id)
         client.post(f"/moderering/{rid}", data={"action": "approve", "csrf_token": _csrf(client)})
-    assert _contacts(app) == 0
+    assert _contacts(app) == 1  # the confirmed one is kept for mails about actions
     assert _deliver(app) == 1
     assert len(smtp.inbox.to("tyst@example.se")) == 1  # only the confirmation request
     (_, approved) = smtp.inbox.to(ADDRESS)
     assert approved["Subject"] == f"Din rapport {receipts[1]} har godkänts"
     assert "godkänts" in texts(approved)[0]
+    assert "åtgärd i området" in texts(approved)[0]
+
+
+def test_retention_erases_a_followed_address_when_its_follow_up_time_is_over(
+    app: Any, client: Any, smtp: SmtpServer, planner: Any
+) -> None:
+    receipt = api_report(client, email=ADDRESS).get_json()["receipt"]
+    assert _deliver(app) == 1
+    client.get(_confirm_link(texts(smtp.inbox.to(ADDRESS)[0])[0]))
+    rid = int(report_by_receipt(app, receipt).report_id)
+    client.post(f"/moderering/{rid}", data={"action": "approve", "csrf_token": _csrf(client)})
+    env = {"LAGESBILD_DATABASE_URL": app.config["DATABASE_URL"]}
+    run = ["retention", "run", "--json"]
+    result = CliRunner().invoke(main, run, env=env)
+    assert json.loads(result.output)["addresses_erased"] == 0 and _contacts(app) == 1
+    when = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=FOLLOW_UP_DAYS + 1)
+    with engine(app).begin() as conn:
+        conn.execute(
+            text("update citizen_report set moderated_at = :w where report_id = :i"),
+            {"w": when, "i": rid},
+        )
+    result = CliRunner().invoke(main, run, env=env)
+    assert json.loads(result.output)["addresses_erased"] == 1 and _contacts(app) == 0
 
 
 def test_a_bad_address_in_the_api_is_a_swedish_400(client: Any) -> None:

@@ -1,5 +1,6 @@
 """``lagesbild mail``: send the outbox (for cron), list messages not yet sent,
-set actors' localities and remind actors who have not reported."""
+set actors' localities, remind actors who have not reported and edit the kommun's
+distribution list of the published lägesbild."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import click
 from geo.store.coverage import set_actor
 from geo.store.mail import unsent
 from geo.store.users import user_by_name
+from geo.tenants import get_tenant
 from webmap.config import load_config
 from webmap.db import open_database
 from webmap.mail.citizen import clean_email
 from webmap.mail.coverage import remind
+from webmap.mail.distribution import SETTING, distribution_list, set_distribution_list
 from webmap.mail.sender import SmtpSettings, send_due
 from webmap.weeks import canonical_week
 
@@ -89,3 +92,30 @@ def remind_cmd(kommun: str, week: str, as_json: bool) -> None:
         click.echo(json.dumps({"week": label, "reminded": reminded}, ensure_ascii=False))
         return
     click.echo(f"{len(reminded)} påminnelser köade för {label}: {', '.join(reminded)}")
+
+
+@cli.command("distribution")
+@click.option("--kommun", required=True, help="Kommunens nyckel.")
+@click.option("--set", "replace", default=None, help="Ersätt listan (adresser med komma emellan).")
+@click.option("--add", multiple=True, help="Lägg till en adress (kan upprepas).")
+@click.option("--remove", multiple=True, help="Ta bort en adress (kan upprepas).")
+@click.option("--json", "as_json", is_flag=True, help="Skriv listan som ett JSON-objekt.")
+def distribution_cmd(
+    kommun: str, replace: str | None, add: tuple[str, ...], remove: tuple[str, ...], as_json: bool
+) -> None:
+    """Visa eller ändra sändlistan som får lägesbilden när en vecka publiceras."""
+    with open_database().begin() as conn:
+        tenant = get_tenant(conn, kommun)
+        current = distribution_list(tenant)
+        if replace is not None or add or remove:
+            base = [a for a in replace.split(",")] if replace is not None else current
+            gone = {a.strip().lower() for a in remove}
+            wanted = [a for a in [*base, *add] if a.strip().lower() not in gone]
+            current = set_distribution_list(conn, tenant.key, wanted)
+    if as_json:
+        click.echo(json.dumps({"kommun": tenant.key, SETTING: current}, ensure_ascii=False))
+        return
+    if not current:
+        click.echo(f"{tenant.key}: sändlistan är tom")
+    for address in current:
+        click.echo(address)

@@ -11,7 +11,7 @@ from geo.store.citizen import shred_citizen_rows
 from webmap.citizen.photos import photo_dir, retention_hook
 from webmap.config import load_config
 from webmap.db import open_database
-from webmap.mail.citizen import erase_for_retention
+from webmap.mail.citizen import erase_closed, erase_for_retention
 
 
 @click.group("retention")
@@ -46,7 +46,8 @@ def run_cmd(days: int | None, kommun: str | None, dry_run: bool, as_json: bool) 
             dry_run=dry_run,
             on_purged=[shred_citizen_rows, erase_for_retention, erase_photos],
         )
-    summary = result.to_dict()
+        addresses = 0 if dry_run else erase_closed(conn)  # follow-up time over
+    summary = result.to_dict() | {"addresses_erased": addresses}
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False))
         return

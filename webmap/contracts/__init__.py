@@ -49,7 +49,7 @@ def body_contracts() -> dict[str, type[BaseModel]]:
     ``tests/webmap/test_contracts.py`` checks that every POST route answering JSON is
     listed here and that an invalid body gives a 400 naming the field.
     """
-    from webmap.contracts.citizen import PhotoUpload, ReportForm, ReportInput
+    from webmap.contracts.citizen import PhotoUpload, ReportForm, ReportInput, StatusQuery
     from webmap.contracts.open311 import ServiceRequestInput
     from webmap.contracts.patrol import ObservationInput
 
@@ -59,4 +59,5 @@ def body_contracts() -> dict[str, type[BaseModel]]:
         "open311.requests_create": ServiceRequestInput,
         "patrol.observation": ObservationInput,
         "citizen.submit": ReportForm,
+        "mine.statuses": StatusQuery,
     }

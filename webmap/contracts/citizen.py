@@ -284,3 +284,30 @@ __all__ = [
     "SUBMISSION_FIELDS",
     "Summary",
 ]
+
+
+#: Most receipts one ``POST /api/reports/status`` may ask about ("Mina rapporter").
+MAX_STATUS_RECEIPTS = 20
+
+
+class StatusQuery(Contract):
+    """Receipt numbers whose status "Mina rapporter" shows (``POST /api/reports/status``)."""
+
+    receipts: list[text(40, 1)] = Field(  # type: ignore[valid-type]
+        min_length=1, max_length=MAX_STATUS_RECEIPTS
+    )
+
+
+class ReceiptStatus(Reply):
+    """Status of one receipt; an unknown receipt is ``found: false`` and nothing else."""
+
+    receipt: str
+    found: bool
+    status: ReportStatusCode | None = None
+    status_text: str
+
+
+class ReceiptStatuses(Reply):
+    """Status of each asked receipt, in the order asked (no text, no position, no place)."""
+
+    reports: list[ReceiptStatus]

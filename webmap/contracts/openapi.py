@@ -148,6 +148,25 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params={"receipt": 40},
     ),
     Operation(
+        "/api/reports/status",
+        "post",
+        "reportStatuses",
+        'Status of several reports by receipt number ("Mina rapporter")',
+        {
+            200: Reply("Status per receipt, in the order asked", cz.ReceiptStatuses),
+            400: _err("Not a list of 1–20 receipt numbers"),
+            413: _err("Body larger than 4 kB"),
+            415: _err("Body is not JSON"),
+            429: _RATE,
+        },
+        body=cz.StatusQuery,
+        description=(
+            "No login. Rate limited per client like the receipt page. Answers only the "
+            "status of each receipt (no text, position, place, category or kommun); an "
+            "unknown receipt is `found: false`."
+        ),
+    ),
+    Operation(
         "/api/public/cells",
         "get",
         "publicCells",

@@ -2,8 +2,11 @@
 
 1. On submission: a confirmation mail with a confirm link and the receipt link.
 2. After the address is confirmed: one mail when the report is approved or rejected
-   (with the reason). The moderation decision closes the report: the address is erased
-   right after that last mail is queued (unconfirmed addresses are erased too).
+   (with the reason). A rejection closes the report: the address is erased right after
+   that last mail is queued (unconfirmed addresses are erased at any decision).
+3. An approved report stays followed for :data:`FOLLOW_UP_DAYS` days: one mail per
+   action planned or completed in its area (:mod:`webmap.mail.actions`). Then the report
+   is closed and ``retention run`` erases the address (:func:`erase_closed`).
 
 The address lives only in ``citizen_contact`` and, until sent, in the outbox; sent
 messages to citizens keep no address (:func:`geo.store.mail.mark_sent`).
@@ -11,8 +14,8 @@ messages to citizens keep no address (:func:`geo.store.mail.mark_sent`).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-import html
 import re
 import secrets
 from collections.abc import Mapping
@@ -21,15 +24,24 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from geo.errors import ValidationError
-from geo.store.contacts import add_contact, confirm_contact, contact_of, erase_contacts
+from geo.store.contacts import (
+    add_contact,
+    confirm_contact,
+    contact_of,
+    erase_contacts,
+    moderated_before,
+)
+from geo.store.db import utcnow
 from geo.store.mail import CITIZEN_PREFIX, enqueue
+from webmap.mail.compose import compose, links
 
+#: Days after approval during which a confirmed address gets mails about actions.
+FOLLOW_UP_DAYS = 90
 #: Longest accepted address (RFC 5321 path limit).
 MAX_EMAIL = 254
 _EMAIL = re.compile(
     r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
-_SIGNATURE = "Det här meddelandet skickades automatiskt; svara inte på det."
 
 
 def clean_email(value: Any) -> str | None:
@@ -60,26 +72,11 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _links(base_url: str, **paths: str) -> dict[str, str]:
-    base = base_url.rstrip("/")
-    return {name: base + path for name, path in paths.items()}
-
-
 def _queue(
-    conn: Connection, kind: str, to: str, subject: str, lines: list[str], links: dict[str, str]
+    conn: Connection, kind: str, to: str, subject: str, lines: list[str], link_map: dict[str, str]
 ) -> int:
-    """Queue a Swedish message of ``lines`` and ``(label, url)`` links as text + HTML."""
-    text = "\n\n".join([*lines, *(f"{label}: {url}" for label, url in links.items()), _SIGNATURE])
-    parts = [f"<p>{html.escape(line)}</p>" for line in lines]
-    parts += [
-        f'<p><a href="{html.escape(url, quote=True)}">{html.escape(label)}</a></p>'
-        for label, url in links.items()
-    ]
-    parts.append(f"<p><small>{html.escape(_SIGNATURE)}</small></p>")
-    body_html = (
-        '<!doctype html><html lang="sv"><head><meta charset="utf-8">'
-        f"<title>{html.escape(subject)}</title></head><body>{''.join(parts)}</body></html>"
-    )
+    """Queue a Swedish message of ``lines`` and ``{label: url}`` links as text + HTML."""
+    text, body_html = compose(subject, lines, link_map)
     return enqueue(
         conn,
         kind=CITIZEN_PREFIX + kind,
@@ -96,7 +93,7 @@ def register_address(
     """Store ``email`` for report ``report_id`` and queue the confirmation mail."""
     token = secrets.token_urlsafe(24)
     add_contact(conn, report_id, email, token_hash(token))
-    links = _links(
+    urls = links(
         base_url,
         **{
             "Bekräfta din e-postadress": f"/rapportera/bekrafta/{token}",
@@ -114,7 +111,7 @@ def register_address(
             "Bekräfta din e-postadress med länken nedan, så meddelar vi dig när "
             "rapporten har granskats. Utan bekräftelse skickar vi inget mer.",
         ],
-        links,
+        urls,
     )
 
 
@@ -133,7 +130,12 @@ def report_closed(
     reason: str | None,
     base_url: str,
 ) -> bool:
-    """Queue the decision mail (confirmed addresses only), then erase the address.
+    """Queue the decision mail (confirmed addresses only) and erase the address unless it
+    is still needed.
+
+    A confirmed address of an approved report is kept for :data:`FOLLOW_UP_DAYS` days
+    after the decision, for the mails about actions in the report's area
+    (:mod:`webmap.mail.actions`); every other address is erased at once.
 
     Returns
     -------
@@ -143,14 +145,17 @@ def report_closed(
     contact = contact_of(conn, report_id)
     if contact is None:
         return False
-    queued = False
-    if contact["confirmed_at"] is not None and status in ("approved", "rejected"):
-        links = _links(base_url, **{"Se din rapport": f"/rapportera/kvitto/{receipt}"})
+    confirmed = contact["confirmed_at"] is not None
+    if confirmed and status in ("approved", "rejected"):
+        urls = links(base_url, **{"Se din rapport": f"/rapportera/kvitto/{receipt}"})
         if status == "approved":
             subject = f"Din rapport {receipt} har godkänts"
             lines = [
                 "Din rapport har granskats och godkänts.",
                 "Den ingår nu i kommunens lägesbild för trygghetsarbetet.",
+                f"Under de kommande {FOLLOW_UP_DAYS} dagarna meddelar vi dig när kommunen "
+                "planerar eller genomför en åtgärd i området. Sedan raderas din "
+                "e-postadress.",
             ]
         else:
             subject = f"Din rapport {receipt} har avvisats"
@@ -158,10 +163,17 @@ def report_closed(
             lines.append(
                 f"Skäl: {reason.strip()}" if reason and reason.strip() else "Inget skäl angavs."
             )
-        _queue(conn, status, contact["email"], subject, lines, links)
-        queued = True
-    erase_contacts(conn, [report_id])
-    return queued
+        _queue(conn, status, contact["email"], subject, lines, urls)
+    if not (confirmed and status == "approved"):
+        erase_contacts(conn, [report_id])
+    return confirmed and status in ("approved", "rejected")
+
+
+def erase_closed(conn: Connection, now: dt.datetime | None = None) -> int:
+    """Retention: erase the addresses whose follow-up time (:data:`FOLLOW_UP_DAYS` after
+    the moderation decision) is over; returns how many were erased."""
+    cutoff = (now or utcnow()) - dt.timedelta(days=FOLLOW_UP_DAYS)
+    return erase_contacts(conn, moderated_before(conn, cutoff))
 
 
 def erase_for_retention(conn: Connection, report_ids: list[int]) -> None:

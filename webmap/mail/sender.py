@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import smtplib
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from geo.store.mail import claim_due, mark_failed, mark_sent
+from geo.store.mail import attachments_of, claim_due, mark_failed, mark_sent
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,13 @@ class SendResult:
         return {"sent": self.sent, "retry": self.retry, "failed": self.failed}
 
 
-def build_message(settings: SmtpSettings, row: Mapping[str, Any]) -> EmailMessage:
-    """The MIME message (plain text + HTML alternative) of one outbox row."""
+def build_message(
+    settings: SmtpSettings,
+    row: Mapping[str, Any],
+    attachments: Sequence[tuple[str, str, bytes]] = (),
+) -> EmailMessage:
+    """The MIME message (plain text + HTML alternative, then the ``(filename, mimetype,
+    content)`` attachments) of one outbox row."""
     msg = EmailMessage()
     msg["From"] = settings.sender
     msg["To"] = row["recipient"]
@@ -74,6 +79,9 @@ def build_message(settings: SmtpSettings, row: Mapping[str, Any]) -> EmailMessag
     msg["Message-ID"] = make_msgid(idstring=f"outbox{row['id']}", domain="lagesbild")
     msg.set_content(row["body_text"])
     msg.add_alternative(row["body_html"], subtype="html")
+    for filename, mimetype, content in attachments:
+        maintype, _, subtype = mimetype.partition("/")
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return msg
 
 
@@ -110,6 +118,7 @@ def send_due(
     result = SendResult()
     with engine.begin() as conn:
         rows = claim_due(conn, now=now, limit=limit)
+        files = {row["id"]: attachments_of(conn, row["id"]) for row in rows}
     if not rows:
         return result
     smtp: smtplib.SMTP | None = None
@@ -118,7 +127,7 @@ def send_due(
             try:
                 if smtp is None:
                     smtp = _connect(settings)
-                smtp.send_message(build_message(settings, row))
+                smtp.send_message(build_message(settings, row, files[row["id"]]))
             except (OSError, smtplib.SMTPException) as exc:
                 with engine.begin() as conn:
                     status = mark_failed(conn, row["id"], f"{type(exc).__name__}: {exc}")

@@ -1,4 +1,8 @@
-"""Actions pages ``/atgarder`` (planners edit; readers read)."""
+"""Actions pages ``/atgarder`` (planners edit; readers read).
+
+Saving an action or a follow-up that changes its status mails the citizens followed in
+its area (:mod:`webmap.mail.actions`).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,8 @@ from geo.errors import NotFoundError, ValidationError
 from geo.schema import STORAGE_RES
 from geo.store.reports import read_reports
 from webmap.auth.views import role_required
+from webmap.mail.actions import notify_action
+from webmap.mail.citizen import mail_enabled
 from webmap.planner.actions import (
     FORM_FIELDS,
     KIND_LABELS_SV,
@@ -110,6 +116,7 @@ def new() -> Any:
                 action_id = create_action(
                     conn, tenant.key, values, created_by=current_user.username
                 )
+                _notify(conn, action_id, tenant.key)
             flash("Åtgärden är sparad.", "info")
             return redirect(url_for("action_pages.detail", action_id=action_id))
         except ValidationError as exc:
@@ -143,6 +150,7 @@ def edit(action_id: int) -> Any:
             check_action_references(tenant.key, values, kept_zone=action.get("zone_id"))
             with current_state().engine.begin() as conn:
                 update_action(conn, action_id, values)
+                _notify(conn, action_id, tenant.key)
             flash("Åtgärden är uppdaterad.", "info")
             return redirect(url_for("action_pages.detail", action_id=action_id))
         except ValidationError as exc:
@@ -225,10 +233,17 @@ def _locality_names(kommun: str) -> dict[str, str]:
     return {str(r.code): str(r.name) for r in localities_of(kommun).itertuples()}
 
 
+def _notify(conn: Any, action_id: int, kommun: str) -> None:
+    """Mail citizens followed in the action's area about its new status (mail on only)."""
+    config = current_state().config
+    if mail_enabled(config):
+        notify_action(conn, action_id, str(config["BASE_URL"]), localities_of(kommun))
+
+
 @bp.post("/atgarder/<int:action_id>/uppfoljning")
 @role_required("planner")
 def followup(action_id: int) -> Any:
-    _load(action_id)
+    action = _load(action_id)
     try:
         with current_state().engine.begin() as conn:
             add_followup(
@@ -239,6 +254,7 @@ def followup(action_id: int) -> Any:
                 request.form.get("status") or None,
                 author=current_user.username,
             )
+            _notify(conn, action_id, str(action["kommun"]))
         flash("Uppföljningen är sparad.", "info")
     except ValidationError as exc:
         flash("Uppföljningen sparades inte: " + "; ".join(exc.problems), "error")

@@ -2,8 +2,9 @@
 
 Planners set the grade of each locality with a comment (every decision is kept with who
 and when) and publish the week: the HTML and PDF are rendered once and stored, then
-downloaded by planners and readers. ``/lagesbild/ar/<year>`` gives the yearly document
-(law 2023:196) as HTML or PDF.
+downloaded by planners and readers; when mail is on, the PDF is mailed once to each
+address of the kommun's distribution list (:mod:`webmap.mail.distribution`).
+``/lagesbild/ar/<year>`` gives the yearly document (law 2023:196) as HTML or PDF.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from analysis.grading import GRADE_LABELS
 from geo.errors import ValidationError
 from geo.store.grades import latest_publication, set_grade, store_publication
 from webmap.auth.views import role_required
+from webmap.mail.citizen import mail_enabled
 from webmap.mail.coverage import coverage
+from webmap.mail.distribution import send_lagesbild
 from webmap.payloads import memo
 from webmap.planner.weekly import build_weekly, build_yearly, week_period_text
 from webmap.render.reports import (
@@ -151,7 +154,14 @@ def publish(week: str) -> Any:
         store_publication(
             conn, tenant.key, week, current_user.username, pic.data_version, html, pdf
         )
+        mailed = (
+            send_lagesbild(conn, tenant, week, pdf, str(state.config["BASE_URL"]))
+            if mail_enabled(state.config)
+            else []
+        )
     flash(f"Lägesbilden för {week_text_sv(week)} är publicerad.", "info")
+    if mailed:
+        flash(f"Den skickas till {len(mailed)} adresser på sändlistan.", "info")
     return redirect(url_for("meeting.week", week=week, kommun=tenant.key))
 
 
