@@ -165,17 +165,25 @@ def run_kommun(
     }
     res = None
     store.clear_memory()
+    t1 = time.perf_counter()
     if warm:
         from webmap.payloads import warm as warm_payloads
 
         out["warmed"] = warm_payloads(_app(key), kommun, last)
+    t2 = time.perf_counter()
     if pdf:
         path = pdf_path(instance, kommun, last)
         data = _weekly_pdf(engine, store, kommun, last)
         write_atomic(path, data)
         out["pdf"] = str(path)
         out["pdf_bytes"] = len(data)
-    out["seconds"] = round(time.perf_counter() - t0, 3)
+    t3 = time.perf_counter()
+    out["phase_seconds"] = {
+        "analysis": round(t1 - t0, 3),
+        "warm": round(t2 - t1, 3),
+        "pdf": round(t3 - t2, 3),
+    }
+    out["seconds"] = round(t3 - t0, 3)
     out["pid"] = os.getpid()
     out["batch"] = batch_id
     record = json.dumps(out, ensure_ascii=False, sort_keys=True)
