@@ -281,9 +281,39 @@ class EmergingHotspots:
         first = np.empty(gi.row_weight_.shape[0], dtype=np.int64)
         first[rows[::-1]] = np.arange(rows.shape[0])[::-1]  # a cell of each row
         ring = ring_all[first].astype(np.float32).toarray()  # counts: exact in float32
-        z = gi.compact_z_
-        hot = gi.compact_significant_ & (z > 0) & (ring >= self.min_step_count)
-        cold = gi.compact_significant_ & (z < 0)
+        c = self.classify(gi.compact_z_, gi.compact_significant_, ring)
+
+        self.gistar_ = gi
+        self.rows_ = rows
+        self.compact_hot_ = c["hot"]
+        self.compact_cold_ = c["cold"]
+        self.compact_ring_ = ring
+        self.ring_total_ = c["ring_total"][rows]
+        self.steps_with_reports_ = c["steps_with_reports"][rows]
+        self.tau_ = c["tau"][rows]
+        self.tau_p_ = c["tau_p"][rows]
+        self.trend_ = c["trend"][rows]
+        self.too_few_ = c["too_few"][rows]
+        self.pattern_code_ = c["pattern_code"][rows]
+        self.pattern_ = np.asarray(PATTERNS, dtype=object)[self.pattern_code_]
+        self.hot_share_ = c["hot_share"][rows]
+        self.recurring_ = c["recurring"][rows]
+        return self
+
+    def classify(
+        self,
+        z: npt.NDArray[np.float64],
+        significant: npt.NDArray[np.bool_],
+        ring: npt.NDArray[Any],
+    ) -> dict[str, npt.NDArray[Any]]:
+        """Hot/cold steps, trend and pattern of locations from their Gi* results.
+
+        ``z``, ``significant`` and ``ring`` (k-ring report counts) are (locations, steps);
+        returns arrays per location (``hot``, ``cold``: per location and step). Used by
+        :meth:`fit` and, for a tenant computed in parts, by :mod:`analysis.partition`.
+        """
+        hot = significant & (z > 0) & (ring >= self.min_step_count)
+        cold = significant & (z < 0)
         ring_total = ring.sum(axis=1)
         steps_with = (ring > 0).sum(axis=1)
         n_steps = z.shape[1]
@@ -296,25 +326,20 @@ class EmergingHotspots:
         trend = np.zeros(z.shape[0], np.int8)
         tested = np.flatnonzero(~too_few)
         tau[tested], tau_p[tested], trend[tested] = _mann_kendall_rows(z[tested], self.alpha)
-        codes = classify_patterns(hot, cold, trend, self.hot_share, too_few)
         last = min(self.recurring_n, n_steps)
-
-        self.gistar_ = gi
-        self.rows_ = rows
-        self.compact_hot_ = hot
-        self.compact_cold_ = cold
-        self.compact_ring_ = ring
-        self.ring_total_ = ring_total[rows]
-        self.steps_with_reports_ = steps_with[rows]
-        self.tau_ = tau[rows]
-        self.tau_p_ = tau_p[rows]
-        self.trend_ = trend[rows]
-        self.too_few_ = too_few[rows]
-        self.pattern_code_ = codes[rows]
-        self.pattern_ = np.asarray(PATTERNS, dtype=object)[self.pattern_code_]
-        self.hot_share_ = (hot.sum(axis=1) / max(n_steps, 1))[rows]
-        self.recurring_ = (hot[:, n_steps - last :].sum(axis=1) >= self.recurring_m)[rows]
-        return self
+        return {
+            "hot": hot,
+            "cold": cold,
+            "ring_total": ring_total,
+            "steps_with_reports": steps_with,
+            "tau": tau,
+            "tau_p": tau_p,
+            "trend": trend,
+            "too_few": too_few,
+            "pattern_code": classify_patterns(hot, cold, trend, self.hot_share, too_few),
+            "hot_share": hot.sum(axis=1) / max(n_steps, 1),
+            "recurring": hot[:, n_steps - last :].sum(axis=1) >= self.recurring_m,
+        }
 
     @property
     def z_(self) -> npt.NDArray[np.float64]:

@@ -48,8 +48,46 @@ def _app() -> Any:
     help="Bygg även kartornas och sidornas färdiga svar (instance/cache/payloads).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Skriv resultatet som JSON.")
-def cli(kommuner: tuple[str, ...], week: str | None, weeks: int, warm: bool, as_json: bool) -> None:
+@click.option(
+    "--all",
+    "run_all",
+    is_flag=True,
+    help="Veckokörningen för alla kommuner: analys, färdiga kartsvar och PDF, som uppgifter "
+    "i ett Dask-kluster.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    help="Med --all: Dask-schemaläggarens adress (tcp://värd:8786) eller 'serial' "
+    "(utan Dask, i denna process); standard: ett lokalt kluster med --workers processer.",
+)
+@click.option(
+    "--workers", default=2, show_default=True, type=int, help="Med --all: lokala arbetare."
+)
+@click.option(
+    "--retries",
+    default=2,
+    show_default=True,
+    type=int,
+    help="Med --all: nya försök för en kommun vars körning misslyckas.",
+)
+def cli(
+    kommuner: tuple[str, ...],
+    week: str | None,
+    weeks: int,
+    warm: bool,
+    as_json: bool,
+    run_all: bool = False,
+    scheduler: str | None = None,
+    workers: int = 2,
+    retries: int = 2,
+) -> None:
     """Räkna fram hotspotanalysen och spara den i cachen (instance/cache/analysis)."""
+    if run_all or scheduler:
+        from webmap.cli.analyse_batch import batch_command
+
+        batch_command(kommuner, week, weeks, warm, as_json, scheduler, workers, retries)
+        return
     cfg = load_config()
     engine = open_database(cfg)
     store = ResultStore(engine, Path(cfg["INSTANCE_DIR"]) / "cache" / "analysis")
