@@ -19,6 +19,7 @@ from geo.store.grades import latest_publication, set_grade, store_publication
 from webmap.auth.views import role_required
 from webmap.mail.coverage import coverage
 from webmap.payloads import memo
+from webmap.planner.forecast_choice import forecast_choice_text
 from webmap.planner.weekly import build_weekly, build_yearly, week_period_text
 from webmap.render.reports import (
     render_weekly_html,
@@ -77,6 +78,7 @@ def week(week: str) -> Any:
     return render_template(
         "meeting/week.html",
         actors=actors,
+        forecast_text=forecast_choice_text(state.engine, tenant.key, week),
         pic=pic,
         tenant=tenant,
         week=week,
