@@ -29,7 +29,8 @@ Expected events per cell in the next step, from three principled parts:
    ``m > 0``), so sparse cells and short histories are pooled with their
    neighbourhood while data-rich cells keep their own rate.
 4. **80 % intervals** of the next step's count: negative binomial with the dispersion
-   seen in the inner backtest, the interval whose probability is closest to 80 %.
+   seen in the inner backtest, the interval whose probability is closest to 80 %, at the
+   nominal level whose intervals held closest to 80 % of the inner backtest's counts.
 
 Baselines (same interface)
 --------------------------
@@ -62,6 +63,7 @@ from sklearn.neighbors import KernelDensity
 
 from analysis._forecast_data import EventSeries, as_series
 from analysis._predictive import (
+    calibrated_level,
     hit_text_sv,
     negbin_interval,
     poisson_deviance,
@@ -228,6 +230,9 @@ class RiskForecast(_Forecast):
         The half-life used (``inf`` = the whole window weighed equally).
     dispersion_ : float
         ``phi`` of ``var = mu + phi mu^2`` from the inner backtest.
+    interval_level_ : float
+        Nominal level of ``lower_ .. upper_``: the one whose intervals held closest to
+        ``level`` of the counts in the inner backtest (``level`` without enough of them).
     selection_ : dict
         Expected hits of every candidate half-life in the inner backtest.
     hit_share_ : float or None
@@ -309,13 +314,16 @@ class RiskForecast(_Forecast):
             counts, series.step_weeks, best, W, ring, self.shrinkage
         )
         phi = 0.0
+        nominal = float(self.level)
         if resid[best]:
             mu = np.concatenate([r for r, _ in resid[best]])
             yy = np.concatenate([y for _, y in resid[best]])
             denom = float(np.sum(mu**2))
             if denom > 0:
                 phi = max(0.0, float(np.sum((yy - mu) ** 2 - mu)) / denom)
-        self.lower_, self.upper_ = negbin_interval(risk, phi, float(self.level))
+            nominal = calibrated_level(mu, yy, phi, float(self.level))
+        self.lower_, self.upper_ = negbin_interval(risk, phi, nominal)
+        self.interval_level_ = nominal
         self.rate_ = e / exposure
         self.prior_ = m
         self.kappa_ = kappa
