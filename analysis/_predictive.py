@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 
@@ -42,6 +44,48 @@ def negbin_interval(
     return np.asarray(best_lo, dtype=np.float64), np.asarray(best_hi, dtype=np.float64)
 
 
+#: Nominal levels tried around the wanted one when calibrating on past forecasts.
+LEVEL_STEPS: tuple[float, ...] = (0.0,) + tuple(
+    s * d for d in (0.025, 0.05, 0.075, 0.1, 0.125, 0.15) for s in (-1, 1)
+)
+
+#: Past cell-steps needed before intervals are calibrated on them.
+MIN_CALIBRATION_CELLS = 30
+
+
+def calibrated_level(
+    mean: npt.ArrayLike,
+    actual: npt.ArrayLike,
+    dispersion: float,
+    level: float = 0.8,
+    min_expected: float = 0.5,
+) -> float:
+    """The nominal level whose intervals held closest to ``level`` of past counts.
+
+    ``mean`` and ``actual`` are past forecasts and what then happened (e.g. an inner
+    backtest); only cell-steps expecting at least ``min_expected`` count, as in the
+    interval check of the backtest. Counts are whole numbers and the dispersion is an
+    estimate, so intervals at the nominal level may hold clearly more or less than it;
+    the nominal levels ``level + LEVEL_STEPS`` are tried (nearest first) and the one whose
+    past coverage is closest to ``level`` wins. With fewer than
+    :data:`MIN_CALIBRATION_CELLS` past cell-steps ``level`` is returned unchanged.
+    """
+    mu = np.asarray(mean, dtype=np.float64)
+    y = np.asarray(actual, dtype=np.float64)
+    sel = mu >= min_expected
+    if int(sel.sum()) < MIN_CALIBRATION_CELLS:
+        return float(level)
+    mu, y = mu[sel], y[sel]
+    best, gap = float(level), math.inf
+    for step in LEVEL_STEPS:
+        nominal = min(max(float(level) + step, 0.05), 0.99)
+        lo, hi = negbin_interval(mu, dispersion, nominal)
+        g = abs(float(np.mean((y >= lo) & (y <= hi))) - float(level))
+        if g < gap - 1e-9:
+            best, gap = nominal, g
+    return best
+
+
 def sum_interval(
     means: npt.ArrayLike, dispersion: float, level: float = 0.8
 ) -> tuple[float, float]:
@@ -76,4 +120,4 @@ def poisson_deviance(y: FloatArray, mu: FloatArray) -> float:
     return float(2.0 * np.sum(np.where(y > 0, y * np.log(safe / mu), 0.0) - (y - mu)))
 
 
-__all__ = ["hit_text_sv", "negbin_interval", "poisson_deviance", "sum_interval"]
+__all__ = ["calibrated_level", "hit_text_sv", "negbin_interval", "poisson_deviance", "sum_interval"]

@@ -64,6 +64,15 @@ def expected_capture(
     return float(w @ y), float(w @ ar), m
 
 
+def n_star(actual: npt.ArrayLike, m: int) -> float:
+    """Most events any ``m`` cells hold: the sum of the ``m`` largest counts (PEI*'s ``n*``)."""
+    y = np.asarray(actual, dtype=np.float64)
+    m = min(int(m), y.size)
+    if m <= 0:
+        return 0.0
+    return float(np.partition(y, y.size - m)[y.size - m :].sum())
+
+
 def capture_scores(
     n: float, N: float, n_star: float, m: int, a: float, A: float
 ) -> dict[str, float]:
@@ -86,4 +95,4 @@ def capture_scores(
     }
 
 
-__all__ = ["capture_scores", "expected_capture", "flag_count", "flag_weights"]
+__all__ = ["capture_scores", "expected_capture", "flag_count", "flag_weights", "n_star"]

@@ -34,7 +34,7 @@ from scipy.stats import wilcoxon
 
 from analysis._forecast_data import EventSeries
 from analysis._predictive import poisson_deviance
-from analysis._ranking import capture_scores, expected_capture
+from analysis._ranking import capture_scores, expected_capture, n_star
 from analysis.forecast import make_forecaster
 from geo._validate import Problems
 from geo.cells import cells_area_m2
@@ -140,7 +140,6 @@ def backtest(
             area = area_all
             A = float(area.sum()) if total_area_m2 is None else float(total_area_m2)
             actual = series.counts[:, test]
-        y_sorted = np.sort(actual)[::-1]
         N = float(actual.sum())
         for name, forecaster in forecasters.items():
             fitted = forecaster.fit(train)
@@ -161,7 +160,7 @@ def backtest(
                 extra["interval_cells"] = float(sel.sum())
             for c in covs:
                 n, a, m = expected_capture(risk, actual, area, c * A)
-                score = capture_scores(n, N, float(y_sorted[:m].sum()), m, a, A)
+                score = capture_scores(n, N, n_star(actual, m), m, a, A)
                 rows.append(
                     {
                         "origin": o,

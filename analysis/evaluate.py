@@ -47,7 +47,7 @@ from pyproj import Geod, Transformer
 from shapely.geometry.base import BaseGeometry
 
 from analysis._forecast_data import EventSeries, events_to_series, parse_step
-from analysis._ranking import capture_scores, expected_capture, flag_count
+from analysis._ranking import capture_scores, expected_capture, flag_count, n_star
 from analysis.backtest import (
     DEFAULT_METHODS,
     backtest,
@@ -121,9 +121,8 @@ def score_flags(
     y = np.asarray(actual, dtype=np.float64)
     area = np.asarray(area_m2, dtype=np.float64)
     m = idx.size
-    n_star = float(np.sort(y)[::-1][:m].sum()) if m else 0.0
     return capture_scores(
-        float(y[idx].sum()), float(y.sum()), n_star, m, float(area[idx].sum()), total_area_m2
+        float(y[idx].sum()), float(y.sum()), n_star(y, m), m, float(area[idx].sum()), total_area_m2
     )
 
 
@@ -144,8 +143,7 @@ def score_forecast(
         raise ValidationError(f"coverage must be in (0, 1], got {coverage}")
     y = np.asarray(actual, dtype=np.float64)
     n, a, m = expected_capture(risk, y, area_m2, coverage * float(total_area_m2))
-    n_star = float(np.sort(y)[::-1][:m].sum()) if m else 0.0
-    return capture_scores(n, float(y.sum()), n_star, m, a, float(total_area_m2))
+    return capture_scores(n, float(y.sum()), n_star(y, m), m, a, float(total_area_m2))
 
 
 # ---------------------------------------------------------------------- input

@@ -14,8 +14,10 @@ Expected events per cell in the next step, from three principled parts:
 1. **Recency-weighted counts.** Step ``s`` weighs ``0.5 ** (age_weeks / half_life)``,
    giving a weighted count ``e_i`` per cell and an exposure ``E = sum(weights)`` in
    steps. The half-life is chosen per fit (per kommun) from 4 weeks to the whole window
-   by an inner rolling-origin backtest on the training data: the memory that caught the
-   most events in the last steps wins (13 weeks when there is too little history).
+   by an inner rolling-origin backtest on the training data: the memory with the best
+   PEI* at 0.5 % and 1 % of the cells in the last steps wins, the whole window (the
+   long-run count of ``count_all`` and of SEPP on these data) being one candidate (13
+   weeks when there is too little history).
 2. **Local prior.** The neighbourhood rate ``m_i`` is the weighted count of the
    cell's k-ring (cell included; ``k=1``, about 400 m across at res 10) per cell and
    step; cells outside the universe count as zero.
@@ -29,7 +31,8 @@ Expected events per cell in the next step, from three principled parts:
    ``m > 0``), so sparse cells and short histories are pooled with their
    neighbourhood while data-rich cells keep their own rate.
 4. **80 % intervals** of the next step's count: negative binomial with the dispersion
-   seen in the inner backtest, the interval whose probability is closest to 80 %.
+   seen in the inner backtest, the interval whose probability is closest to 80 %, at the
+   nominal level whose intervals held closest to 80 % of the inner backtest's counts.
 
 Baselines (same interface)
 --------------------------
@@ -62,12 +65,13 @@ from sklearn.neighbors import KernelDensity
 
 from analysis._forecast_data import EventSeries, as_series
 from analysis._predictive import (
+    calibrated_level,
     hit_text_sv,
     negbin_interval,
     poisson_deviance,
     sum_interval,
 )
-from analysis._ranking import flag_weights
+from analysis._ranking import flag_weights, n_star
 from analysis.getis_ord import GetisOrdGiStar
 from geo.cells import average_edge_m, cells_resolution
 from geo.errors import ValidationError
@@ -154,8 +158,9 @@ def estimate_kappa(e: FloatArray, exposure: float, m: FloatArray) -> float:
 #: Half-lives (weeks) the product chooses among; ``inf`` weighs the whole window equally.
 HALF_LIFE_GRID: tuple[float, ...] = (4.0, 8.0, 13.0, 26.0, 52.0, math.inf)
 
-#: Coverages (share of cells) at which the inner backtest counts expected hits.
-SELECT_COVERAGES: tuple[float, ...] = (0.005, 0.01, 0.02)
+#: Coverages (share of cells) at which the inner backtest scores the candidate memories:
+#: the 0.5 % and 1 % of the area a planner's hotspot list and the backtest flag.
+SELECT_COVERAGES: tuple[float, ...] = (0.005, 0.01)
 
 #: Events the inner backtest needs before it chooses a memory (else the fallback is used).
 MIN_SELECT_EVENTS = 20
@@ -195,8 +200,8 @@ class RiskForecast(_Forecast):
     half_life_weeks
         Half-life of the recency weights in weeks; ``"auto"`` chooses it per fit from
         :data:`HALF_LIFE_GRID` by an inner rolling-origin backtest on the training data
-        (the half-life whose forecasts caught the most events in the last ``select_steps``
-        steps at :data:`SELECT_COVERAGES`), so each kommun gets the memory its data favour;
+        (the half-life with the highest summed PEI* in the last ``select_steps`` steps at
+        :data:`SELECT_COVERAGES`), so each kommun gets the memory its data favour;
         with fewer than :data:`MIN_SELECT_EVENTS` events in those steps it falls back to
         :data:`FALLBACK_HALF_LIFE`.
     k
@@ -207,6 +212,10 @@ class RiskForecast(_Forecast):
         Inner origins of the automatic choice (and of the interval's dispersion).
     level
         Central probability of the interval ``lower_ .. upper_``.
+    select_by
+        Score of the automatic choice: ``"pei"`` (summed PEI*, each step weighing the
+        same), ``"hits"`` (expected events caught) or ``"deviance"`` (Poisson deviance,
+        lowest wins).
 
     Attributes
     ----------
@@ -228,8 +237,11 @@ class RiskForecast(_Forecast):
         The half-life used (``inf`` = the whole window weighed equally).
     dispersion_ : float
         ``phi`` of ``var = mu + phi mu^2`` from the inner backtest.
+    interval_level_ : float
+        Nominal level of ``lower_ .. upper_``: the one whose intervals held closest to
+        ``level`` of the counts in the inner backtest (``level`` without enough of them).
     selection_ : dict
-        Expected hits of every candidate half-life in the inner backtest.
+        Score (``select_by``) of every candidate half-life in the inner backtest.
     hit_share_ : float or None
         Share of the inner backtest's events in the :data:`REPORT_COVERAGE` riskiest cells
         (what :func:`hit_text_sv` tells planners); ``hit_steps_`` inner steps.
@@ -245,7 +257,7 @@ class RiskForecast(_Forecast):
         shrinkage: float | str = "auto",
         select_steps: int = 8,
         level: float = 0.8,
-        select_by: str = "hits",
+        select_by: str = "pei",
     ) -> None:
         self.select_by = select_by
         self.half_life_weeks = half_life_weeks
@@ -261,6 +273,8 @@ class RiskForecast(_Forecast):
             problems.append("half_life_weeks must be 'auto' or > 0")
         if int(self.k) < 0:
             problems.append("k must be >= 0")
+        if self.select_by not in ("pei", "hits", "deviance"):
+            problems.append("select_by must be 'pei', 'hits' or 'deviance'")
         if self.shrinkage != "auto" and not (
             isinstance(self.shrinkage, (int, float)) and self.shrinkage > 0
         ):
@@ -287,9 +301,15 @@ class RiskForecast(_Forecast):
         sizes = [max(1, int(math.ceil(c * n))) for c in SELECT_COVERAGES]
         for s in inner:
             y = counts[:, s]
+            best_possible = [n_star(y, size) for size in sizes]
             for h in grid:
                 r = _eb_risk(counts[:, :s], series.step_weeks, h, W, ring, self.shrinkage)[0]
-                hits[h] += sum(float(flag_weights(r, m) @ y) for m in sizes)
+                for size, best_m in zip(sizes, best_possible, strict=True):
+                    caught = float(flag_weights(r, size) @ y)
+                    if self.select_by != "pei":
+                        hits[h] += caught
+                    elif best_m > 0:
+                        hits[h] += caught / best_m
                 told[h] += float(flag_weights(r, m_told) @ y)
                 resid[h].append((r, y))
         # most expected hits; among equal hits the lowest Poisson deviance
@@ -309,13 +329,16 @@ class RiskForecast(_Forecast):
             counts, series.step_weeks, best, W, ring, self.shrinkage
         )
         phi = 0.0
+        nominal = float(self.level)
         if resid[best]:
             mu = np.concatenate([r for r, _ in resid[best]])
             yy = np.concatenate([y for _, y in resid[best]])
             denom = float(np.sum(mu**2))
             if denom > 0:
                 phi = max(0.0, float(np.sum((yy - mu) ** 2 - mu)) / denom)
-        self.lower_, self.upper_ = negbin_interval(risk, phi, float(self.level))
+            nominal = calibrated_level(mu, yy, phi, float(self.level))
+        self.lower_, self.upper_ = negbin_interval(risk, phi, nominal)
+        self.interval_level_ = nominal
         self.rate_ = e / exposure
         self.prior_ = m
         self.kappa_ = kappa

@@ -14,16 +14,31 @@
 4. ``speed``: fit + predict of the product's forecaster on 50,000 cells x 104 weeks
    (synthetic counts on real H3 cells), the automatic memory choice against the fixed
    13-week half-life of earlier releases, timed in the same run (best of 3).
+5. ``--references``: the product against the published references (``count_all``,
+   ``sepp``, ``sepp_ring1``, ``learned``) on the two protocols of issue 16, with the
+   paired per-origin PEI* differences (median, IQR, bootstrap 95 % interval, Wilcoxon p),
+   the 80 % interval coverage and the Poisson deviance per cell-step:
+   Vancouver 2020 (weekly, 26 training weeks, 26 origins, the neighbourhoods as boundary)
+   and Portland 2016 (NIJ calls for service, daily, 35 training days, 26 origins, the
+   universe from each origin's training window). The Portland shapefiles
+   (``../shared/data/real/portland-nij-cfs-2016``, EPSG:2913, date-only ``occ_date``) are
+   read by :func:`portland_events`; the same table as a CSV for ``lagesbild evaluate``::
+
+       python benchmarks/forecast.py --portland-csv portland.csv
+       lagesbild evaluate portland.csv --time-col occ_date --x-col x --y-col y \
+           --crs EPSG:2913 --step 1d --train-steps 35 --origins 26 \
+           --methods lagesbild,count_all,sepp,sepp_ring1,learned
 
 Prints one JSON object::
 
-    python benchmarks/forecast.py [--boundary] [--speed-only]
+    python benchmarks/forecast.py [--boundary] [--speed-only] [--references]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -50,9 +65,17 @@ from analysis.evaluate import (  # noqa: E402
 from geo.cells import cells_area_m2  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "real" / "vancouver-vpd-2020"
+#: The real data sets (``../shared/data/real`` beside the repository, or $LAGESBILD_REAL_DATA).
+REAL = Path(os.environ.get("LAGESBILD_REAL_DATA") or ROOT.parent / "shared" / "data" / "real")
+DATA = REAL / "vancouver-vpd-2020"
 CSV = DATA / "crimedata_csv_AllNeighbourhoods_2020.csv.gz"
 HOODS = DATA / "vancouver_neighbourhoods.geojson"
+PORTLAND = REAL / "portland-nij-cfs-2016"
+PORTLAND_MONTHS = (
+    ("080116_083116_Data.zip", "NIJ2016_AUG01_AUG31.shp"),
+    ("090116_093016_Data.zip", "NIJ2016_SEP01_SEP30.shp"),
+)
+REFERENCE_METHODS = ("lagesbild", "count_all", "sepp", "sepp_ring1", "learned")
 COVERAGES = (0.005, 0.01, 0.05)
 
 VARIANTS: list[tuple[str, dict[str, Any]]] = [
@@ -87,6 +110,56 @@ def _load(boundary: bool) -> tuple[pd.DataFrame, dict[str, int], Any]:
 
         region = gpd.read_file(HOODS).to_crs(4326).geometry.make_valid().union_all()
     return events, summary, region
+
+
+def portland_table() -> pd.DataFrame:
+    """The Portland calls of August and September 2016: ``occ_date``, ``x``, ``y`` (feet).
+
+    The one empty record (no category, coordinates 0, 0) is left out.
+    """
+    import geopandas as gpd
+
+    parts = [gpd.read_file(f"zip://{PORTLAND / z}!{shp}") for z, shp in PORTLAND_MONTHS]
+    calls = pd.concat(parts, ignore_index=True)
+    calls = calls[calls["x_coordina"] > 0]
+    return pd.DataFrame(
+        {
+            "occ_date": pd.to_datetime(calls["occ_date"]).dt.strftime("%Y-%m-%d"),
+            "x": calls["x_coordina"].to_numpy(float),
+            "y": calls["y_coordina"].to_numpy(float),
+        }
+    )
+
+
+def portland_events() -> tuple[pd.DataFrame, dict[str, int]]:
+    """Located Portland calls (``time``, ``lat``, ``lon``) and the read summary."""
+    return read_events(portland_table(), time_col="occ_date", x_col="x", y_col="y", crs="EPSG:2913")
+
+
+def references() -> dict[str, Any]:
+    """The product against the references on both protocols (paired, per coverage)."""
+    methods = {m: DEFAULT_METHODS[m] for m in REFERENCE_METHODS}
+    out: dict[str, Any] = {}
+    van, van_summary, region = _load(True)
+    por, por_summary = portland_events()
+    runs = (
+        ("vancouver_2020", van, van_summary, region, "1w", 26),
+        ("portland_2016", por, por_summary, None, "1d", 35),
+    )
+    for name, events, summary, boundary, step, train in runs:
+        t0 = time.perf_counter()
+        result = evaluate_events(
+            events,
+            step=step,
+            train_steps=train,
+            origins=26,
+            boundary=boundary,
+            methods=methods,
+            read_summary=summary,
+        )
+        result["seconds"] = round(time.perf_counter() - t0, 1)
+        out[name] = result
+    return out
 
 
 def speed(n_cells: int = 50_000, weeks: int = 104, repeats: int = 3) -> dict[str, Any]:
@@ -128,7 +201,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--boundary", action="store_true", help="A = the 22 neighbourhoods")
     parser.add_argument("--speed-only", action="store_true", help="only the speed part")
+    parser.add_argument(
+        "--references", action="store_true", help="only the paired comparison (issue 16)"
+    )
+    parser.add_argument("--portland-csv", type=Path, help="write the Portland calls as CSV")
     args = parser.parse_args()
+    if args.portland_csv is not None:
+        portland_table().to_csv(args.portland_csv, index=False)
+        print(json.dumps({"benchmark": "forecast", "portland_csv": str(args.portland_csv)}))
+        return
+    if args.references:
+        print(json.dumps({"benchmark": "forecast", "references": references()}))
+        return
     if args.speed_only:
         print(json.dumps({"benchmark": "forecast", "speed": speed()}))
         return

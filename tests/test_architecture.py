@@ -199,6 +199,7 @@ SERVICE_MODULES = (
     "patrol/observations.py",
     "patrol/plan.py",
     "planner/actions.py",
+    "planner/forecast_choice.py",
     "planner/moderation_service.py",
     "planner/weekly.py",
     "render/patrol_svg.py",

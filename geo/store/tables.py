@@ -478,3 +478,23 @@ mail_once = Table(
     Column("message_id", Integer, nullable=True),  # the queued message (None: nothing sent)
     Column("at", DateTime, nullable=False),
 )
+
+# --------------------------------------------------------------------------- forecast
+#: The forecaster chosen for a kommun's week by ``lagesbild analyse`` and its figures on
+#: the recent weeks (migration ``store_0008_forecast``; analysis.forecast_choice).
+forecast_choice = Table(
+    "forecast_choice",
+    metadata,
+    Column("kommun", String(64), ForeignKey("kommun.key", ondelete="CASCADE"), primary_key=True),
+    Column("week", String(16), primary_key=True),  # ISO week "2026-W47"
+    Column("method", String(32), nullable=False),
+    Column("params", JSON, nullable=False, default=dict),
+    Column("fallback", Boolean, nullable=False),
+    Column("weeks_checked", Integer, nullable=False),
+    Column("weeks_hit", Integer, nullable=False),
+    Column("coverage", Float, nullable=False),
+    Column("hit_rate", Float, nullable=True),
+    Column("pei_star", Float, nullable=True),
+    Column("interval_coverage", Float, nullable=True),
+    Column("computed_at", DateTime, nullable=False),
+)

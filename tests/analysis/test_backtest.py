@@ -10,7 +10,7 @@ import pytest
 
 import analysis.forecast as forecast_module
 from analysis._forecast_data import EventSeries
-from analysis._ranking import expected_capture, flag_weights
+from analysis._ranking import expected_capture, flag_weights, n_star
 from analysis.backtest import backtest, paired_differences
 from analysis.evaluate import score_forecast
 from analysis.forecast import LastKForecast
@@ -34,6 +34,14 @@ def test_ties_at_the_cut_off_are_scored_by_their_expected_value() -> None:
     perm = np.array([3, 0, 4, 2, 1])
     again = score_forecast(risk[perm], actual[perm], area, np.arange(5, dtype=np.uint64), 0.4, 5)
     assert again["n"] == pytest.approx(s["n"])
+
+
+def test_n_star_is_the_most_events_any_m_cells_hold() -> None:
+    y = np.array([0.0, 3.0, 1.0, 5.0, 1.0])
+    assert [n_star(y, m) for m in (0, 1, 2, 3, 9)] == [0.0, 5.0, 8.0, 9.0, 10.0]
+    # the one definition serves both scoring paths: flagged sets and expected capture
+    s = score_forecast(y, y, np.ones(5), np.arange(5, dtype=np.uint64), 0.4, 5.0)
+    assert s["n_star"] == 8.0 and s["pei_star"] == pytest.approx(1.0)
 
 
 def test_all_cells_tied_score_the_share_of_the_area() -> None:

@@ -8,6 +8,7 @@ import pytest
 from sklearn.neighbors import KernelDensity
 
 from analysis._forecast_data import EventSeries, events_to_series
+from analysis._predictive import calibrated_level
 from analysis.cube import SpaceTimeCube
 from analysis.forecast import (
     FALLBACK_HALF_LIFE,
@@ -255,6 +256,23 @@ def test_interval_of_counts_is_the_one_closest_to_the_level() -> None:
     wide = sum_interval([2.0, 2.0], 1.0)
     assert wide[1] > sum_interval([2.0, 2.0], 0.0)[1]
     assert "av händelserna" in hit_text_sv(0.4, 0.05, 8) and "40 %" in hit_text_sv(0.4, 0.05, 8)
+
+
+def test_intervals_are_calibrated_on_past_counts_only_when_there_are_enough() -> None:
+    rng = np.random.default_rng(3)
+    mu = rng.uniform(0.5, 6.0, size=4000)
+    y = rng.poisson(mu).astype(float)  # Poisson counts, but a too large dispersion given
+    lo, hi = negbin_interval(mu, 0.3, 0.8)
+    wide = float(np.mean((y >= lo) & (y <= hi)))
+    assert wide > 0.85  # the nominal level over-covers
+    level = calibrated_level(mu, y, 0.3, 0.8)
+    assert level < 0.8
+    lo, hi = negbin_interval(mu, 0.3, level)
+    assert abs(float(np.mean((y >= lo) & (y <= hi))) - 0.8) < abs(wide - 0.8)
+    assert abs(float(np.mean((y >= lo) & (y <= hi))) - 0.8) < 0.05
+    # too few past cell-steps (or all expecting < 0.5): the level as asked
+    assert calibrated_level(mu[:20], y[:20], 0.6, 0.8) == 0.8
+    assert calibrated_level(mu * 0.01, y, 0.6, 0.8) == 0.8
 
 
 def test_too_little_history_falls_back_to_the_stated_memory() -> None:

@@ -124,6 +124,28 @@ def test_analyse_cli_fills_the_cache(demo_app: Any) -> None:
     assert data[0]["zones"] >= 2
     cache = Path(cfg["INSTANCE_DIR"]) / "cache" / "analysis" / "norrtalje"
     assert len(list(cache.glob("v*/*/meta.json"))) == 2
+    # the latest week records the chosen forecaster and its figures
+    forecast = data[0]["forecast"]
+    assert forecast["method"] == "lagesbild" and "forecast" not in data[1]
+    assert forecast["weeks_checked"] == 10 and not forecast["fallback"]
+    assert 0 <= forecast["weeks_hit"] <= 10 and 0 < forecast["hit_rate"] <= 1
+    assert forecast["text"].startswith(f"Prognosen träffade {forecast['weeks_hit']} av 10")
+
+
+def test_weekly_page_tells_planners_how_often_the_forecast_hit(
+    demo_app: Any, client: Any, make_user: Any, login: Any
+) -> None:
+    from webmap.planner.forecast_choice import record_forecast_choice
+
+    engine = demo_app.extensions["lagesbild"].engine
+    planner = make_user("planner")
+    login(client, planner.username, planner.password)
+    url = "/lagesbild/2026-W47?kommun=norrtalje"
+    assert "forecast-hits" not in client.get(url).get_data(as_text=True)
+    stored = record_forecast_choice(engine, "norrtalje", "2026-W47")
+    assert stored is not None
+    html = client.get(url).get_data(as_text=True)
+    assert f"Prognosen träffade {stored['weeks_hit']} av 10 veckor" in html
 
 
 def test_odd_week_spellings_share_one_key(

@@ -13,6 +13,7 @@ import click
 from geo.tenants import list_tenants
 from webmap.config import load_config
 from webmap.db import open_database
+from webmap.planner.forecast_choice import record_forecast_choice
 from webmap.results import ResultStore
 from webmap.weeks import shift_week
 
@@ -115,6 +116,8 @@ def cli(
                 t1 = time.perf_counter()
                 item["warmed"] = warm_payloads(key, w)
                 item["warm_seconds"] = round(time.perf_counter() - t1, 3)
+            if i == 0:
+                item["forecast"] = record_forecast_choice(engine, key, w)
             out.append(item)
             click.echo(
                 f"{key} {w}: {item['zones']} zoner, {item['cells']} celler ({item['seconds']} s)",

@@ -22,6 +22,7 @@ from webmap.mail.citizen import mail_enabled
 from webmap.mail.coverage import coverage
 from webmap.mail.distribution import send_lagesbild
 from webmap.payloads import memo
+from webmap.planner.forecast_choice import forecast_choice_text
 from webmap.planner.weekly import build_weekly, build_yearly, week_period_text
 from webmap.render.reports import (
     render_weekly_html,
@@ -80,6 +81,7 @@ def week(week: str) -> Any:
     return render_template(
         "meeting/week.html",
         actors=actors,
+        forecast_text=forecast_choice_text(state.engine, tenant.key, week),
         pic=pic,
         tenant=tenant,
         week=week,

@@ -1,13 +1,13 @@
 """Citizens' photos of their reports (files under the instance folder, one row each).
 
-Revision ID: store_0006_photos
+Revision ID: store_0006
 Revises: store_0005
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "store_0006_photos"
+revision = "store_0006"
 down_revision = "store_0005"
 branch_labels = None
 depends_on = None

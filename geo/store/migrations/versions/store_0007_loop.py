@@ -1,14 +1,14 @@
 """Closing the loop: attachments of queued mail and mails that go out once only.
 
 Revision ID: store_0007
-Revises: store_0005
+Revises: store_0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "store_0007"
-down_revision = "store_0005"
+down_revision = "store_0006"
 branch_labels = None
 depends_on = None
 
