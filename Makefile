@@ -92,6 +92,11 @@ pytest: dev system-deps
 test: dev system-deps lint typecheck pytest
 
 bench: dev
+	@# wrk (Debian) is public_load.py's load generator; without it the Python clients run
+	@if ! command -v wrk >/dev/null 2>&1 && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing wrk (Debian) for benchmarks/public_load.py" >&2; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || true; \
+	fi
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/analysis.py
 	$(BIN)/python benchmarks/forecast.py

@@ -14,7 +14,6 @@ import scipy.sparse as sp
 from pyproj import Transformer
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
-from sklearn.cluster import DBSCAN
 
 from geo.cells import average_edge_m, cells_resolution, cells_to_points, points_to_cells
 
@@ -48,6 +47,8 @@ def cells_to_dbscan(cells: npt.ArrayLike, k: int = 1) -> npt.NDArray[np.int64]:
     x, y = lonlat_to_sweref(lon, lat)
     spacing = np.sqrt(3.0) * average_edge_m(cells_resolution(arr))
     eps = spacing * (k + 0.5)
+    from sklearn.cluster import DBSCAN  # imported when used: heavy, and rarely needed
+
     labels = DBSCAN(eps=eps, min_samples=1).fit_predict(np.c_[x, y])
     return labels.astype(np.int64)
 
@@ -144,6 +145,8 @@ def cluster_events(
     cell_w = np.bincount(inv, weights=w, minlength=uniq.shape[0])
     clat, clon = cells_to_points(uniq)
     x, y = lonlat_to_sweref(clon, clat)
+    from sklearn.cluster import DBSCAN
+
     cell_labels = DBSCAN(eps=eps_m, min_samples=min_events).fit_predict(
         np.c_[x, y], sample_weight=cell_w
     )

@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-from scipy.stats import poisson
+from scipy.special import pdtrc
 
 from analysis.config import GradingRules
 from analysis.cube import SpaceTimeCube
@@ -190,7 +190,7 @@ def _poisson_above(count: float, lam: float) -> float:
     """One-sided p-value P(X >= count) for X ~ Poisson(lam)."""
     if count <= 0:
         return 1.0
-    return float(poisson.sf(count - 1, max(lam, 1e-9)))
+    return float(pdtrc(count - 1, max(lam, 1e-9)))  # scipy.stats.poisson.sf, lighter import
 
 
 def grade_localities(
@@ -238,12 +238,15 @@ def grade_localities(
     weeks = rs * step_weeks
     zones = zones if zones is not None else pd.DataFrame(columns=["locality"])
     rows = []
+    # the final period's detail rows of each locality, split once
+    recent = cube.locality_detail
+    recent = recent[recent["step"] >= p0] if len(recent) else recent
+    by_locality = dict(tuple(recent.groupby("locality", sort=False))) if len(recent) else {}
     for li, code in enumerate(cube.locality_codes):
         cnt = int(cube.locality_counts[li, p0:].sum())
         wtd = float(cube.locality_weighted[li, p0:].sum())
         ser = int(cube.locality_serious[li, p0:].sum())
-        ld = cube.locality_detail
-        ld = ld[(ld["locality"] == code) & (ld["step"] >= p0)] if len(ld) else ld
+        ld = by_locality.get(code, recent.iloc[:0])
         rep = int(ld["reporter_org"].dropna().nunique()) if len(ld) else 0
         base = (
             float(cube.locality_counts[li, b0:p0].sum()) / n_base * rs if n_base else float("nan")

@@ -81,10 +81,12 @@ class HotspotResult:
         ``localities``.
 
         ``cells="all"`` lists every cell, ``"patterns"`` only cells with a pattern other
-        than ``no_pattern``/``too_few_reports`` or in a zone.
+        than ``no_pattern``/``too_few_reports`` or in a zone, ``"none"`` no cell.
         """
         frame = self.cells
-        if cells == "patterns":
+        if cells == "none":
+            frame = frame.iloc[:0]
+        elif cells == "patterns":
             keep = ~frame["pattern"].isin(["no_pattern", "too_few_reports"]) | frame["zone"].notna()
             frame = frame[keep]
         cell_rows = [

@@ -147,11 +147,54 @@ def _row_sums(matrix: sp.csr_matrix, start: int = 0) -> npt.NDArray[np.float64]:
     return np.asarray((matrix[:, start:] if start else matrix).sum(axis=1)).ravel()
 
 
-def _top(frame: pd.DataFrame, column: str, n: int = 3) -> list[dict[str, Any]]:
-    if frame.empty:
-        return []
-    s = frame.groupby(column, dropna=True)["count"].sum().sort_values(ascending=False)
-    return [{"code": str(k), "count": int(v)} for k, v in s.head(n).items()]
+def _tops(
+    detail: pd.DataFrame, zone: npt.NDArray[np.int64], column: str, n_zones: int, n: int = 3
+) -> list[list[dict[str, Any]]]:
+    """The ``n`` values of ``column`` with most reports in each zone (``zone``: each
+    detail row's zone), largest first."""
+    out: list[list[dict[str, Any]]] = [[] for _ in range(n_zones)]
+    if not len(detail):
+        return out
+    frame = pd.DataFrame(
+        {"zone": zone, "key": detail[column].to_numpy(), "count": detail["count"].to_numpy()}
+    )
+    s = frame.groupby(["zone", "key"], dropna=True, sort=True)["count"].sum()
+    zones = s.index.get_level_values(0).to_numpy()
+    keys, counts = s.index.get_level_values(1).to_numpy(), s.to_numpy()
+    bounds = np.searchsorted(zones, np.arange(n_zones + 1))
+    for zi in np.flatnonzero(np.diff(bounds)):
+        part = slice(bounds[zi], bounds[zi + 1])
+        # the zone's own sums, ordered as a per-zone groupby and sort would order them
+        top = pd.Series(counts[part], index=keys[part]).sort_values(ascending=False)
+        out[zi] = [{"code": str(k), "count": int(v)} for k, v in top.head(n).items()]
+    return out
+
+
+def _window_evidence(
+    detail: pd.DataFrame, cells: npt.NDArray[np.int64], groups: list[Any], n: int
+) -> tuple[npt.NDArray[np.int64], list[Any], list[Any]]:
+    """Reporters, top categories and top sources of each zone's ``detail`` rows.
+
+    ``cells`` is the cube row of each detail row, ``groups`` the cube rows of each zone
+    (disjoint), ``n`` the number of cube rows.
+    """
+    zone_of = np.full(n, -1, dtype=np.int64)
+    for zi, g in enumerate(groups):
+        zone_of[g] = zi
+    cells = np.asarray(cells, dtype=np.int64)
+    zone = np.where(cells >= 0, zone_of[np.maximum(cells, 0)], -1) if n else cells
+    inside = zone >= 0
+    sub, zone = detail[inside], zone[inside]
+    reporters = np.zeros(len(groups), dtype=np.int64)
+    if len(sub):
+        frame = pd.DataFrame({"zone": zone, "org": sub["reporter_org"].to_numpy()})
+        counted = frame.groupby("zone")["org"].nunique()
+        reporters[counted.index.to_numpy()] = counted.to_numpy()
+    return (
+        reporters,
+        _tops(sub, zone, "category", len(groups)),
+        _tops(sub, zone, "source", len(groups)),
+    )
 
 
 class HotspotZones:
@@ -392,6 +435,7 @@ class HotspotZones:
         z_last = last()["z"] if last is not None else np.asarray(emerging.z_)[:, -1]
         step_weeks = getattr(cube, "step_weeks", 1)
         # positions, outlines and ids of every member at once (one H3 call each)
+        reporters, top_categories, top_sources = _window_evidence(det_window, det_cells, feet, n)
         bounds = np.cumsum([0, *(g.size for g in groups)])
         all_cells = cube.cells[np.concatenate(groups)] if groups else cube.cells[:0]
         all_lat, all_lon = cells_to_points(all_cells)
@@ -413,7 +457,6 @@ class HotspotZones:
             if len(locs):
                 locality = str(pd.Series(locs.to_numpy(), dtype=object).value_counts().index[0])
             f = feet[zi]
-            dz = det_window[np.isin(det_cells, f)] if len(det_window) else det_window
             trend = 0 if mk is None else int(mk.trend[zi])
             rows.append(
                 {
@@ -437,13 +480,11 @@ class HotspotZones:
                     "weighted_window": float(window_w[f].sum()),
                     "serious_window": int(window_serious[f].sum()),
                     "serious_hot": bool(serious_hot[g].any()),
-                    "reporters_window": int(dz["reporter_org"].dropna().nunique())
-                    if len(dz)
-                    else 0,
+                    "reporters_window": int(reporters[zi]),
                     "count_total": int(total_counts[f].sum()),
                     "window_weeks": int((T - w0) * step_weeks),
-                    "top_categories": _top(dz, "category"),
-                    "top_sources": _top(dz, "source"),
+                    "top_categories": top_categories[zi],
+                    "top_sources": top_sources[zi],
                     "first_seen": first_seen,
                     "last_seen": last_seen,
                     "matched": jac[zi] > 0,

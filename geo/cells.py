@@ -147,6 +147,10 @@ def cells_to_outline(cells: npt.ArrayLike) -> BaseGeometry:
 def cells_to_strings(cells: npt.ArrayLike) -> npt.NDArray[np.str_]:
     """Hexadecimal strings of cells (the usual text form, e.g. ``8a0882b262f7fff``)."""
     arr = _as_cells(cells)
+    if arr.size and arr.min() >= 1 << 56 and arr.max() < 1 << 60:  # 15 digits each (H3)
+        text = arr.astype(">u8").tobytes().hex().encode("ascii")  # 16 digits per cell
+        digits = np.frombuffer(text, dtype=np.uint8).reshape(-1, 16)[:, 1:]
+        return np.ascontiguousarray(digits).view("S15").ravel().astype(str)
     return np.asarray([format(int(c), "x") for c in arr], dtype=str)
 
 

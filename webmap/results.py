@@ -7,7 +7,9 @@ week and one set of filters, and keeps the result on disk under
 =====================  ==============================================================
 ``meta.json``          period, steps, resolution, parameters, data version
 ``cells.parquet``      one row per cell: id, locality, pattern, final z, counts, zone
-``steps.npz``          ``z`` and ``weighted`` (cells x steps, float32) for the week slider
+``steps.npz``          ``z`` and ``weighted`` (cells x steps, float32) for the week slider,
+                       compact: the distinct rows of ``z`` with each cell's row, and
+                       ``weighted`` as a sparse matrix (dense again when first used)
 ``zones.json``         zones with grade, explanation, trend series and geometry
 ``localities.json``    suggested grade per locality with explanation and trend series
 =====================  ==============================================================
@@ -21,6 +23,7 @@ under a per-key lock (concurrent requests wait for one computation) or ahead of 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -35,6 +38,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import shapely
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
@@ -53,7 +57,7 @@ from geo.store.zones import replace_zones
 from geo.tenants import Tenant, get_tenant
 from webmap.weeks import TIME_OF_DAY, canonical_week, deadline, shift_week, week_of
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -85,20 +89,106 @@ class Filters:
         }
 
 
-@dataclass
+@dataclass(frozen=True)
+class StepArrays:
+    """The (cells x steps) float32 arrays ``z`` and ``weighted`` in compact form.
+
+    ``z`` is ``z_rows_data[z_rows]`` (cells whose neighbourhoods never had a report share
+    rows), ``weighted`` a CSR matrix; :meth:`z` and :meth:`weighted` give them dense.
+    """
+
+    z_rows_data: np.ndarray
+    z_rows: np.ndarray
+    weighted_csr: sp.csr_matrix
+
+    @classmethod
+    def from_dense(cls, z: np.ndarray, weighted: np.ndarray) -> StepArrays:
+        """Wrap ready dense arrays (the rows of ``z`` are kept as they are)."""
+        z = np.asarray(z, dtype=np.float32)
+        rows = np.arange(z.shape[0], dtype=np.int64)
+        return cls(z, rows, sp.csr_matrix(np.asarray(weighted, dtype=np.float32)))
+
+    def z(self) -> np.ndarray:
+        """``z`` as a dense (n, T) float32 array."""
+        return self.z_rows_data[self.z_rows]
+
+    def weighted(self) -> np.ndarray:
+        """``weighted`` as a dense (n, T) float32 array."""
+        return np.asarray(self.weighted_csr.toarray(), dtype=np.float32)
+
+    def save(self, path: Path) -> None:
+        """Write ``steps.npz``."""
+        w = self.weighted_csr
+        np.savez(
+            path,
+            z_rows_data=self.z_rows_data,
+            z_rows=self.z_rows,
+            w_data=w.data,
+            w_indices=w.indices,
+            w_indptr=w.indptr,
+            w_shape=np.asarray(w.shape, dtype=np.int64),
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> StepArrays:
+        """Read ``steps.npz`` written by :meth:`save`."""
+        with np.load(path) as a:
+            shape = tuple(int(v) for v in a["w_shape"])
+            w = sp.csr_matrix((a["w_data"], a["w_indices"], a["w_indptr"]), shape=shape)
+            return cls(a["z_rows_data"], a["z_rows"], w)
+
+
+@dataclass(init=False)
 class CachedResult:
-    """An analysis result as the web app uses it (small, JSON-friendly parts)."""
+    """An analysis result as the web app uses it (small, JSON-friendly parts).
+
+    ``z`` and ``weighted`` (dense cells x steps) are made from the compact ``steps``
+    when first used; either ``steps`` or both dense arrays are given.
+    """
 
     kommun: str
     week: str
     version: int
     meta: dict[str, Any]
     cells: pd.DataFrame
-    z: np.ndarray
-    weighted: np.ndarray
+    steps: StepArrays
     zones: list[dict[str, Any]]
     localities: list[dict[str, Any]]
     payload_cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    def __init__(
+        self,
+        kommun: str,
+        week: str,
+        version: int,
+        meta: dict[str, Any],
+        cells: pd.DataFrame,
+        z: np.ndarray | None = None,
+        weighted: np.ndarray | None = None,
+        zones: list[dict[str, Any]] | None = None,
+        localities: list[dict[str, Any]] | None = None,
+        payload_cache: dict[Any, Any] | None = None,
+        *,
+        steps: StepArrays | None = None,
+    ) -> None:
+        if steps is None:
+            if z is None or weighted is None:
+                raise TypeError("CachedResult needs steps or both z and weighted")
+            steps = StepArrays.from_dense(z, weighted)
+        self.kommun, self.week, self.version = kommun, week, version
+        self.meta, self.cells, self.steps = meta, cells, steps
+        self.zones, self.localities = zones or [], localities or []
+        self.payload_cache = payload_cache if payload_cache is not None else {}
+
+    @functools.cached_property
+    def z(self) -> np.ndarray:
+        """Gi* z per cell and step (float32, dense)."""
+        return self.steps.z()
+
+    @functools.cached_property
+    def weighted(self) -> np.ndarray:
+        """Weighted reports per cell and step (float32, dense)."""
+        return self.steps.weighted()
 
     @property
     def step_starts(self) -> list[str]:
@@ -187,13 +277,13 @@ def result_to_cached(result: HotspotResult, kommun: str, week: str, version: int
     ]
     cells = cells[[c for c in keep if c in cells.columns]].reset_index(drop=True)
     gi = result.emerging.gistar_
-    z = gi.compact_z_.astype(np.float32)[gi.rows_]
-    weighted = cube.sparse("values").astype(np.float32).toarray()
+    values = sp.csr_matrix(cube.sparse("values"), dtype=np.float32)
+    steps = StepArrays(gi.compact_z_.astype(np.float32), np.asarray(gi.rows_), values)
     zones: list[dict[str, Any]] = []
-    for zrow in result.to_dict(cells="patterns")["zones"]:
+    for zrow in result.to_dict(cells="none")["zones"]:
         found: Any = cube.cell_index(strings_to_cells(zrow["cells"])) if zrow["cells"] else []
         idx = np.asarray([i for i in found if i >= 0], dtype=np.int64)
-        series = weighted[idx].sum(axis=0) if len(idx) else np.zeros(cube.n_steps)
+        series = values[idx].toarray().sum(axis=0) if len(idx) else np.zeros(cube.n_steps)
         counts = np.asarray(cube.sparse("counts")[idx].sum(axis=0)).ravel().astype(int)
         geom = shapely.geometry.shape(zrow["geometry"])
         zrow["geometry"] = shapely.geometry.mapping(shapely.set_precision(geom, 1e-6))
@@ -246,10 +336,9 @@ def result_to_cached(result: HotspotResult, kommun: str, week: str, version: int
         version=version,
         meta=meta,
         cells=cells,
-        z=z,
-        weighted=weighted,
         zones=zones,
         localities=localities,
+        steps=steps,
     )
 
 
@@ -259,7 +348,7 @@ def _write(path: Path, res: CachedResult) -> None:
     try:
         (tmp / "meta.json").write_text(json.dumps(res.meta, default=str), encoding="utf-8")
         res.cells.to_parquet(tmp / "cells.parquet", index=False)
-        np.savez(tmp / "steps.npz", z=res.z, weighted=res.weighted)
+        res.steps.save(tmp / "steps.npz")
         (tmp / "zones.json").write_text(
             json.dumps(res.zones, ensure_ascii=False, default=str), encoding="utf-8"
         )
@@ -281,8 +370,7 @@ def _read(path: Path) -> CachedResult | None:
         if meta.get("format") != CACHE_FORMAT:
             return None
         cells = pd.read_parquet(path / "cells.parquet")
-        with np.load(path / "steps.npz") as arrays:
-            z, weighted = arrays["z"], arrays["weighted"]
+        steps = StepArrays.load(path / "steps.npz")
         zones = json.loads((path / "zones.json").read_text(encoding="utf-8"))
         localities = json.loads((path / "localities.json").read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError):
@@ -293,10 +381,9 @@ def _read(path: Path) -> CachedResult | None:
         version=int(meta["version"]),
         meta=meta,
         cells=cells,
-        z=z,
-        weighted=weighted,
         zones=zones,
         localities=localities,
+        steps=steps,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 
 from geo.store.db import utcnow
@@ -80,16 +80,21 @@ def actor_coverage(
             users.c.role == "reporter", users.c.active.is_(True), users.c.reporter_org.is_not(None)
         )
     ).all()
+    orgs = sorted({str(row.reporter_org) for row in rows})
     counts: dict[str, int] = {}
-    for org in conn.execute(
-        select(report.c.reporter_org).where(
-            report.c.kommun == kommun,
-            report.c.source == "actor",
-            report.c.created_at >= start,
-            report.c.created_at < end,
+    if orgs:  # counted in the database, only for the actors' organisations
+        counted = conn.execute(
+            select(report.c.reporter_org, func.count())
+            .where(
+                report.c.kommun == kommun,
+                report.c.source == "actor",
+                report.c.created_at >= start,
+                report.c.created_at < end,
+                report.c.reporter_org.in_(orgs),
+            )
+            .group_by(report.c.reporter_org)
         )
-    ).scalars():
-        counts[str(org)] = counts.get(str(org), 0) + 1
+        counts = {str(org): int(n) for org, n in counted}
     nothing = set(
         conn.execute(
             select(actor_week.c.user_id).where(
