@@ -31,9 +31,10 @@ from analysis._demo_profiles import (
 )
 from analysis._mannkendall import mann_kendall
 from analysis._timegrid import period_edges
+from geo._gazetteer_sources import PLACES_FILE, project_places
 from geo.cells import cells_to_points, points_to_cells
 from geo.errors import ValidationError
-from geo.gazetteer import PLACES_FILE
+from geo.geodesy import haversine_m
 
 
 def _periods(end: dt.date, weeks: int) -> list[tuple[dt.datetime, dt.datetime]]:
@@ -95,8 +96,7 @@ def _iso(t: dt.datetime) -> str:
 
 
 def _distance_m(a: dict[str, Any], b: dict[str, Any]) -> float:
-    dlat, dlon = _metres_to_degrees(a["lat"])
-    return math.hypot((a["lat"] - b["lat"]) / dlat, (a["lon"] - b["lon"]) / dlon)
+    return haversine_m(a["lat"], a["lon"], b["lat"], b["lon"])
 
 
 def _metres_to_degrees(lat: float) -> tuple[float, float]:
@@ -177,11 +177,10 @@ def _planted_counts(pattern: str, weeks: int, rng: np.random.Generator) -> list[
 
 
 def _places() -> dict[str, dict[str, Any]]:
-    frame = pd.read_csv(PLACES_FILE, dtype=str, keep_default_na=False)
-    frame = frame[frame["kommun"] == DEMO_KOMMUN]
+    """The project's named places of the demo kommun: name -> ``lat``, ``lon``, ``locality``."""
     return {
-        r["name"]: {"lat": float(r["lat"]), "lon": float(r["lon"]), "locality": r["locality"]}
-        for r in frame.to_dict("records")
+        p.name: {"lat": p.lat, "lon": p.lon, "locality": p.locality or ""}
+        for p in project_places(PLACES_FILE, {DEMO_KOMMUN})
     }
 
 

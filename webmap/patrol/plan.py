@@ -8,7 +8,6 @@ once per new data, not on every request.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ import shapely
 from shapely.geometry import mapping as shape_mapping
 
 from geo.errors import LagesbildError, ValidationError
+from geo.geodesy import haversine_m
 from geo.store.db import current_version
 from geo.tenants import Tenant
 from webmap.payloads import memo
@@ -72,13 +72,6 @@ def distance_sv(metres: float) -> str:
     if metres < 1000:
         return f"{int(round(metres / 10.0) * 10)} m"
     return f"{number_sv(metres / 1000.0)} km"
-
-
-def _haversine_m(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
-    p0, p1 = math.radians(lat0), math.radians(lat1)
-    dphi, dl = p1 - p0, math.radians(lon1 - lon0)
-    a = math.sin(dphi / 2) ** 2 + math.cos(p0) * math.cos(p1) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_008.8 * math.asin(math.sqrt(min(a, 1.0)))
 
 
 # --------------------------------------------------------------------------- plan request
@@ -135,7 +128,7 @@ def _near_places(
     """Named points/streets of the gazetteer within ``radius_m`` of an area centre."""
     found = []
     for p in places:
-        d = _haversine_m(lat, lon, float(p.lat), float(p.lon))
+        d = haversine_m(lat, lon, float(p.lat), float(p.lon))
         if d <= radius_m:
             found.append((d, p))
     found.sort(key=lambda dp: (dp[0], dp[1].name))
