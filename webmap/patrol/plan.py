@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,7 @@ from geo.errors import LagesbildError, ValidationError
 from geo.geodesy import haversine_m
 from geo.store.db import current_version
 from geo.tenants import Tenant
+from webmap.lru import SingleFlightLru
 from webmap.payloads import memo
 
 if TYPE_CHECKING:
@@ -303,14 +303,16 @@ class PatrolRuntime:
     """
 
     max_plans: int = PLAN_CACHE_SIZE
-    plans: OrderedDict[tuple[Any, ...], dict[str, Any]] = field(default_factory=OrderedDict)
+    plans: SingleFlightLru[tuple[Any, ...], dict[str, Any]] = field(init=False)
     computed: int = 0
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _key_locks: dict[tuple[Any, ...], threading.Lock] = field(default_factory=dict)
     _geo: Any = None
     _places: dict[str, list[Any]] = field(default_factory=dict)
     gazetteer: Any = None  # () -> Gazetteer, the app's shared gazetteer
+
+    def __post_init__(self) -> None:
+        self.plans = SingleFlightLru(self.max_plans)
 
     def plan(
         self, engine: Engine, tenant: Tenant, req: PlanRequest, localities: Any
@@ -319,33 +321,21 @@ class PatrolRuntime:
         with engine.connect() as conn:
             version = current_version(conn, tenant.key)
         key = (req.kommun, version, *req.cache_key[1:])
-        with self._lock:
-            hit = self.plans.get(key)
-            if hit is not None:
-                self.plans.move_to_end(key)
-                return hit
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:  # one computation per key, concurrent requests wait for it
+
+        def compute() -> dict[str, Any]:
+            view = memo(  # computed once for every server process
+                "patrol-plan",
+                tenant.key,
+                (version, *req.cache_key[1:]),
+                lambda: compute_plan(engine, tenant, req, localities, self.places(tenant.key)),
+            )
+            view["version"] = version
             with self._lock:
-                hit = self.plans.get(key)
-                if hit is not None:
-                    return hit
-            try:
-                view = memo(  # computed once for every server process
-                    "patrol-plan",
-                    tenant.key,
-                    (version, *req.cache_key[1:]),
-                    lambda: compute_plan(engine, tenant, req, localities, self.places(tenant.key)),
-                )
-                view["version"] = version
-                with self._lock:
-                    self.computed += 1
-                    self.plans[key] = view
-                    while len(self.plans) > self.max_plans:
-                        self.plans.popitem(last=False)
-            finally:
-                with self._lock:
-                    self._key_locks.pop(key, None)
+                self.computed += 1
+            return view
+
+        view = self.plans.get_or_compute(key, compute)
+        assert view is not None  # compute() always returns a plan
         return view
 
     def places(self, kommun: str) -> list[Any]:
