@@ -21,6 +21,7 @@ from shapely.geometry import mapping as shape_mapping
 
 from geo.errors import LagesbildError, ValidationError
 from geo.geodesy import haversine_m
+from geo.labels import MONTHS_SV, WEEKDAYS_SV
 from geo.store.db import current_version
 from geo.tenants import Tenant
 from webmap.lru import SingleFlightLru
@@ -38,21 +39,6 @@ SHIFT_CHOICES: tuple[str, ...] = ("18-02", "16-24", "20-04", "22-06", "12-20", "
 LOOKBACK_WEEKS = 52
 #: Plans kept in memory per app.
 PLAN_CACHE_SIZE = 32
-WEEKDAYS_SV = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
-MONTHS_SV = (
-    "januari",
-    "februari",
-    "mars",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "augusti",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 
 
 # --------------------------------------------------------------------------- helpers
