@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -31,9 +32,10 @@ from analysis._demo_profiles import (
 )
 from analysis._mannkendall import mann_kendall
 from analysis._timegrid import period_edges
+from geo._gazetteer_sources import PLACES_FILE, project_places
 from geo.cells import cells_to_points, points_to_cells
 from geo.errors import ValidationError
-from geo.gazetteer import PLACES_FILE
+from geo.geodesy import haversine_m
 
 
 def _periods(end: dt.date, weeks: int) -> list[tuple[dt.datetime, dt.datetime]]:
@@ -95,16 +97,27 @@ def _iso(t: dt.datetime) -> str:
 
 
 def _distance_m(a: dict[str, Any], b: dict[str, Any]) -> float:
-    dlat, dlon = _metres_to_degrees(a["lat"])
-    return math.hypot((a["lat"] - b["lat"]) / dlat, (a["lon"] - b["lon"]) / dlon)
+    return haversine_m(a["lat"], a["lon"], b["lat"], b["lon"])
 
 
 def _metres_to_degrees(lat: float) -> tuple[float, float]:
     return 1 / 111_320.0, 1 / (111_320.0 * math.cos(math.radians(lat)))
 
 
-def _inside(geom: shapely.Geometry, lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64]):
-    return shapely.contains_xy(geom, lon, lat)
+def _sample_inside(
+    n: int,
+    geom: shapely.Geometry,
+    draw: Callable[[int], tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """``n`` points ``(lat, lon)`` from ``draw(m)`` (m candidates), keeping those in ``geom``."""
+    lat_out: list[float] = []
+    lon_out: list[float] = []
+    while len(lat_out) < n:
+        la, lo = draw(2 * (n - len(lat_out)) + 4)
+        ok = shapely.contains_xy(geom, lo, la)
+        lat_out += la[ok].tolist()
+        lon_out += lo[ok].tolist()
+    return np.asarray(lat_out[:n]), np.asarray(lon_out[:n])
 
 
 def _around(
@@ -117,32 +130,24 @@ def _around(
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """``n`` Gaussian points around ``(lat0, lon0)``, kept inside ``geom``."""
     dlat, dlon = _metres_to_degrees(lat0)
-    lat_out: list[float] = []
-    lon_out: list[float] = []
-    while len(lat_out) < n:
-        m = 2 * (n - len(lat_out)) + 4
-        la = lat0 + rng.normal(0, sigma_m, m) * dlat
-        lo = lon0 + rng.normal(0, sigma_m, m) * dlon
-        ok = _inside(geom, la, lo)
-        lat_out += la[ok].tolist()
-        lon_out += lo[ok].tolist()
-    return np.asarray(lat_out[:n]), np.asarray(lon_out[:n])
+    return _sample_inside(
+        n,
+        geom,
+        lambda m: (
+            lat0 + rng.normal(0, sigma_m, m) * dlat,
+            lon0 + rng.normal(0, sigma_m, m) * dlon,
+        ),
+    )
 
 
 def _uniform(
     rng: np.random.Generator, n: int, geom: shapely.Geometry
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """``n`` points spread uniformly over ``geom``."""
     minx, miny, maxx, maxy = geom.bounds
-    lat_out: list[float] = []
-    lon_out: list[float] = []
-    while len(lat_out) < n:
-        m = 2 * (n - len(lat_out)) + 4
-        la = rng.uniform(miny, maxy, m)
-        lo = rng.uniform(minx, maxx, m)
-        ok = _inside(geom, la, lo)
-        lat_out += la[ok].tolist()
-        lon_out += lo[ok].tolist()
-    return np.asarray(lat_out[:n]), np.asarray(lon_out[:n])
+    return _sample_inside(
+        n, geom, lambda m: (rng.uniform(miny, maxy, m), rng.uniform(minx, maxx, m))
+    )
 
 
 def _planted_counts(pattern: str, weeks: int, rng: np.random.Generator) -> list[int]:
@@ -177,11 +182,10 @@ def _planted_counts(pattern: str, weeks: int, rng: np.random.Generator) -> list[
 
 
 def _places() -> dict[str, dict[str, Any]]:
-    frame = pd.read_csv(PLACES_FILE, dtype=str, keep_default_na=False)
-    frame = frame[frame["kommun"] == DEMO_KOMMUN]
+    """The project's named places of the demo kommun: name -> ``lat``, ``lon``, ``locality``."""
     return {
-        r["name"]: {"lat": float(r["lat"]), "lon": float(r["lon"]), "locality": r["locality"]}
-        for r in frame.to_dict("records")
+        p.name: {"lat": p.lat, "lon": p.lon, "locality": p.locality or ""}
+        for p in project_places(PLACES_FILE, {DEMO_KOMMUN})
     }
 
 

@@ -27,6 +27,7 @@ import pandas as pd
 
 from geo._validate import Problems
 from geo.errors import ValidationError
+from geo.labels import WEEKDAYS_SV
 from geo.schema import DEFAULT_CATEGORIES, DEFAULT_TZ, SERIOUS_CATEGORIES, Source
 
 #: H3 resolutions the analysis may run at (derived from the stored res-10 cells).
@@ -34,16 +35,6 @@ ANALYSIS_RES: tuple[int, ...] = (8, 9, 10)
 
 #: Allowed step lengths in weeks.
 STEP_WEEKS: tuple[int, ...] = (1, 2, 4)
-
-WEEKDAYS_SV: tuple[str, ...] = (
-    "måndag",
-    "tisdag",
-    "onsdag",
-    "torsdag",
-    "fredag",
-    "lördag",
-    "söndag",
-)
 
 Window = Literal["cube", "step"]
 ZoneSource = Literal["latest", "recurring", "pattern", "all"]

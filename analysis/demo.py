@@ -260,47 +260,18 @@ def generate(
                 for i in range(n):
                     spot = _GENERIC_SPOTS[int(rng.integers(len(_GENERIC_SPOTS)))]
                     name = LOCALITY_NAMES[code]
-                    plats = f"{spot} i {name}"
+                    where: tuple[str, str, float | None, float | None, str | None]
                     text_only = source == "actor" and rng.uniform() < TEXT_ONLY_SHARE
                     if text_only and local_places[code]:
                         place = local_places[code][int(rng.integers(len(local_places[code])))]
-                        add(
-                            source,
-                            cats[i],
-                            times[i],
-                            reported_at(source, times[i], orgs[i], k),
-                            place,
-                            place,
-                            None,
-                            None,
-                            orgs[i],
-                        )
-                        continue
-                    if source == "citizen" and rng.uniform() < 0.05:
+                        where = (place, place, None, None, orgs[i])
+                    elif source == "citizen" and rng.uniform() < 0.05:
                         # a citizen who names only the town: locality precision, no cell
-                        add(
-                            source,
-                            cats[i],
-                            times[i],
-                            reported_at(source, times[i], orgs[i], k),
-                            name,
-                            name,
-                            None,
-                            None,
-                            None,
-                        )
-                        continue
-                    add(
-                        source,
-                        cats[i],
-                        times[i],
-                        reported_at(source, times[i], orgs[i], k),
-                        plats,
-                        f"{name}, {spot}",
-                        lat[i],
-                        lon[i],
-                        orgs[i],
-                    )
+                        where = (name, name, None, None, None)
+                    else:
+                        where = (f"{spot} i {name}", f"{name}, {spot}", lat[i], lon[i], orgs[i])
+                    when = times[i]
+                    add(source, cats[i], when, reported_at(source, when, orgs[i], k), *where)
         # police events: locality or kommun precision only
         n_police = int(rng.poisson(POLICE_RATE))
         texts = _choice(rng, dict(_POLICE_PLACES), n_police)

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from analysis._patrol_order import _set_order
 from analysis._patrol_solve import max_cover
-from analysis.shift_risk import CellArray, FloatArray
+from analysis.shift_risk import CellArray
 from geo.cells import (
     average_edge_m,
     cells_resolution,
@@ -32,6 +32,7 @@ from geo.cells import (
     strings_to_cells,
 )
 from geo.errors import ValidationError
+from geo.geodesy import haversine_m
 
 
 # ---------------------------------------------------------------------- areas
@@ -79,7 +80,7 @@ def places_to_cells(specs: Iterable[str], res: int, radius_m: float = 0.0) -> li
             k = int(math.ceil(radius / (math.sqrt(3.0) * average_edge_m(res) * 0.8))) + 1
             _, disk = cells_to_disks(centre, k if radius > 0 else 0)
             dlat, dlon = cells_to_points(disk)
-            d = _haversine_m(lat, lon, dlat, dlon)
+            d = haversine_m(lat, lon, dlat, dlon)
             keep = (d <= radius) | (disk == centre[0])
             out.append(np.unique(disk[keep]))
             continue
@@ -98,14 +99,6 @@ def places_to_cells(specs: Iterable[str], res: int, radius_m: float = 0.0) -> li
     if problems:
         raise ValidationError(problems)
     return out
-
-
-def _haversine_m(lat0: float, lon0: float, lat: FloatArray, lon: FloatArray) -> FloatArray:
-    p0, p = np.radians(lat0), np.radians(lat)
-    dphi = p - p0
-    dl = np.radians(lon - lon0)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p0) * np.cos(p) * np.sin(dl / 2) ** 2
-    return 2 * 6_371_008.8 * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
 @dataclass

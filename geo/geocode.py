@@ -29,7 +29,6 @@ Configuration keys (see :func:`online_geocoder_from_config`): ``GEOCODER`` (``""
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +38,7 @@ from sqlalchemy import Engine
 
 from geo.errors import ConfigError, GeocodingError
 from geo.gazetteer import PRECISION_RANK, Gazetteer, Match, Place, fold
+from geo.geodesy import haversine_m
 from geo.store.geocoding import cached_answer, store_answer
 
 log = logging.getLogger(__name__)
@@ -328,13 +328,6 @@ def online_geocoder_from_config(
     )
 
 
-def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 6371.0 * 2 * math.asin(math.sqrt(min(1.0, a)))
-
-
 class Geocoder:
     """Gazetteer first, then (optionally) an online geocoder.
 
@@ -382,7 +375,7 @@ class Geocoder:
             return found
         centre = self._kommun_place(kommun)
         if found is None and centre is not None:
-            far = _distance_km(centre.lat, centre.lon, answer.lat, answer.lon)
+            far = haversine_m(centre.lat, centre.lon, answer.lat, answer.lon) / 1000
             if far > 3 * self.max_distance_km:
                 log.info("online answer for %r outside %s; ignored", text, centre.name)
                 return None
@@ -390,7 +383,7 @@ class Geocoder:
             if PRECISION_RANK[answer.precision] >= PRECISION_RANK[found.precision]:
                 return found
             limit = self.max_distance_km * (3 if found.precision == "kommun" else 1)
-            if _distance_km(found.lat, found.lon, answer.lat, answer.lon) > limit:
+            if haversine_m(found.lat, found.lon, answer.lat, answer.lon) / 1000 > limit:
                 log.info("online answer for %r too far from %s; ignored", text, found.name)
                 return found
             locality = found.locality if found.precision == "locality" else None

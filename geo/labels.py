@@ -1,4 +1,4 @@
-"""Swedish texts of the codes every layer shows: sources, statuses, action kinds, day parts.
+"""Swedish texts every layer shows: sources, statuses, action kinds, day parts, dates.
 
 The one place for these labels: the import pipeline, the analysis, the web pages, the PDF
 reports and the APIs all read them from here. Category labels live with the categories
@@ -32,6 +32,33 @@ REPORT_STATUS_TEXT_SV: dict[str, str] = {
     Status.APPROVED.value: "Granskad och godkänd – ingår i lägesbilden",
     Status.REJECTED.value: "Granskad – ingår inte i lägesbilden",
 }
+
+#: Weekday names, Monday first (``date.weekday()`` indexes them).
+WEEKDAYS_SV: tuple[str, ...] = (
+    "måndag",
+    "tisdag",
+    "onsdag",
+    "torsdag",
+    "fredag",
+    "lördag",
+    "söndag",
+)
+
+#: Month names, January first (``date.month - 1`` indexes them).
+MONTHS_SV: tuple[str, ...] = (
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
 
 #: Kinds of actions (åtgärder): code -> label.
 ACTION_KIND_LABELS_SV: dict[str, str] = {
@@ -108,7 +135,9 @@ __all__ = [
     "CITIZEN_TIME_OF_DAY",
     "DAY_PARTS",
     "FILTER_TIME_OF_DAY",
+    "MONTHS_SV",
     "REPORT_STATUS_TEXT_SV",
     "SOURCE_LABELS_SV",
+    "WEEKDAYS_SV",
     "DayPart",
 ]

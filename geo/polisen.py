@@ -45,6 +45,7 @@ import pandas as pd
 from geo._staging import STR, Staged, column, strings
 from geo._tenant_index import TenantGeo, TenantIndex
 from geo.boundaries import assign_points
+from geo.labels import MONTHS_SV
 from geo.readers import POLISEN_COLUMNS
 from geo.schema import DEFAULT_TZ, Precision, Source
 
@@ -162,20 +163,7 @@ NON_INCIDENT_TYPES: frozenset[str] = frozenset(
     }
 )
 
-MONTHS = {
-    "januari": 1,
-    "februari": 2,
-    "mars": 3,
-    "april": 4,
-    "maj": 5,
-    "juni": 6,
-    "juli": 7,
-    "augusti": 8,
-    "september": 9,
-    "oktober": 10,
-    "november": 11,
-    "december": 12,
-}
+MONTHS = {name: i + 1 for i, name in enumerate(MONTHS_SV)}
 
 TITLE_TIME = re.compile(
     r"^\s*(?P<day>\d{1,2})\s+(?P<month>[a-zåäö]+)\s+(?P<hour>\d{1,2})[.:](?P<minute>\d{2})"

@@ -29,8 +29,6 @@ import json
 import os
 import shutil
 import tempfile
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +53,7 @@ from geo.store.analysis_rows import read_analysis_reports
 from geo.store.reports import latest_occurred_before, occurred_range
 from geo.store.zones import replace_zones
 from geo.tenants import Tenant, get_tenant
+from webmap.lru import SingleFlightLru
 from webmap.weeks import TIME_OF_DAY, canonical_week, deadline, shift_week, week_of
 
 CACHE_FORMAT = 2
@@ -404,9 +403,9 @@ class ResultStore:
         self.engine = engine
         self.cache_dir = Path(cache_dir)
         self.memory_items = memory_items
-        self._memory: OrderedDict[tuple[str, int, str], CachedResult] = OrderedDict()
-        self._locks: dict[tuple[str, int, str], threading.Lock] = {}
-        self._guard = threading.Lock()
+        self._memory: SingleFlightLru[tuple[str, int, str], CachedResult] = SingleFlightLru(
+            memory_items
+        )
 
     # -------------------------------------------------------------- helpers
     def version(self, kommun: str) -> int:
@@ -452,10 +451,6 @@ class ResultStore:
     def path_for(self, kommun: str, version: int, key: str) -> Path:
         return self.cache_dir / kommun / f"v{version}" / key
 
-    def _lock(self, key: tuple[str, int, str]) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(key, threading.Lock())
-
     # -------------------------------------------------------------- main API
     def get(
         self,
@@ -475,32 +470,21 @@ class ResultStore:
         version = self.version(kommun)
         h = config_hash(cfg)
         key = (kommun, version, h)
-        with self._guard:
-            hit = self._memory.get(key)
-            if hit is not None:
-                self._memory.move_to_end(key)
-                return hit
-        with self._lock(key):
-            with self._guard:
-                hit = self._memory.get(key)
-            if hit is None:
-                path = self.path_for(kommun, version, h)
-                hit = _read(path) if path.exists() else None
-                if hit is None:
-                    if not compute:
-                        return None
-                    hit = self._compute(tenant, week, cfg, version)
-                    _write(path, hit)
-                    if filters == Filters():  # the week's zones, for GIS clients
-                        with self.engine.begin() as conn:
-                            replace_zones(conn, kommun, week, version, hit.zones)
-                    self._prune(kommun, version)
-            with self._guard:
-                self._memory[key] = hit
-                self._memory.move_to_end(key)
-                while len(self._memory) > self.memory_items:
-                    self._memory.popitem(last=False)
-        return hit
+
+        def load() -> CachedResult | None:
+            path = self.path_for(kommun, version, h)
+            found = _read(path) if path.exists() else None
+            if found is not None or not compute:
+                return found
+            found = self._compute(tenant, week, cfg, version)
+            _write(path, found)
+            if filters == Filters():  # the week's zones, for GIS clients
+                with self.engine.begin() as conn:
+                    replace_zones(conn, kommun, week, version, found.zones)
+            self._prune(kommun, version)
+            return found
+
+        return self._memory.get_or_compute(key, load)
 
     def _compute(
         self, tenant: Tenant, week: str, cfg: AnalysisConfig, version: int
@@ -528,8 +512,7 @@ class ResultStore:
                 shutil.rmtree(child, ignore_errors=True)
 
     def clear_memory(self) -> None:
-        with self._guard:
-            self._memory.clear()
+        self._memory.clear()
 
 
 def filters_from_args(args: Any) -> Filters:

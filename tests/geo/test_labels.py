@@ -27,3 +27,14 @@ def test_every_code_means_the_same_hours_for_citizens_and_for_the_map() -> None:
     assert _hours(FILTER_TIME_OF_DAY["kvall_natt"][1] or (0, 0)) == _hours((18, 24)) | _hours(
         (0, 6)
     )
+
+
+def test_weekday_and_month_names_follow_the_calendar() -> None:
+    import datetime as dt
+
+    from geo.labels import MONTHS_SV, WEEKDAYS_SV
+
+    day = dt.date(2026, 12, 8)  # a Tuesday in December
+    assert WEEKDAYS_SV[day.weekday()] == "tisdag"
+    assert MONTHS_SV[day.month - 1] == "december"
+    assert len(set(WEEKDAYS_SV)) == 7 and len(set(MONTHS_SV)) == 12

@@ -52,3 +52,14 @@ def test_tile_presets_resolve_with_their_attribution() -> None:
     assert resolve_tiles("") == ("", "")
     with pytest.raises(ValueError, match="bad label kind"):
         build_planner_map("/x", labels=[("A", 59.0, 18.0, "gata")])
+
+
+def test_legend_names_the_patterns_as_the_analysis_does() -> None:
+    from analysis.emerging import PATTERN_LABELS_SV
+    from webmap.render.maps import PATTERN_SYMBOLS, planner_legend_html
+
+    legend = planner_legend_html()
+    for rule, symbol in PATTERN_SYMBOLS.items():
+        name = PATTERN_LABELS_SV[f"{rule}_hot"].removesuffix(" hotspot")
+        assert f"{symbol} {name}" in legend
+    assert "≈ växlande" in legend and "oscillerande" not in legend

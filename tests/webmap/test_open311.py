@@ -12,6 +12,7 @@ from _citizen import INSIDE, OUTSIDE, engine, report_by_receipt
 from georeport import GeoReport
 from sqlalchemy import func, select, text
 
+from geo.labels import REPORT_STATUS_TEXT_SV
 from geo.store.tables import report
 from webmap.auth.apikeys import create_api_key, revoke_api_key
 from webmap.planner.moderation_service import decide
@@ -159,6 +160,7 @@ def test_get_requests_returns_only_approved_and_public_fields(
     assert [r["service_request_id"] for r in listed] == [receipts[0]]
     item = listed[0]
     assert item["status"] == "closed" and item["description"] == "Trasig lampa 0"
+    assert item["status_notes"] == REPORT_STATUS_TEXT_SV["approved"]  # as citizens read it
     # one approved report: its cell is below k, so no position and only the kommun
     assert item["lat"] is None and item["long"] is None and item["address"] == "Norrtälje kommun"
     assert item["requested_datetime"].endswith(("T00:00:00+01:00", "T00:00:00+02:00"))
@@ -172,6 +174,7 @@ def test_get_requests_returns_only_approved_and_public_fields(
         assert item["address"] == "Norrtälje"
     one = client.get(f"{BASE}/requests/{pending}.json").get_json()[0]
     assert one["status"] == "open" and one["description"] is None and one["lat"] is None
+    assert one["status_notes"] == REPORT_STATUS_TEXT_SV["pending"]
     assert client.get(f"{BASE}/requests.json?status=open").get_json() == []
     by_code = client.get(f"{BASE}/requests.json?service_code=klotter").get_json()
     assert by_code == []

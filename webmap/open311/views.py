@@ -66,6 +66,7 @@ from werkzeug.exceptions import HTTPException
 from analysis.public import GROUPS, PublicTable, category_to_group
 from geo.cells import cells_to_parent, cells_to_points
 from geo.errors import NotFoundError
+from geo.labels import REPORT_STATUS_TEXT_SV
 from geo.schema import Status
 from geo.store.citizen import approved_citizen_reports, report_place
 from webmap.auth.apikeys import verify_api_key
@@ -129,11 +130,8 @@ _XML_ITEMS = {
 #: Characters XML 1.0 does not allow (user input echoed in an error must not break the XML).
 _XML_INVALID = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
-STATUS_NOTES_SV = {
-    Status.APPROVED.value: "Granskad och inräknad i kommunens lägesbild.",
-    Status.PENDING.value: "Mottagen, väntar på granskning.",
-    Status.REJECTED.value: "Granskad; ingår inte i lägesbilden.",
-}
+#: ``status_notes`` of a request: the status text citizens see (:mod:`geo.labels`).
+STATUS_NOTES_SV = REPORT_STATUS_TEXT_SV
 
 
 # -- rendering ----------------------------------------------------------------------------

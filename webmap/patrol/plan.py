@@ -8,9 +8,7 @@ once per new data, not on every request.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -22,8 +20,11 @@ import shapely
 from shapely.geometry import mapping as shape_mapping
 
 from geo.errors import LagesbildError, ValidationError
+from geo.geodesy import haversine_m
+from geo.labels import MONTHS_SV, WEEKDAYS_SV
 from geo.store.db import current_version
 from geo.tenants import Tenant
+from webmap.lru import SingleFlightLru
 from webmap.payloads import memo
 
 if TYPE_CHECKING:
@@ -38,21 +39,6 @@ SHIFT_CHOICES: tuple[str, ...] = ("18-02", "16-24", "20-04", "22-06", "12-20", "
 LOOKBACK_WEEKS = 52
 #: Plans kept in memory per app.
 PLAN_CACHE_SIZE = 32
-WEEKDAYS_SV = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
-MONTHS_SV = (
-    "januari",
-    "februari",
-    "mars",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "augusti",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -72,13 +58,6 @@ def distance_sv(metres: float) -> str:
     if metres < 1000:
         return f"{int(round(metres / 10.0) * 10)} m"
     return f"{number_sv(metres / 1000.0)} km"
-
-
-def _haversine_m(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
-    p0, p1 = math.radians(lat0), math.radians(lat1)
-    dphi, dl = p1 - p0, math.radians(lon1 - lon0)
-    a = math.sin(dphi / 2) ** 2 + math.cos(p0) * math.cos(p1) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_008.8 * math.asin(math.sqrt(min(a, 1.0)))
 
 
 # --------------------------------------------------------------------------- plan request
@@ -135,7 +114,7 @@ def _near_places(
     """Named points/streets of the gazetteer within ``radius_m`` of an area centre."""
     found = []
     for p in places:
-        d = _haversine_m(lat, lon, float(p.lat), float(p.lon))
+        d = haversine_m(lat, lon, float(p.lat), float(p.lon))
         if d <= radius_m:
             found.append((d, p))
     found.sort(key=lambda dp: (dp[0], dp[1].name))
@@ -310,14 +289,16 @@ class PatrolRuntime:
     """
 
     max_plans: int = PLAN_CACHE_SIZE
-    plans: OrderedDict[tuple[Any, ...], dict[str, Any]] = field(default_factory=OrderedDict)
+    plans: SingleFlightLru[tuple[Any, ...], dict[str, Any]] = field(init=False)
     computed: int = 0
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _key_locks: dict[tuple[Any, ...], threading.Lock] = field(default_factory=dict)
     _geo: Any = None
     _places: dict[str, list[Any]] = field(default_factory=dict)
     gazetteer: Any = None  # () -> Gazetteer, the app's shared gazetteer
+
+    def __post_init__(self) -> None:
+        self.plans = SingleFlightLru(self.max_plans)
 
     def plan(
         self, engine: Engine, tenant: Tenant, req: PlanRequest, localities: Any
@@ -326,33 +307,21 @@ class PatrolRuntime:
         with engine.connect() as conn:
             version = current_version(conn, tenant.key)
         key = (req.kommun, version, *req.cache_key[1:])
-        with self._lock:
-            hit = self.plans.get(key)
-            if hit is not None:
-                self.plans.move_to_end(key)
-                return hit
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:  # one computation per key, concurrent requests wait for it
+
+        def compute() -> dict[str, Any]:
+            view = memo(  # computed once for every server process
+                "patrol-plan",
+                tenant.key,
+                (version, *req.cache_key[1:]),
+                lambda: compute_plan(engine, tenant, req, localities, self.places(tenant.key)),
+            )
+            view["version"] = version
             with self._lock:
-                hit = self.plans.get(key)
-                if hit is not None:
-                    return hit
-            try:
-                view = memo(  # computed once for every server process
-                    "patrol-plan",
-                    tenant.key,
-                    (version, *req.cache_key[1:]),
-                    lambda: compute_plan(engine, tenant, req, localities, self.places(tenant.key)),
-                )
-                view["version"] = version
-                with self._lock:
-                    self.computed += 1
-                    self.plans[key] = view
-                    while len(self.plans) > self.max_plans:
-                        self.plans.popitem(last=False)
-            finally:
-                with self._lock:
-                    self._key_locks.pop(key, None)
+                self.computed += 1
+            return view
+
+        view = self.plans.get_or_compute(key, compute)
+        assert view is not None  # compute() always returns a plan
         return view
 
     def places(self, kommun: str) -> list[Any]:

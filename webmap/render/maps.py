@@ -24,6 +24,7 @@ import folium
 from branca.element import MacroElement
 from jinja2 import Template
 
+from analysis.emerging import PATTERN_LABELS_SV
 from analysis.grading import GRADE_COLOURS, GRADE_LABELS
 
 #: Named tile sources; any other non-empty value of ``TILES`` is used as a URL template.
@@ -216,17 +217,10 @@ def planner_legend_html() -> str:
         f"{g} {GRADE_LABELS[g]}</div>"
         for g in sorted(GRADE_LABELS)
     )
-    pattern_names = {
-        "new": "ny",
-        "consecutive": "sammanhängande",
-        "intensifying": "intensifierande",
-        "persistent": "ihållande",
-        "diminishing": "avtagande",
-        "oscillating": "oscillerande",
-        "historical": "historisk",
-        "sporadic": "sporadisk",
-    }
-    patterns = " ".join(f"{PATTERN_SYMBOLS[p]} {n}" for p, n in pattern_names.items())
+    patterns = " ".join(
+        f"{symbol} {PATTERN_LABELS_SV[f'{rule}_hot'].removesuffix(' hotspot')}"
+        for rule, symbol in PATTERN_SYMBOLS.items()
+    )
     return (
         "<strong>Bedömning</strong>" + grade_rows + "<strong>Hotspotmönster</strong>"
         f"<div>{patterns}</div>"

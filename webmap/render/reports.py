@@ -28,6 +28,7 @@ from matplotlib.patches import Polygon as MplPolygon  # noqa: E402
 from shapely.geometry import shape  # noqa: E402
 
 from analysis.grading import GRADE_COLOURS, GRADE_LABELS  # noqa: E402
+from geo.labels import MONTHS_SV  # noqa: E402
 from webmap.planner.actions import STATUS_LABELS_SV  # noqa: E402
 from webmap.planner.weekly import LocalityWeek, WeeklyPicture, YearlyPicture  # noqa: E402
 from webmap.weeks import shift_week, week_text_sv  # noqa: E402
@@ -225,7 +226,7 @@ def effect_png(series: Any, start_label: str) -> bytes:
 def month_png(by_month: Any, title: str) -> bytes:
     fig = Figure(figsize=(5.5, 2.2))
     ax = fig.add_subplot(1, 1, 1)
-    months = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
+    months = [name[:3] for name in MONTHS_SV]  # jan, feb, ... dec
     ax.bar(months, by_month["count"], color="#17324d")
     ax.set_title(title, fontsize=8)
     ax.tick_params(labelsize=6)
