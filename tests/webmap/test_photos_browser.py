@@ -69,6 +69,13 @@ def test_phone_upload_strips_metadata_bad_files_refused_moderator_decides_per_ph
     assert thumbs.count() == 2
     assert "skarmbild.png togs bort" in page.locator("#photo-status").inner_text()
     assert page.evaluate("document.getElementById('photos').files.length") == 2
+    # keyboard: Tab reaches the (visually replaced) file input and its button shows focus
+    page.locator("#description").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "photos"
+    pick = "getComputedStyle(document.querySelector('.photo-pick')).outlineStyle"
+    assert page.evaluate(pick) != "none"
+    assert page.locator(".photo-pick").inner_text() == "Ta eller välj bilder"
     page.locator("#field-photos").scroll_into_view_if_needed()
     page.screenshot(path=str(tmp_path / "formular-med-bilder.png"))
     assert serious_violations(page) == []
