@@ -113,3 +113,12 @@ def age_report(app: Any, receipt: str, days: int) -> None:
             text("update report set reported_at = :w, created_at = :w where id = :i"),
             {"w": when, "i": rid},
         )
+
+
+def browser_login(page: Any, base: str, creds: Any) -> None:
+    """Log ``creds`` in through the login form of the page's browser."""
+    page.goto(f"{base}/logga-in")
+    page.fill("#username", creds.username)
+    page.fill("#password", creds.password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")

@@ -12,7 +12,14 @@ import re
 from typing import Any
 
 import pytest
-from _citizen import INSIDE, api_report, engine, report_by_receipt, serious_violations
+from _citizen import (
+    INSIDE,
+    api_report,
+    browser_login,
+    engine,
+    report_by_receipt,
+    serious_violations,
+)
 
 from webmap.planner.moderation_service import decide
 
@@ -87,11 +94,7 @@ def test_citizen_report_moderation_and_k_suppressed_publication(
 
     # a planner approves it in /moderering
     planner = make_user("planner")
-    page.goto(f"{live_server}/logga-in")
-    page.fill("#username", planner.username)
-    page.fill("#password", planner.password)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    browser_login(page, live_server, planner)
     page.goto(f"{live_server}/moderering?kommun=norrtalje")
     item = page.locator(f'article[data-receipt="{receipt}"]')
     assert "Gatlyktan vid busstationen" in item.inner_text()

@@ -261,3 +261,26 @@ def test_retention_erases_photos_of_closed_reports_and_keeps_open_ones(
     assert _photos(app, old) == [] and not (folder / f"{old_row['name']}.jpg").exists()
     assert [r["id"] for r in _photos(app, new)] == [new_row["id"]]
     assert (folder / f"{new_row['name']}.jpg").exists()
+
+
+def test_an_empty_file_input_sends_no_photo(app: Any, client: Any) -> None:
+    resp = _send_form(client, [(b"", "", "application/octet-stream")])
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:1000]
+    m = RECEIPT_URL.search(resp.headers["Location"])
+    assert m and _photos(app, m.group(1)) == [] and stored_files(app) == []
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "väntar på granskning." not in page.split("Vad händer nu?")[0]
+
+
+def test_transparent_png_is_flattened_on_white(app: Any, client: Any) -> None:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGBA", (300, 200), (0, 0, 0, 0)).save(out, "PNG")
+    resp = _send_form(client, [(out.getvalue(), "genomskinlig.png", "image/png")])
+    assert resp.status_code == 303
+    m = RECEIPT_URL.search(resp.headers["Location"])
+    assert m
+    (row,) = _photos(app, m.group(1))
+    img = assert_bare(_file(app, row["name"]))
+    assert img.mode == "RGB" and min(img.getpixel((150, 100))) > 245

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _citizen import engine, report_by_receipt, serious_violations
+from _citizen import browser_login, engine, report_by_receipt, serious_violations
 from _photos import assert_bare, bomb, gps_jpeg, png
 
 from geo.store.photos import photos_of
@@ -23,11 +23,14 @@ def _file(name: str, data: bytes, mime: str) -> dict[str, Any]:
     return {"name": name, "mimeType": mime, "buffer": data}
 
 
-def _start_report(page: Any, base: str) -> None:
+def _start_report(page: Any, base: str, description: str, *files: dict[str, Any]) -> None:
+    """A report form with a place, a category, ``description`` and ``files`` chosen."""
     page.goto(f"{base}/rapportera")
     page.locator("#map").click(position={"x": 150, "y": 150})
     assert page.locator("#lat").input_value() != ""
     page.locator("#cat-belysning").check()
+    page.locator("#description").fill(description)
+    page.set_input_files("#photos", files=list(files))
 
 
 def _photos(app: Any, receipt: str) -> list[dict[str, Any]]:
@@ -49,15 +52,13 @@ def test_phone_upload_strips_metadata_bad_files_refused_moderator_decides_per_ph
     page.set_viewport_size(PHONE)
 
     # 1. three photos chosen, thumbnails shown, one removed before sending
-    _start_report(page, live_server)
-    page.locator("#description").fill("Trasig belysning i gångtunneln.")
-    page.set_input_files(
-        "#photos",
-        files=[
-            _file("IMG_0001.jpg", gps_jpeg(), "image/jpeg"),
-            _file("IMG_0002.jpg", gps_jpeg(orientation=1), "image/jpeg"),
-            _file("skarmbild.png", png(), "image/png"),
-        ],
+    _start_report(
+        page,
+        live_server,
+        "Trasig belysning i gångtunneln.",
+        _file("IMG_0001.jpg", gps_jpeg(), "image/jpeg"),
+        _file("IMG_0002.jpg", gps_jpeg(orientation=1), "image/jpeg"),
+        _file("skarmbild.png", png(), "image/png"),
     )
     thumbs = page.locator("#photo-list li")
     assert thumbs.count() == 3
@@ -68,6 +69,13 @@ def test_phone_upload_strips_metadata_bad_files_refused_moderator_decides_per_ph
     assert thumbs.count() == 2
     assert "skarmbild.png togs bort" in page.locator("#photo-status").inner_text()
     assert page.evaluate("document.getElementById('photos').files.length") == 2
+    # keyboard: Tab reaches the (visually replaced) file input and its button shows focus
+    page.locator("#description").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "photos"
+    pick = "getComputedStyle(document.querySelector('.photo-pick')).outlineStyle"
+    assert page.evaluate(pick) != "none"
+    assert page.locator(".photo-pick").inner_text() == "Ta eller välj bilder"
     page.locator("#field-photos").scroll_into_view_if_needed()
     page.screenshot(path=str(tmp_path / "formular-med-bilder.png"))
     assert serious_violations(page) == []
@@ -85,14 +93,12 @@ def test_phone_upload_strips_metadata_bad_files_refused_moderator_decides_per_ph
     assert sorted(p.name for p in folder.iterdir()) == sorted(f"{r['name']}.jpg" for r in rows)
 
     # 2. a decompression bomb and a text file named .jpg: refused, said on the page
-    _start_report(page, live_server)
-    page.locator("#description").fill("Andra försöket.")
-    page.set_input_files(
-        "#photos",
-        files=[
-            _file("bomb.png", bomb(), "image/png"),
-            _file("semester.jpg", "Det här är ingen bild.".encode(), "image/jpeg"),
-        ],
+    _start_report(
+        page,
+        live_server,
+        "Andra försöket.",
+        _file("bomb.png", bomb(), "image/png"),
+        _file("semester.jpg", "Det här är ingen bild.".encode(), "image/jpeg"),
     )
     page.locator("#submit-report").click()
     page.wait_for_load_state("domcontentloaded")
@@ -107,11 +113,7 @@ def test_phone_upload_strips_metadata_bad_files_refused_moderator_decides_per_ph
 
     # 3. a moderator approves one photo and rejects the other
     planner = make_user("planner")
-    page.goto(f"{live_server}/logga-in")
-    page.fill("#username", planner.username)
-    page.fill("#password", planner.password)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    browser_login(page, live_server, planner)
     page.goto(f"{live_server}/moderering?kommun=norrtalje")
     item = page.locator(f'article[data-receipt="{receipt}"]')
     assert all(w > 0 for w in _loaded_images(page, f'article[data-receipt="{receipt}"] img'))

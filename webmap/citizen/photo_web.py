@@ -41,8 +41,6 @@ def uploads(field: str = PHOTO_FIELD) -> list[Upload]:
     """The files sent in ``field`` (an empty file input sends a nameless empty part)."""
     out = []
     for f in request.files.getlist(field):
-        if f is None or (not f.filename and not f.content_length and f.stream is None):
-            continue
         if not f.filename:
             head = f.stream.read(1)
             if not head:

@@ -9,6 +9,8 @@
   var max = parseInt(input.getAttribute("data-max") || "3", 10);
   var maxBytes = parseInt(input.getAttribute("data-max-mb") || "8", 10) * 1024 * 1024;
   var chosen = [];
+  // the native control's text follows the browser's language: a Swedish button instead
+  input.classList.add("photo-input");
 
   function sync() {
     var dt = new DataTransfer();
