@@ -14,7 +14,15 @@ from click.testing import CliRunner
 from sqlalchemy import Engine
 
 from geo.store import utcnow
-from geo.store.mail import MAX_ATTEMPTS, backoff, enqueue, messages, unsent
+from geo.store.mail import (
+    CITIZEN_PREFIX,
+    ERASED,
+    MAX_ATTEMPTS,
+    backoff,
+    enqueue,
+    messages,
+    unsent,
+)
 from webmap.cli import main
 from webmap.db import open_database
 from webmap.mail.sender import MailWorker, SmtpSettings, send_due
@@ -101,6 +109,30 @@ def test_back_off_doubles_and_gives_up(engine: Engine, smtp: SmtpServer) -> None
     smtp.start()
     assert send_due(engine, settings, now=when + dt.timedelta(days=30)).sent == 0
     assert smtp.inbox.messages == []
+
+
+def test_a_citizens_message_given_up_keeps_no_address(engine: Engine, smtp: SmtpServer) -> None:
+    settings = SmtpSettings.from_config(smtp.config())
+    assert settings is not None
+    with engine.begin() as conn:
+        enqueue(
+            conn,
+            kind=CITIZEN_PREFIX + "confirm",
+            recipient="medborgare@example.se",
+            subject="Bekräfta",
+            body_text="Hej medborgare@example.se",
+            body_html="<p>Hej</p>",
+        )
+    when = utcnow()
+    for attempt in range(MAX_ATTEMPTS):
+        when += dt.timedelta(days=1)
+        send_due(engine, settings, now=when)
+        with engine.connect() as conn:
+            (row,) = messages(conn)
+        if attempt < MAX_ATTEMPTS - 1:  # kept while it may still be sent
+            assert row["recipient"] == "medborgare@example.se"
+    assert row["status"] == "failed"
+    assert row["recipient"] == ERASED and row["body_text"] == "" and row["body_html"] == ""
 
 
 def test_worker_thread_delivers_what_is_queued(engine: Engine, smtp: SmtpServer) -> None:
