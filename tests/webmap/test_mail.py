@@ -94,15 +94,23 @@ def test_messages_wait_while_the_server_is_down_and_arrive_exactly_once(
         assert {m["status"] for m in messages(conn)} == {"sent"}
 
 
+def _daily_attempts(engine: Engine, smtp: SmtpServer) -> Iterator[dt.datetime]:
+    """Try to send once a day, :data:`MAX_ATTEMPTS` times; yields each day after the try."""
+    settings = SmtpSettings.from_config(smtp.config())
+    assert settings is not None
+    when = utcnow()
+    for _ in range(MAX_ATTEMPTS):
+        when += dt.timedelta(days=1)
+        send_due(engine, settings, now=when)
+        yield when
+
+
 def test_back_off_doubles_and_gives_up(engine: Engine, smtp: SmtpServer) -> None:
     assert [backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [60, 120, 240, 480]
     settings = SmtpSettings.from_config(smtp.config())
     assert settings is not None
     _queue(engine, 1)
-    when = utcnow()
-    for _ in range(MAX_ATTEMPTS):
-        when += dt.timedelta(days=1)
-        send_due(engine, settings, now=when)
+    *_, when = _daily_attempts(engine, smtp)
     with engine.connect() as conn:
         (row,) = unsent(conn)
     assert row["status"] == "failed" and row["attempts"] == MAX_ATTEMPTS
@@ -112,8 +120,6 @@ def test_back_off_doubles_and_gives_up(engine: Engine, smtp: SmtpServer) -> None
 
 
 def test_a_citizens_message_given_up_keeps_no_address(engine: Engine, smtp: SmtpServer) -> None:
-    settings = SmtpSettings.from_config(smtp.config())
-    assert settings is not None
     with engine.begin() as conn:
         enqueue(
             conn,
@@ -123,10 +129,7 @@ def test_a_citizens_message_given_up_keeps_no_address(engine: Engine, smtp: Smtp
             body_text="Hej medborgare@example.se",
             body_html="<p>Hej</p>",
         )
-    when = utcnow()
-    for attempt in range(MAX_ATTEMPTS):
-        when += dt.timedelta(days=1)
-        send_due(engine, settings, now=when)
+    for attempt, _when in enumerate(_daily_attempts(engine, smtp)):
         with engine.connect() as conn:
             (row,) = messages(conn)
         if attempt < MAX_ATTEMPTS - 1:  # kept while it may still be sent
