@@ -138,6 +138,30 @@ def test_a_citizens_message_given_up_keeps_no_address(engine: Engine, smtp: Smtp
     assert row["recipient"] == ERASED and row["body_text"] == "" and row["body_html"] == ""
 
 
+def test_a_message_that_cannot_be_built_does_not_stop_the_others(
+    engine: Engine, smtp: SmtpServer
+) -> None:
+    smtp.start()
+    settings = SmtpSettings.from_config(smtp.config())
+    assert settings is not None
+    with engine.begin() as conn:
+        enqueue(
+            conn,
+            kind="test",
+            recipient="a@example.se",
+            subject="Rad ett\r\nBcc: b@example.se",
+            body_text="x",
+            body_html="<p>x</p>",
+        )
+    _queue(engine, 1)
+    result = send_due(engine, settings)
+    assert result.to_dict() == {"sent": 1, "retry": 1, "failed": 0}
+    assert [m["To"] for m in smtp.inbox.messages] == ["person0@example.se"]
+    with engine.connect() as conn:
+        (waiting,) = unsent(conn)
+    assert "ValueError" in waiting["last_error"]
+
+
 def test_worker_thread_delivers_what_is_queued(engine: Engine, smtp: SmtpServer) -> None:
     smtp.start()
     settings = SmtpSettings.from_config(smtp.config())

@@ -55,7 +55,7 @@ def reports_in_area(
 
 
 def _message(action: Mapping[str, Any], event: str, receipts: list[str]) -> tuple[str, list[str]]:
-    title = str(action["title"])
+    title = " ".join(str(action["title"]).split())  # one line: it goes into the subject
     kind = str(action.get("kind_sv") or action["kind"])
     yours = "din rapport" if len(receipts) == 1 else "dina rapporter"
     if event == "planned":
