@@ -81,9 +81,12 @@ def moderated_before(conn: Connection, cutoff: dt.datetime) -> list[int]:
     return [int(r.report_id) for r in rows]
 
 
-def followed_reports(conn: Connection, kommun: str) -> list[dict[str, Any]]:
-    """Approved reports of ``kommun`` with a confirmed address: ``report_id``, ``receipt``,
-    ``email``, ``lat``, ``lon``, ``locality`` (only the mail code reads this)."""
+def followed_reports(
+    conn: Connection, kommun: str, approved_since: dt.datetime
+) -> list[dict[str, Any]]:
+    """Reports of ``kommun`` approved since ``approved_since`` with a confirmed address:
+    ``report_id``, ``receipt``, ``email``, ``lat``, ``lon``, ``locality`` (only the mail
+    code reads this)."""
     rows = conn.execute(
         select(
             citizen_contact.c.report_id,
@@ -98,6 +101,7 @@ def followed_reports(conn: Connection, kommun: str) -> list[dict[str, Any]]:
         .where(
             report.c.kommun == kommun,
             report.c.status == "approved",
+            citizen_report.c.moderated_at >= approved_since,
             citizen_contact.c.confirmed_at.is_not(None),
         )
         .order_by(citizen_contact.c.report_id)

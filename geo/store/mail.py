@@ -173,6 +173,12 @@ def mark_sent(conn: Connection, message_id: int, now: dt.datetime | None = None)
         "sent_at": now or utcnow(),
         "last_error": None,
     }
+    _finish(conn, message_id, values)
+
+
+def _finish(conn: Connection, message_id: int, values: dict[str, Any]) -> None:
+    """Store the final ``values`` of a message that will not be sent again: a citizen's
+    address and text are erased, and the attached files deleted."""
     kind = conn.execute(
         select(mail_outbox.c.kind).where(mail_outbox.c.id == message_id)
     ).scalar_one()
@@ -191,7 +197,11 @@ def backoff(attempts: int) -> dt.timedelta:
 def mark_failed(
     conn: Connection, message_id: int, error: str, now: dt.datetime | None = None
 ) -> str:
-    """Record a failed attempt; returns the new status (``pending`` or ``failed``)."""
+    """Record a failed attempt; returns the new status (``pending`` or ``failed``).
+
+    A message given up (``failed``) is final: like a sent one it keeps no citizen's
+    address and no attachment.
+    """
     when = now or utcnow()
     attempts = (
         int(
@@ -202,16 +212,16 @@ def mark_failed(
         + 1
     )
     status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
-    conn.execute(
-        update(mail_outbox)
-        .where(mail_outbox.c.id == message_id)
-        .values(
-            status=status,
-            attempts=attempts,
-            next_try_at=when + backoff(attempts),
-            last_error=error[:2000],
-        )
-    )
+    values: dict[str, Any] = {
+        "status": status,
+        "attempts": attempts,
+        "next_try_at": when + backoff(attempts),
+        "last_error": error[:2000],
+    }
+    if status == "failed":
+        _finish(conn, message_id, values)
+    else:
+        conn.execute(update(mail_outbox).where(mail_outbox.c.id == message_id).values(**values))
     return status
 
 

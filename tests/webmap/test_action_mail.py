@@ -12,7 +12,10 @@ from typing import Any
 import _smtp
 from _citizen import INSIDE, api_report, engine, report_by_receipt
 from _smtp import BASE, SmtpServer, texts
+from sqlalchemy import update
 
+from geo.store.tables import citizen_report
+from webmap.mail.citizen import FOLLOW_UP_DAYS
 from webmap.mail.sender import SmtpSettings, send_due
 
 #: Mail goes to a running aiosmtpd server; links point to BASE.
@@ -101,15 +104,23 @@ def test_citizens_in_the_area_get_one_mail_per_action_event(
     unconfirmed = _report(client, "tyst@example.se", INSIDE)
     rejected = _report(client, "nej@example.se", INSIDE)
     pending = _report(client, "vantar@example.se", INSIDE)
-    assert _deliver(app) == 6
-    for address in ("anna@example.se", "bo@example.se", "nej@example.se", "vantar@example.se"):
+    old = _report(client, "gammal@example.se", INSIDE)
+    assert _deliver(app) == 7
+    followed = ("anna@example.se", "bo@example.se", "nej@example.se", "vantar@example.se")
+    for address in (*followed, "gammal@example.se"):
         _confirm_all(client, smtp, address)
     planner = make_user("planner")
     login(client, planner.username, planner.password)
-    for receipt in (*mine, far, unconfirmed):
+    for receipt in (*mine, far, unconfirmed, old):
         _decide(app, client, receipt, "approve")
     _decide(app, client, rejected, "reject")
-    assert _deliver(app) == 4  # approved ×3 (confirmed), rejected ×1
+    assert _deliver(app) == 5  # approved ×4 (confirmed), rejected ×1
+    # approved longer ago than the follow-up time (retention has not run yet)
+    when = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=FOLLOW_UP_DAYS + 1)
+    with engine(app).begin() as conn:
+        conn.execute(
+            update(citizen_report).where(citizen_report.c.receipt == old).values(moderated_at=when)
+        )
 
     internal = _action(client, public=False, title="Intern insats")
     action_id = _action(client)
@@ -125,6 +136,7 @@ def test_citizens_in_the_area_get_one_mail_per_action_event(
     assert "Intern insats" not in plain
     for address in ("bo@example.se", "tyst@example.se", "nej@example.se", "vantar@example.se"):
         assert _about_actions(smtp, address) == []
+    assert _about_actions(smtp, "gammal@example.se") == []
     assert pending  # still pending: not followed
 
     # saving the action again or an internal follow-up sends nothing more

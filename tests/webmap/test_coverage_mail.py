@@ -174,3 +174,33 @@ def test_reminder_round_runs_once_at_the_tenants_time(app: Any, make_user: Any) 
         assert send_due_reminders(conn, BASE, now=before) == {}
         assert send_due_reminders(conn, BASE, now=after) == {"norrtalje": ["kyrkan"]}
         assert send_due_reminders(conn, BASE, now=after + dt.timedelta(hours=1)) == {}
+
+
+def test_reminder_time_is_set_with_the_cli(app: Any) -> None:
+    from geo.tenants import get_tenant
+
+    env = {"LAGESBILD_DATABASE_URL": app.config["DATABASE_URL"]}
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(
+            main, ["mail", "reminder-time", "--kommun", "norrtalje", *args], env=env
+        )
+
+    assert run().output.strip() == "norrtalje: inga automatiska påminnelser"
+    assert run("--hour", "8").exit_code == 2  # no weekday yet
+    assert (
+        run("--weekday", "1", "--hour", "8").output.strip()
+        == "norrtalje: påminnelse tisdag kl. 08:00"
+    )
+    assert json.loads(run("--hour", "10", "--json").output) == {
+        "kommun": "norrtalje",
+        "weekday": 1,
+        "hour": 10,
+    }
+    with engine(app).connect() as conn:
+        settings = get_tenant(conn, "norrtalje").settings
+    assert settings["reminder_weekday"] == 1 and settings["reminder_hour"] == 10
+    assert settings["public_min_count"] == 3  # the other settings are kept
+    assert run("--weekday", "9").exit_code == 2
+    assert run("--off").output.strip() == "norrtalje: inga automatiska påminnelser"

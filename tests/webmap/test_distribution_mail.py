@@ -32,7 +32,8 @@ def _cli(app: Any, *args: str) -> Any:
     )
 
 
-def _publish(client: Any, csrf: Any, week: str) -> None:
+def _publish(client: Any, csrf: Any, week: str) -> str:
+    """Publish ``week`` (confirming undecided localities); the page it leads to."""
     data = {
         "csrf_token": csrf(client, f"/lagesbild/{week}?kommun=norrtalje"),
         "kommun": "norrtalje",
@@ -40,6 +41,7 @@ def _publish(client: Any, csrf: Any, week: str) -> None:
     }
     resp = client.post(f"/lagesbild/{week}/publicera", data=data)
     assert resp.status_code == 302
+    return str(client.get(resp.headers["Location"]).get_data(as_text=True))
 
 
 def _deliver(app: Any) -> int:
@@ -69,7 +71,8 @@ def test_publishing_mails_the_pdf_to_the_list_once(
     assert _cli(demo_app, "--set", ",".join(LIST)).exit_code == 0
     planner = make_user("planner")
     login(client, planner.username, planner.password)
-    _publish(client, csrf_token, "2026-W46")
+    page = _publish(client, csrf_token, "2026-W46")
+    assert "Den skickas till 2 adresser på sändlistan." in page
     assert _deliver(demo_app) == 2
     for address in LIST:
         (msg,) = smtp.inbox.to(address)
@@ -85,7 +88,7 @@ def test_publishing_mails_the_pdf_to_the_list_once(
         assert "Norrtälje" in text and "vecka 46, 2026" in text
 
     # publishing the same week again (or a retry) sends nothing more
-    _publish(client, csrf_token, "2026-W46")
+    assert "sändlistan" not in _publish(client, csrf_token, "2026-W46")
     assert _deliver(demo_app) == 0
     assert len(smtp.inbox.messages) == 2
     with engine(demo_app).connect() as conn:
@@ -94,7 +97,7 @@ def test_publishing_mails_the_pdf_to_the_list_once(
 
     # an address added later gets the next publication; the others do not get it twice
     assert _cli(demo_app, "--add", "ny@example.se").exit_code == 0
-    _publish(client, csrf_token, "2026-W46")
+    assert "Den skickas till 1 adress på sändlistan." in _publish(client, csrf_token, "2026-W46")
     assert _deliver(demo_app) == 1
     assert len(smtp.inbox.to("ny@example.se")) == 1
     assert len(smtp.inbox.messages) == 3

@@ -14,7 +14,15 @@ from click.testing import CliRunner
 from sqlalchemy import Engine
 
 from geo.store import utcnow
-from geo.store.mail import MAX_ATTEMPTS, backoff, enqueue, messages, unsent
+from geo.store.mail import (
+    CITIZEN_PREFIX,
+    ERASED,
+    MAX_ATTEMPTS,
+    backoff,
+    enqueue,
+    messages,
+    unsent,
+)
 from webmap.cli import main
 from webmap.db import open_database
 from webmap.mail.sender import MailWorker, SmtpSettings, send_due
@@ -86,21 +94,72 @@ def test_messages_wait_while_the_server_is_down_and_arrive_exactly_once(
         assert {m["status"] for m in messages(conn)} == {"sent"}
 
 
+def _daily_attempts(engine: Engine, smtp: SmtpServer) -> Iterator[dt.datetime]:
+    """Try to send once a day, :data:`MAX_ATTEMPTS` times; yields each day after the try."""
+    settings = SmtpSettings.from_config(smtp.config())
+    assert settings is not None
+    when = utcnow()
+    for _ in range(MAX_ATTEMPTS):
+        when += dt.timedelta(days=1)
+        send_due(engine, settings, now=when)
+        yield when
+
+
 def test_back_off_doubles_and_gives_up(engine: Engine, smtp: SmtpServer) -> None:
     assert [backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [60, 120, 240, 480]
     settings = SmtpSettings.from_config(smtp.config())
     assert settings is not None
     _queue(engine, 1)
-    when = utcnow()
-    for _ in range(MAX_ATTEMPTS):
-        when += dt.timedelta(days=1)
-        send_due(engine, settings, now=when)
+    *_, when = _daily_attempts(engine, smtp)
     with engine.connect() as conn:
         (row,) = unsent(conn)
     assert row["status"] == "failed" and row["attempts"] == MAX_ATTEMPTS
     smtp.start()
     assert send_due(engine, settings, now=when + dt.timedelta(days=30)).sent == 0
     assert smtp.inbox.messages == []
+
+
+def test_a_citizens_message_given_up_keeps_no_address(engine: Engine, smtp: SmtpServer) -> None:
+    with engine.begin() as conn:
+        enqueue(
+            conn,
+            kind=CITIZEN_PREFIX + "confirm",
+            recipient="medborgare@example.se",
+            subject="Bekräfta",
+            body_text="Hej medborgare@example.se",
+            body_html="<p>Hej</p>",
+        )
+    for attempt, _when in enumerate(_daily_attempts(engine, smtp)):
+        with engine.connect() as conn:
+            (row,) = messages(conn)
+        if attempt < MAX_ATTEMPTS - 1:  # kept while it may still be sent
+            assert row["recipient"] == "medborgare@example.se"
+    assert row["status"] == "failed"
+    assert row["recipient"] == ERASED and row["body_text"] == "" and row["body_html"] == ""
+
+
+def test_a_message_that_cannot_be_built_does_not_stop_the_others(
+    engine: Engine, smtp: SmtpServer
+) -> None:
+    smtp.start()
+    settings = SmtpSettings.from_config(smtp.config())
+    assert settings is not None
+    with engine.begin() as conn:
+        enqueue(
+            conn,
+            kind="test",
+            recipient="a@example.se",
+            subject="Rad ett\r\nBcc: b@example.se",
+            body_text="x",
+            body_html="<p>x</p>",
+        )
+    _queue(engine, 1)
+    result = send_due(engine, settings)
+    assert result.to_dict() == {"sent": 1, "retry": 1, "failed": 0}
+    assert [m["To"] for m in smtp.inbox.messages] == ["person0@example.se"]
+    with engine.connect() as conn:
+        (waiting,) = unsent(conn)
+    assert "ValueError" in waiting["last_error"]
 
 
 def test_worker_thread_delivers_what_is_queued(engine: Engine, smtp: SmtpServer) -> None:

@@ -8,8 +8,10 @@ import json
 
 import click
 
+from analysis.config import WEEKDAYS_SV
 from geo.store.coverage import set_actor
 from geo.store.mail import unsent
+from geo.store.tenants import update_settings
 from geo.store.users import user_by_name
 from geo.tenants import get_tenant
 from webmap.config import load_config
@@ -119,3 +121,43 @@ def distribution_cmd(
         click.echo(f"{tenant.key}: sändlistan är tom")
     for address in current:
         click.echo(address)
+
+
+@cli.command("reminder-time")
+@click.option("--kommun", required=True, help="Kommunens nyckel.")
+@click.option(
+    "--weekday", type=click.IntRange(0, 6), default=None, help="Veckodag, 0 = måndag … 6 = söndag."
+)
+@click.option("--hour", type=click.IntRange(0, 23), default=None, help="Timme (lokal tid).")
+@click.option("--off", is_flag=True, help="Stäng av de automatiska påminnelserna.")
+@click.option("--json", "as_json", is_flag=True, help="Skriv inställningen som ett JSON-objekt.")
+def reminder_time_cmd(
+    kommun: str, weekday: int | None, hour: int | None, off: bool, as_json: bool
+) -> None:
+    """Visa eller ändra när aktörer som inte har rapporterat påminns automatiskt."""
+    if off and (weekday is not None or hour is not None):
+        raise click.UsageError("Ange antingen --off eller --weekday/--hour.")
+    with open_database().begin() as conn:
+        tenant = get_tenant(conn, kommun)
+        settings = dict(tenant.settings)
+        if off:
+            settings["reminder_weekday"] = None
+        elif weekday is not None or hour is not None:
+            if weekday is None and settings.get("reminder_weekday") is None:
+                raise click.UsageError("Ange --weekday: påminnelserna är avstängda.")
+            if weekday is not None:
+                settings["reminder_weekday"] = weekday
+            if hour is not None:
+                settings["reminder_hour"] = hour
+        keys = ("reminder_weekday", "reminder_hour")
+        chosen = {k: settings.get(k) for k in keys}
+        if chosen != {k: tenant.settings.get(k) for k in keys}:
+            update_settings(conn, tenant.key, chosen)
+    day = chosen["reminder_weekday"]
+    hour_set = int(chosen["reminder_hour"] if chosen["reminder_hour"] is not None else 9)
+    if as_json:
+        click.echo(json.dumps({"kommun": tenant.key, "weekday": day, "hour": hour_set}))
+    elif day is None:
+        click.echo(f"{tenant.key}: inga automatiska påminnelser")
+    else:
+        click.echo(f"{tenant.key}: påminnelse {WEEKDAYS_SV[int(day)]} kl. {hour_set:02d}:00")

@@ -14,6 +14,7 @@ that followed several reports in the area gets one mail listing them.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,7 +23,9 @@ import numpy as np
 from sqlalchemy.engine import Connection
 
 from geo.store.contacts import followed_reports
+from geo.store.db import utcnow
 from geo.store.mail import CITIZEN_PREFIX, claim_once, enqueue, record_once_message
+from webmap.mail.citizen import FOLLOW_UP_DAYS
 from webmap.mail.compose import compose, links
 from webmap.planner.actions import action_geometry, get_action
 
@@ -52,7 +55,7 @@ def reports_in_area(
 
 
 def _message(action: Mapping[str, Any], event: str, receipts: list[str]) -> tuple[str, list[str]]:
-    title = str(action["title"])
+    title = " ".join(str(action["title"]).split())  # one line: it goes into the subject
     kind = str(action.get("kind_sv") or action["kind"])
     yours = "din rapport" if len(receipts) == 1 else "dina rapporter"
     if event == "planned":
@@ -96,7 +99,9 @@ def notify_action(
     event = EVENTS.get(str(action["status"]))
     if event is None or not action.get("public"):
         return []
-    near = reports_in_area(action, followed_reports(conn, str(action["kommun"])), localities)
+    since = utcnow() - dt.timedelta(days=FOLLOW_UP_DAYS)
+    followed = followed_reports(conn, str(action["kommun"]), since)
+    near = reports_in_area(action, followed, localities)
     fresh = [r for r in near if claim_once(conn, f"action:{action_id}:{event}:{r['report_id']}")]
     by_address: dict[str, list[dict[str, Any]]] = {}
     for r in fresh:

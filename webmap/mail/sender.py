@@ -128,7 +128,9 @@ def send_due(
                 if smtp is None:
                     smtp = _connect(settings)
                 smtp.send_message(build_message(settings, row, files[row["id"]]))
-            except (OSError, smtplib.SMTPException) as exc:
+            except (OSError, smtplib.SMTPException, ValueError) as exc:
+                # ValueError: a message that cannot be built (e.g. a line break in a
+                # header) must not stop the others
                 with engine.begin() as conn:
                     status = mark_failed(conn, row["id"], f"{type(exc).__name__}: {exc}")
                 if status == "failed":
@@ -136,7 +138,7 @@ def send_due(
                 else:
                     result.retry += 1
                 log.warning("e-post %s kunde inte skickas: %s", row["id"], exc)
-                if not isinstance(exc, smtplib.SMTPRecipientsRefused):
+                if not isinstance(exc, (smtplib.SMTPRecipientsRefused, ValueError)):
                     _close(smtp)
                     smtp = None
                 continue

@@ -163,7 +163,8 @@ def publish(week: str) -> Any:
         )
     flash(f"Lägesbilden för {week_text_sv(week)} är publicerad.", "info")
     if mailed:
-        flash(f"Den skickas till {len(mailed)} adresser på sändlistan.", "info")
+        many = "adress" if len(mailed) == 1 else "adresser"
+        flash(f"Den skickas till {len(mailed)} {many} på sändlistan.", "info")
     return redirect(url_for("meeting.week", week=week, kommun=tenant.key))
 
 
