@@ -145,6 +145,21 @@ def partition_patterns(task: PatternTask) -> dict[str, npt.NDArray[Any]]:
     return task.model.classify(task.z, task.significant, task.ring)
 
 
+@dataclass
+class GiWindow:
+    """The Gi* parameters and tenant-wide window of a partitioned run (what zones and
+    grades read from ``EmergingHotspots.gistar_``; the z-scores are in ``z_``)."""
+
+    k: int
+    window: str
+    time_lag: int
+    fdr: bool
+    alpha: float
+    mean_: Any
+    std_: Any
+    n_window_: int
+
+
 class PartitionedEmerging:
     """Emerging hot spot analysis of a large cube, computed per H3 parent cell.
 
@@ -175,6 +190,11 @@ ring_total_, steps_with_reports_ : ndarray (n,)
         As the attributes of the same name of ``EmergingHotspots``.
     mean_, std_, n_window_
         The tenant-wide window passed to every partition.
+    gistar_ : GiWindow
+        The Gi* parameters and window, so :class:`analysis.zones.HotspotZones` builds the
+        zones from the merged result (``HotspotZones().fit(cube, emerging=this)``).
+    alpha, hot_share, min_step_count, k
+        The model's parameters (read by the zones).
     """
 
     def __init__(
@@ -240,6 +260,11 @@ ring_total_, steps_with_reports_ : ndarray (n,)
                 merged[name][part.own] = values
         self.partitions_ = parts
         self.mean_, self.std_, self.n_window_ = mean, std, int(N)
+        self.gistar_ = GiWindow(
+            model.k, model.window, model.time_lag, model.fdr, model.alpha, mean, std, int(N)
+        )
+        self.alpha, self.hot_share = model.alpha, model.hot_share
+        self.min_step_count, self.k = model.min_step_count, model.k
         self.z_ = z
         self.significant_ = significant
         self.ring_counts_ = ring
@@ -262,6 +287,7 @@ ring_total_, steps_with_reports_ : ndarray (n,)
 
 __all__ = [
     "GiTask",
+    "GiWindow",
     "PartitionedEmerging",
     "Partition",
     "PatternTask",

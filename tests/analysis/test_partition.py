@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 
@@ -10,6 +11,7 @@ from analysis.cube import SpaceTimeCube
 from analysis.emerging import EmergingHotspots
 from analysis.getis_ord import _window_stats
 from analysis.partition import GiTask, PartitionedEmerging, partition_cells, partition_gistar
+from analysis.zones import HotspotZones
 from geo.cells import cells_to_disks, cells_to_parent, points_to_cells
 from geo.errors import ValidationError
 
@@ -72,6 +74,20 @@ def test_partitioned_equals_unpartitioned(window: str, fdr: bool) -> None:
     assert np.array_equal(part.too_few_, ref.too_few_)
     # the data make real patterns, so the equality above is not one of empty arrays
     assert ref.hot_.any() and len(set(ref.pattern_)) >= 3
+
+
+def test_zones_built_after_merging_equal_the_unpartitioned_zones() -> None:
+    cube = _tenant(seed=2)
+    model = EmergingHotspots(fdr=True)
+    ref = HotspotZones().fit(cube, emerging=EmergingHotspots(fdr=True).fit(cube))
+    part = PartitionedEmerging(model, parent_res=6).fit(cube)
+    got = HotspotZones().fit(cube, emerging=part)  # type: ignore[arg-type]
+    assert len(ref.zones_) >= 2
+    pd.testing.assert_frame_equal(
+        got.zones_.drop(columns="geometry"), ref.zones_.drop(columns="geometry")
+    )
+    assert got.zones_.geometry.geom_equals(ref.zones_.geometry).all()
+    assert np.array_equal(got.zone_ids_, ref.zone_ids_)
 
 
 def test_partition_needs_its_halo_and_the_tenant_wide_window() -> None:

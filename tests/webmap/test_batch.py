@@ -13,8 +13,6 @@ import io
 import json
 import os
 import pickle
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +23,7 @@ import cloudpickle
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from pypdf import PdfReader
 
 from geo.boundaries import load_boundaries, read_boundaries, store_boundaries
@@ -32,11 +31,10 @@ from geo.ingest import ingest_frame
 from geo.store.db import connect, upgrade
 from geo.tenants import ensure_tenant, list_tenants, seed_default_tenants
 from webmap.batch import SERIAL, batch_settings, read_journal, run_batch
+from webmap.cli import main
 from webmap.config import load_config
 
 WEEK = "2026-W46"
-ROOT = Path(__file__).resolve().parents[2]
-LAGESBILD = str(Path(sys.executable).with_name("lagesbild"))
 
 
 def _reports(localities: Any, seed: int, n: int = 260) -> pd.DataFrame:
@@ -235,17 +233,11 @@ def test_cli_reports_a_failing_kommun_and_exits_non_zero(client: Any, tmp_path: 
         store_boundaries(conn, kommun, source="test")
         ensure_tenant(conn, "tomkommun", name="Tomkommun")  # no localities: cannot run
     engine.dispose()
-    env = {
-        **os.environ,
-        "LAGESBILD_DATABASE_URL": url,
-        "LAGESBILD_INSTANCE_DIR": str(tmp_path / "instance"),
-    }
-    proc = subprocess.run(
-        [LAGESBILD, "analyse", "--all", "--scheduler",
-         client.scheduler.address, "--retries", "1", "--no-warm", "--json"],
-        env=env, capture_output=True, text=True, timeout=120, cwd=ROOT,
-    )  # fmt: skip
-    assert proc.returncode == 1, proc.stderr
+    env = {"LAGESBILD_DATABASE_URL": url, "LAGESBILD_INSTANCE_DIR": str(tmp_path / "instance")}
+    args = ["analyse", "--all", "--scheduler", client.scheduler.address, "--retries", "1",
+            "--no-warm", "--json"]  # fmt: skip
+    proc = CliRunner().invoke(main, args, env=env)
+    assert proc.exit_code == 1, proc.stderr
     assert "tomkommun: misslyckades: kommunen 'tomkommun' har inga tätorter" in proc.stderr
     assert "1 av 2 kommuner klara" in proc.stderr
     data = json.loads(proc.stdout)
@@ -255,28 +247,18 @@ def test_cli_reports_a_failing_kommun_and_exits_non_zero(client: Any, tmp_path: 
 
 
 def test_all_with_kommun_is_refused(tmp_path: Path) -> None:
-    env = {**os.environ, "LAGESBILD_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
-    proc = subprocess.run(
-        [LAGESBILD, "analyse", "--all", "--kommun", "kungsor"],
-        env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path,
-    )  # fmt: skip
-    assert proc.returncode == 2
+    env = {"LAGESBILD_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    proc = CliRunner().invoke(main, ["analyse", "--all", "--kommun", "kungsor"], env=env)
+    assert proc.exit_code == 2
     assert "ange inte --kommun samtidigt" in proc.stderr
 
 
 def test_serial_scheduler_keeps_working_without_a_cluster(
     batch_db: str, serial_run: Path, tmp_path: Path
 ) -> None:
-    env = {
-        **os.environ,
-        "LAGESBILD_DATABASE_URL": batch_db,
-        "LAGESBILD_INSTANCE_DIR": str(tmp_path / "instance"),
-    }
-    proc = subprocess.run(
-        [LAGESBILD, "analyse", "--all", "--scheduler", "serial",
-         "--week", WEEK, "--json"],
-        env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
+    env = {"LAGESBILD_DATABASE_URL": batch_db, "LAGESBILD_INSTANCE_DIR": str(tmp_path / "inst")}
+    args = ["analyse", "--all", "--scheduler", "serial", "--week", WEEK, "--json"]
+    proc = CliRunner().invoke(main, args, env=env)
+    assert proc.exit_code == 0, proc.stderr
     assert len(json.loads(proc.stdout)["results"]) == 3
-    _assert_same(_outputs(serial_run), _outputs(tmp_path / "instance"))
+    _assert_same(_outputs(serial_run), _outputs(tmp_path / "inst"))

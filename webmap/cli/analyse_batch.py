@@ -9,6 +9,7 @@ import time
 import click
 
 from geo.errors import ValidationError
+from geo.store.reports import count_reports
 from geo.tenants import list_tenants
 from webmap.batch import SERIAL, Outcome, batch_settings, dask_available, run_batch
 from webmap.config import load_config
@@ -41,8 +42,9 @@ def batch_command(
     cfg = load_config()
     engine = open_database(cfg)  # creates or migrates the database once, before the tasks
     with engine.connect() as conn:
-        keys = [t.key for t in list_tenants(conn)]
+        sizes = {t.key: count_reports(conn, t.key) for t in list_tenants(conn)}
     engine.dispose()
+    keys = sorted(sizes, key=lambda k: -sizes[k])  # the largest first: long tasks start early
 
     def report(outcome: Outcome) -> None:
         click.echo(outcome.line_sv(), err=True)
