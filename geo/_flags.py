@@ -29,8 +29,8 @@ class _Flags:
         if callable(detail):  # computed only when some row fails
             detail = detail()
         self.reason[m] = reason.value
-        if isinstance(detail, pd.Series):
-            self.detail[m] = detail[m].astype(object)
+        if isinstance(detail, pd.Series):  # the whole frame's or only the failing rows'
+            self.detail[m] = detail.reindex(self.reason.index[m.to_numpy()]).astype(object)
         else:
             self.detail[m] = detail
 

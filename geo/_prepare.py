@@ -360,11 +360,11 @@ def prepare(
             flags.flag(
                 outside,
                 Reason.OUTSIDE_BOUNDARY,
-                lambda geo=geo: (
+                lambda geo=geo, outside=outside: (  # the failing rows only
                     "positionen "
-                    + lat.round(5).astype(str)
+                    + lat[outside].round(5).astype(str)
                     + ", "
-                    + lon.round(5).astype(str)
+                    + lon[outside].round(5).astype(str)
                     + f" ligger utanför {geo.tenant.name}"
                 ),
             )

@@ -84,7 +84,12 @@ from geo.schema import (
     Source,
     Status,
 )
-from geo.store.bulk import LARGE_IMPORT_BYTES, deferred_indexes, tune_for_import
+from geo.store.bulk import (
+    LARGE_IMPORT_BYTES,
+    deferred_indexes,
+    finish_import,
+    tune_for_import,
+)
 from geo.store.imports import finish_run, record_progress
 from geo.tenants import get_tenant
 
@@ -354,6 +359,7 @@ def ingest_file(
         result.encoding = table.encoding
     result.read = n
     with engine.begin() as conn:
+        finish_import(conn)
         finish_run(conn, run_id, n, result.counts())
     result.seconds = time.perf_counter() - t0
     return result

@@ -1,0 +1,56 @@
+"""The analysis cache keeps the step arrays compact on disk and gives them back dense."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from analysis._synthetic import synthetic_reports
+from analysis.config import AnalysisConfig
+from analysis.hotspots import analyse
+from geo.boundaries import load_boundaries
+from webmap.results import CachedResult, StepArrays, _read, _write, result_to_cached
+
+
+@pytest.fixture(scope="module")
+def result():
+    localities = load_boundaries("locality", kommun="norrtalje")
+    localities = localities[localities["primary"]].reset_index(drop=True)
+    reports, _truth = synthetic_reports(seed=3)
+    return analyse(reports, localities, AnalysisConfig(kommun="norrtalje"))
+
+
+def test_cached_result_gives_the_dense_gi_star_and_weighted_arrays(result) -> None:
+    cached = result_to_cached(result, "norrtalje", "2026-W47", 7)
+    z_dense = np.asarray(result.emerging.z_, dtype=np.float32)
+    weighted = result.cube.dense("values").astype(np.float32)
+    assert cached.z.shape == z_dense.shape == weighted.shape
+    assert np.array_equal(cached.z, z_dense)
+    assert np.array_equal(cached.weighted, weighted)
+    # compact: cells without reports in their neighbourhood share z rows
+    assert cached.steps.z_rows_data.shape[0] < z_dense.shape[0]
+
+
+def test_step_arrays_survive_the_disk_round_trip(result, tmp_path) -> None:
+    cached = result_to_cached(result, "norrtalje", "2026-W47", 7)
+    _write(tmp_path / "res", cached)
+    back = _read(tmp_path / "res")
+    assert back is not None
+    assert np.array_equal(back.z, cached.z)
+    assert np.array_equal(back.weighted, cached.weighted)
+    assert json.dumps(back.zones, default=str) == json.dumps(cached.zones, default=str)
+    assert back.cells.equals(cached.cells)
+
+
+def test_dense_arrays_are_still_accepted() -> None:
+    z = np.array([[0.5, -1.0], [2.0, 0.0]], dtype=np.float32)
+    w = np.array([[0.0, 1.0], [3.0, 0.0]], dtype=np.float32)
+    res = CachedResult("k", "2026-W01", 1, {"step_starts": []}, cells=None, z=z, weighted=w)
+    assert np.array_equal(res.z, z)
+    assert np.array_equal(res.weighted, w)
+    steps = StepArrays.from_dense(z, w)
+    assert np.array_equal(steps.weighted(), w)
+    with pytest.raises(TypeError):
+        CachedResult("k", "2026-W01", 1, {}, cells=None, z=z)
