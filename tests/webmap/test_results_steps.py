@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 import pytest
-
 from analysis._synthetic import synthetic_reports
+
 from analysis.config import AnalysisConfig
 from analysis.hotspots import analyse
 from geo.boundaries import load_boundaries
