@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
-from analysis._synthetic import synthetic_reports
 
 from analysis.config import AnalysisConfig
+from analysis.demo import synthetic_reports
 from analysis.hotspots import analyse
 from geo.boundaries import load_boundaries
 from webmap.results import CachedResult, StepArrays, _read, _write, result_to_cached
