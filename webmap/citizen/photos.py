@@ -84,7 +84,9 @@ _EXTENSIONS = {
 _MIMETYPES = {
     "image/jpeg": "JPEG",
     "image/pjpeg": "JPEG",
+    "image/jpg": "JPEG",  # not registered, but sent by some phones
     "image/png": "PNG",
+    "image/x-png": "PNG",
     "image/heic": "HEIC",
     "image/heif": "HEIC",
     "image/heic-sequence": "HEIC",
