@@ -299,3 +299,26 @@ def test_declared_type_must_match_the_content() -> None:
             clean_photo(Upload(name, mime, io.BytesIO(jpeg)))
         assert info.value.errors[0].code == "type_mismatch", (name, mime)
         assert f"”{name}”" in info.value.errors[0].message
+
+
+def test_a_failed_transaction_leaves_no_photo_file(app: Any, client: Any) -> None:
+    from webmap.citizen.photos import (
+        Upload,
+        clean_photo,
+        files_undone_on_error,
+        save_photos,
+    )
+
+    receipt = api_report(client).get_json()["receipt"]
+    rid = int(report_by_receipt(app, receipt).report_id)
+    photo = clean_photo(Upload("a.png", "image/png", io.BytesIO(png())))
+    folder = photo_dir(app.instance_path)
+    with (
+        pytest.raises(RuntimeError),
+        files_undone_on_error(folder) as written,
+        engine(app).begin() as conn,
+    ):
+        save_photos(conn, folder, rid, [photo, photo], written)
+        assert len(written) == 2 and len(stored_files(app)) == 2
+        raise RuntimeError("the rest of the transaction failed")
+    assert stored_files(app) == [] and _photos(app, receipt) == []
