@@ -32,7 +32,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -255,77 +255,77 @@ def run_batch(
     options
         ``week``, ``weeks``, ``warm`` and ``pdf`` of :func:`run_kommun`.
     """
-    done = on_done or (lambda _o: None)
-    batch_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    job = _Job(
+        settings,
+        retries,
+        f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}",
+        on_done or (lambda _o: None),
+        options,
+    )
     if client is None and scheduler == SERIAL:
-        return list(_serial(kommuner, settings, retries, batch_id, done, options))
-    owned = None
-    if client is None:
-        client, owned = open_client(scheduler, workers)
+        return [job.serial(kommun) for kommun in kommuner]
+    if client is not None:
+        return job.distributed(client, kommuner)
+    client, cluster = open_client(scheduler, workers)
     try:
-        return _distributed(client, kommuner, settings, retries, batch_id, done, options)
+        return job.distributed(client, kommuner)
     finally:
-        if owned is not None:
-            client.close()
-            owned.close()
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
-def _serial(
-    kommuner: Iterable[str],
-    settings: dict[str, Any],
-    retries: int,
-    batch_id: str,
-    done: Callable[[Outcome], None],
-    options: dict[str, Any],
-) -> Iterable[Outcome]:
-    for kommun in kommuner:
+@dataclass
+class _Job:
+    """What every kommun of one batch run gets."""
+
+    settings: dict[str, Any]
+    retries: int
+    batch_id: str
+    done: Callable[[Outcome], None]
+    options: dict[str, Any]
+
+    def serial(self, kommun: str) -> Outcome:
+        """Run one kommun here, with retries."""
         outcome = Outcome(kommun, ok=False)
-        for _attempt in range(retries + 1):
+        for _attempt in range(self.retries + 1):
             try:
-                result = run_kommun(kommun, settings, batch_id=batch_id, **options)
+                result = run_kommun(kommun, self.settings, batch_id=self.batch_id, **self.options)
             except Exception as exc:  # reported below, after the last try
                 outcome.error = _error_text(exc)
                 continue
             outcome = Outcome(kommun, ok=True, result=result)
             break
-        done(outcome)
-        yield outcome
+        self.done(outcome)
+        return outcome
 
+    def distributed(self, client: Any, kommuner: Sequence[str]) -> list[Outcome]:
+        """Run every kommun as a task on ``client``'s cluster; outcomes in order."""
+        from distributed import as_completed
 
-def _distributed(
-    client: Any,
-    kommuner: Sequence[str],
-    settings: dict[str, Any],
-    retries: int,
-    batch_id: str,
-    done: Callable[[Outcome], None],
-    options: dict[str, Any],
-) -> list[Outcome]:
-    from distributed import as_completed
-
-    futures = {
-        client.submit(
-            run_kommun,
-            kommun,
-            settings,
-            batch_id=batch_id,
-            retries=retries,
-            pure=False,
-            key=f"lagesbild-{kommun}-{batch_id}",
-            **options,
-        ): kommun
-        for kommun in kommuner
-    }
-    outcomes: dict[str, Outcome] = {}
-    for future in as_completed(futures):
-        kommun = futures[future]
-        try:
-            outcome = Outcome(kommun, ok=True, result=future.result())
-        except Exception as exc:  # the task failed after its retries (or its workers died)
-            outcome = Outcome(kommun, ok=False, error=_error_text(exc))
-        outcomes[kommun] = outcome
-        done(outcome)
-    return [outcomes[k] for k in kommuner]
+        futures = {
+            client.submit(
+                run_kommun,
+                kommun,
+                self.settings,
+                batch_id=self.batch_id,
+                retries=self.retries,
+                pure=False,
+                key=f"lagesbild-{kommun}-{self.batch_id}",
+                **self.options,
+            ): kommun
+            for kommun in kommuner
+        }
+        outcomes: dict[str, Outcome] = {}
+        for future in as_completed(futures):
+            kommun = futures[future]
+            try:
+                outcome = Outcome(kommun, ok=True, result=future.result())
+            except Exception as exc:  # failed after its retries (or its workers died)
+                outcome = Outcome(kommun, ok=False, error=_error_text(exc))
+            outcomes[kommun] = outcome
+            self.done(outcome)
+        return [outcomes[k] for k in kommuner]
 
 
 __all__ = [

@@ -19,7 +19,7 @@ from distributed import WorkerPlugin
 class KillOnce(WorkerPlugin):
     """SIGKILL the worker ``delay`` seconds after the first task starts executing."""
 
-    def __init__(self, marker: str, delay: float = 0.3) -> None:
+    def __init__(self, marker: str, delay: float = 0.1) -> None:
         self.marker = marker
         self.delay = delay
 

@@ -284,3 +284,41 @@ def test_transparent_png_is_flattened_on_white(app: Any, client: Any) -> None:
     (row,) = _photos(app, m.group(1))
     img = assert_bare(_file(app, row["name"]))
     assert img.mode == "RGB" and min(img.getpixel((150, 100))) > 245
+
+
+def test_declared_type_must_match_the_content() -> None:
+    from webmap.citizen.photos import Upload, clean_photo
+    from webmap.citizen.submissions import SubmissionError
+
+    jpeg = gps_jpeg(width=400, height=300, orientation=1)
+    for name, mime in [("a.jpeg", "image/jpg"), ("utan-filandelse", ""), ("A.JPG", "image/jpeg")]:
+        photo = clean_photo(Upload(name, mime, io.BytesIO(jpeg)))
+        assert (photo.width, photo.height) == (400, 300)
+    for name, mime in [("a.gif", "image/gif"), ("a.png", ""), ("a.jpg", "image/png")]:
+        with pytest.raises(SubmissionError) as info:
+            clean_photo(Upload(name, mime, io.BytesIO(jpeg)))
+        assert info.value.errors[0].code == "type_mismatch", (name, mime)
+        assert f"”{name}”" in info.value.errors[0].message
+
+
+def test_a_failed_transaction_leaves_no_photo_file(app: Any, client: Any) -> None:
+    from webmap.citizen.photos import (
+        Upload,
+        clean_photo,
+        files_undone_on_error,
+        save_photos,
+    )
+
+    receipt = api_report(client).get_json()["receipt"]
+    rid = int(report_by_receipt(app, receipt).report_id)
+    photo = clean_photo(Upload("a.png", "image/png", io.BytesIO(png())))
+    folder = photo_dir(app.instance_path)
+    with (
+        pytest.raises(RuntimeError),
+        files_undone_on_error(folder) as written,
+        engine(app).begin() as conn,
+    ):
+        save_photos(conn, folder, rid, [photo, photo], written)
+        assert len(written) == 2 and len(stored_files(app)) == 2
+        raise RuntimeError("the rest of the transaction failed")
+    assert stored_files(app) == [] and _photos(app, receipt) == []

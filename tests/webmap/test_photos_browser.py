@@ -109,6 +109,7 @@ def test_phone_upload_strips_metadata_bad_files_refused_moderator_decides_per_ph
     assert "”semester.jpg” är ingen bild som kan läsas" in text
     assert page.locator("#err-photos").first.is_visible()
     assert page.locator("#description").input_value() == "Andra försöket."
+    assert serious_violations(page) == []
     assert len(list(folder.iterdir())) == 2  # nothing of it was stored
 
     # 3. a moderator approves one photo and rejects the other
@@ -139,6 +140,7 @@ def test_phone_upload_strips_metadata_bad_files_refused_moderator_decides_per_ph
         assert shown.count() == 1
         assert shown.get_attribute("src") == f"/rapportera/bild/{keep['name']}.jpg"
         assert _loaded_images(other, "#receipt-photos img")[0] > 0
+        other.screenshot(path=str(tmp_path / "kvitto.png"), full_page=True)
         resp = other.request.get(f"{live_server}/rapportera/bild/{keep['name']}.jpg")
         assert resp.status == 200 and resp.headers["content-type"] == "image/jpeg"
         assert resp.headers["x-content-type-options"] == "nosniff"

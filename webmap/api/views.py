@@ -23,7 +23,13 @@ from flask import Blueprint, current_app, jsonify, request
 from analysis.public import category_to_group
 from geo.errors import NotFoundError, ValidationError
 from webmap.citizen.photo_web import allow_photo_body, photo_folder, uploads
-from webmap.citizen.photos import MAX_PHOTOS, clean_photos, room_for, save_photos
+from webmap.citizen.photos import (
+    MAX_PHOTOS,
+    clean_photos,
+    files_undone_on_error,
+    room_for,
+    save_photos,
+)
 from webmap.citizen.submissions import (
     MAX_KEY,
     NEXT_STEPS_SV,
@@ -205,10 +211,15 @@ def add_photos(receipt: str) -> Any:
         photos = clean_photos(sent, already=MAX_PHOTOS - room)
     except SubmissionError as exc:
         return error("Bilderna kunde inte tas emot.", 400, [e.to_dict() for e in exc.errors])
-    with runtime().write_lock, get_engine().begin() as conn:
+    folder = photo_folder()
+    with (
+        files_undone_on_error(folder) as written,
+        runtime().write_lock,
+        get_engine().begin() as conn,
+    ):
         if room_for(conn, int(found["id"])) < len(photos):  # a concurrent upload won
             return error(f"Högst {MAX_PHOTOS} bilder per rapport.", 409)
-        save_photos(conn, photo_folder(), int(found["id"]), photos)
+        save_photos(conn, folder, int(found["id"]), photos, written)
         total = MAX_PHOTOS - room_for(conn, int(found["id"]))
     body = {
         "receipt": found["receipt"],

@@ -45,6 +45,7 @@ from webmap.citizen.photos import (
     MAX_BYTES,
     MAX_PHOTOS,
     clean_photos,
+    files_undone_on_error,
     public_photo,
     receipt_photos,
     save_photos,
@@ -251,8 +252,9 @@ def submit() -> Any:
         )
         return _render_form(geo, values, [err], status=409)
     if receipt.created and (email or photos):
-        with get_engine().begin() as conn:
-            save_photos(conn, photo_folder(), receipt.report_id, photos)
+        folder = photo_folder()
+        with files_undone_on_error(folder) as written, get_engine().begin() as conn:
+            save_photos(conn, folder, receipt.report_id, photos, written)
             if email:
                 register_address(
                     conn, receipt.report_id, receipt.receipt, email, current_app.config["BASE_URL"]

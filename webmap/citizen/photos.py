@@ -26,7 +26,7 @@ import io
 import os
 import secrets
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -84,7 +84,9 @@ _EXTENSIONS = {
 _MIMETYPES = {
     "image/jpeg": "JPEG",
     "image/pjpeg": "JPEG",
+    "image/jpg": "JPEG",  # not registered, but sent by some phones
     "image/png": "PNG",
+    "image/x-png": "PNG",
     "image/heic": "HEIC",
     "image/heif": "HEIC",
     "image/heic-sequence": "HEIC",
@@ -275,23 +277,42 @@ def photo_file(folder: Path, name: str) -> Path:
 
 
 def save_photos(
-    conn: Connection, folder: Path, report_id: int, photos: Iterable[CleanPhoto]
+    conn: Connection,
+    folder: Path,
+    report_id: int,
+    photos: Iterable[CleanPhoto],
+    written: list[str] | None = None,
 ) -> list[int]:
-    """Write each photo under ``folder`` with a random name and store its row."""
+    """Write each photo under ``folder`` with a random name and store its row.
+
+    The name of every file written is appended to ``written`` (see
+    :func:`files_undone_on_error`: the caller's transaction may still fail).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     ids = []
     for photo in photos:
         name = secrets.token_urlsafe(24)
-        path = photo_file(folder, name)
         tmp = folder / f".{name}.tmp"
         tmp.write_bytes(photo.data)
-        os.replace(tmp, path)
-        try:
-            ids.append(add_photo(conn, report_id, name, photo.width, photo.height, len(photo.data)))
-        except Exception:
-            path.unlink(missing_ok=True)
-            raise
+        os.replace(tmp, photo_file(folder, name))
+        if written is not None:
+            written.append(name)
+        ids.append(add_photo(conn, report_id, name, photo.width, photo.height, len(photo.data)))
     return ids
+
+
+@contextlib.contextmanager
+def files_undone_on_error(folder: Path) -> Iterator[list[str]]:
+    """Collects the names :func:`save_photos` writes; deletes those files on an error.
+
+    Open it *outside* the transaction, so that a failed commit deletes the files too.
+    """
+    names: list[str] = []
+    try:
+        yield names
+    except BaseException:
+        erase_files(folder, names)
+        raise
 
 
 def room_for(conn: Connection, report_id: int) -> int:
@@ -399,6 +420,7 @@ __all__ = [
     "decide_photo",
     "erase_files",
     "erase_photos",
+    "files_undone_on_error",
     "photo_dir",
     "moderation_photos",
     "photo_file",
