@@ -27,6 +27,12 @@ average before and after, and ``speedup_1_to_2``. Usage::
 
     python benchmarks/national.py [--reports 10000000] [--kommuner 290] [--workdir DIR]
     python benchmarks/national.py --reports 200000 --kommuner 40     # a quick check
+    python benchmarks/national.py --workdir DIR --build-only          # build once ...
+    python benchmarks/national.py --workdir DIR --reuse               # ... time the batch
+
+``--reuse`` keeps the database built by an earlier run with the same ``--reports`` and
+``--kommuner`` in ``--workdir`` (building 10 M reports takes minutes and is not what is
+timed); every run still starts from a fresh instance folder.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -318,19 +325,36 @@ def main() -> None:
     ap.add_argument("--kommuner", type=int, default=290)
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--timeout", type=float, default=4 * 3600, help="per batch run (s)")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the database an earlier run built in --workdir (same --reports/--kommuner)",
+    )
+    ap.add_argument("--build-only", action="store_true", help="build the database and stop")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="lagesbild-national-") as tmp:
         work = args.workdir or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{work / 'national.db'}"
-        (work / "national.db").unlink(missing_ok=True)
+        built = work / "build.json"
+        wanted = {"reports": args.reports, "kommuner": args.kommuner}
         result: dict[str, Any] = {"benchmark": "national", "cpus": os.cpu_count()}
-        result["build"] = build(url, args.reports, args.kommuner)
+        if args.reuse and built.exists() and json.loads(built.read_text())["args"] == wanted:
+            result["build"] = {**json.loads(built.read_text())["build"], "reused": True}
+        else:
+            (work / "national.db").unlink(missing_ok=True)
+            built.unlink(missing_ok=True)
+            result["build"] = build(url, args.reports, args.kommuner)
+            built.write_text(json.dumps({"args": wanted, "build": result["build"]}))
+        if args.build_only:
+            print(json.dumps(result, ensure_ascii=False))
+            return
         result["reports"] = result["build"]["reports"]
         result["kommuner"] = result["build"]["kommuner"]
         runs = {}
         for workers in (1, 2):
             instance = work / f"instance-{workers}"
+            shutil.rmtree(instance, ignore_errors=True)  # a fresh result store each run
             runs[str(workers)] = run_batch(url, instance, workers, args.timeout)
         result["runs"] = runs
         t1, t2 = runs["1"]["wall_seconds"], runs["2"]["wall_seconds"]
