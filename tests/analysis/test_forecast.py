@@ -205,6 +205,8 @@ def test_errors_are_clear() -> None:
         RiskForecast().predict()
     with pytest.raises(ValidationError, match="half_life_weeks"):
         RiskForecast(half_life_weeks=0).fit(_series(np.ones((7, 2)), _disk(1)))
+    with pytest.raises(ValidationError, match="select_by"):
+        RiskForecast(select_by="luck").fit(_series(np.ones((7, 2)), _disk(1)))
     with pytest.raises(ValidationError, match="unknown forecast method"):
         make_forecaster("oracle")
     with pytest.raises(ValidationError, match="column 'cell'"):
