@@ -52,6 +52,9 @@ LEVEL_STEPS: tuple[float, ...] = (0.0,) + tuple(
 #: Past cell-steps needed before intervals are calibrated on them.
 MIN_CALIBRATION_CELLS = 30
 
+#: At most this many past cell-steps (evenly spaced) are used to calibrate.
+MAX_CALIBRATION_CELLS = 2000
+
 
 def calibrated_level(
     mean: npt.ArrayLike,
@@ -68,7 +71,8 @@ def calibrated_level(
     estimate, so intervals at the nominal level may hold clearly more or less than it;
     the nominal levels ``level + LEVEL_STEPS`` are tried (nearest first) and the one whose
     past coverage is closest to ``level`` wins. With fewer than
-    :data:`MIN_CALIBRATION_CELLS` past cell-steps ``level`` is returned unchanged.
+    :data:`MIN_CALIBRATION_CELLS` past cell-steps ``level`` is returned unchanged; of more
+    than :data:`MAX_CALIBRATION_CELLS` an evenly spaced sample is used.
     """
     mu = np.asarray(mean, dtype=np.float64)
     y = np.asarray(actual, dtype=np.float64)
@@ -76,6 +80,9 @@ def calibrated_level(
     if int(sel.sum()) < MIN_CALIBRATION_CELLS:
         return float(level)
     mu, y = mu[sel], y[sel]
+    if mu.size > MAX_CALIBRATION_CELLS:  # an even, deterministic sample bounds the cost
+        pick = np.linspace(0, mu.size - 1, MAX_CALIBRATION_CELLS).astype(np.int64)
+        mu, y = mu[pick], y[pick]
     best, gap = float(level), math.inf
     for step in LEVEL_STEPS:
         nominal = min(max(float(level) + step, 0.05), 0.99)
