@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -52,6 +53,12 @@ LEVEL_STEPS: tuple[float, ...] = (0.0,) + tuple(
 #: Past cell-steps needed before intervals are calibrated on them.
 MIN_CALIBRATION_CELLS = 30
 
+#: Past steps needed to estimate the shock all cells share (:func:`common_dispersion`).
+MIN_COMMON_STEPS = 4
+
+#: At most this many past cell-steps (evenly spaced) are used to calibrate.
+MAX_CALIBRATION_CELLS = 2000
+
 
 def calibrated_level(
     mean: npt.ArrayLike,
@@ -68,7 +75,8 @@ def calibrated_level(
     estimate, so intervals at the nominal level may hold clearly more or less than it;
     the nominal levels ``level + LEVEL_STEPS`` are tried (nearest first) and the one whose
     past coverage is closest to ``level`` wins. With fewer than
-    :data:`MIN_CALIBRATION_CELLS` past cell-steps ``level`` is returned unchanged.
+    :data:`MIN_CALIBRATION_CELLS` past cell-steps ``level`` is returned unchanged; of more
+    than :data:`MAX_CALIBRATION_CELLS` an evenly spaced sample is used.
     """
     mu = np.asarray(mean, dtype=np.float64)
     y = np.asarray(actual, dtype=np.float64)
@@ -76,6 +84,9 @@ def calibrated_level(
     if int(sel.sum()) < MIN_CALIBRATION_CELLS:
         return float(level)
     mu, y = mu[sel], y[sel]
+    if mu.size > MAX_CALIBRATION_CELLS:  # an even, deterministic sample bounds the cost
+        pick = np.linspace(0, mu.size - 1, MAX_CALIBRATION_CELLS).astype(np.int64)
+        mu, y = mu[pick], y[pick]
     best, gap = float(level), math.inf
     for step in LEVEL_STEPS:
         nominal = min(max(float(level) + step, 0.05), 0.99)
@@ -87,20 +98,42 @@ def calibrated_level(
 
 
 def sum_interval(
-    means: npt.ArrayLike, dispersion: float, level: float = 0.8
+    means: npt.ArrayLike, dispersion: float, level: float = 0.8, common: float = 0.0
 ) -> tuple[float, float]:
     """``level`` interval of the total count of several cells with the given means.
 
-    Each cell's count has ``var = mu + dispersion * mu**2``; cells are taken as
-    independent and the total as negative binomial with the same mean and variance.
+    Each cell's count has ``var = mu + dispersion * mu**2``; beyond that the cells share a
+    common multiplicative shock of relative variance ``common`` (a busy or quiet week
+    everywhere, see :func:`common_dispersion`), so the total ``M`` has
+    ``var = M + dispersion * sum(mu**2) + common * M**2`` and is taken as negative
+    binomial with that mean and variance.
     """
     mu = np.asarray(means, dtype=np.float64)
     total = float(mu.sum())
     if total <= 0:
         return 0.0, 0.0
-    phi = float(dispersion) * float(np.sum(mu**2)) / total**2
+    phi = float(dispersion) * float(np.sum(mu**2)) / total**2 + max(float(common), 0.0)
     lo, hi = negbin_interval(np.array([total]), phi, level)
     return float(lo[0]), float(hi[0])
+
+
+def common_dispersion(past: Sequence[tuple[FloatArray, FloatArray]], dispersion: float) -> float:
+    """Relative variance of a shock shared by all cells, from past forecasts' totals.
+
+    ``past`` holds ``(forecast means, actual counts)`` per step. With ``M``, ``Y`` and
+    ``Q = sum(mu**2)`` of each step, the method of moments gives
+    ``sum((Y - M)**2 - M - dispersion * Q) / sum(M**2)`` (at least 0; 0 with fewer than
+    :data:`MIN_COMMON_STEPS` steps).
+    """
+    if len(past) < MIN_COMMON_STEPS:
+        return 0.0
+    M = np.array([float(np.sum(r)) for r, _ in past])
+    Y = np.array([float(np.sum(y)) for _, y in past])
+    Q = np.array([float(np.sum(np.asarray(r) ** 2)) for r, _ in past])
+    denom = float(np.sum(M**2))
+    if denom <= 0:
+        return 0.0
+    return max(0.0, float(np.sum((Y - M) ** 2 - M - float(dispersion) * Q)) / denom)
 
 
 def hit_text_sv(share: float | None, coverage: float, steps: int) -> str:
@@ -109,7 +142,7 @@ def hit_text_sv(share: float | None, coverage: float, steps: int) -> str:
         return "Prognosen har ännu för lite historik för att visa hur ofta den träffar."
     return (
         f"De senaste {steps} veckorna hände {round(100 * share)} % av händelserna på de "
-        f"{coverage:.0%} av platserna som prognosen pekade ut som mest utsatta."
+        f"{round(100 * coverage)} % av platserna som prognosen pekade ut som mest utsatta."
     )
 
 
@@ -120,4 +153,11 @@ def poisson_deviance(y: FloatArray, mu: FloatArray) -> float:
     return float(2.0 * np.sum(np.where(y > 0, y * np.log(safe / mu), 0.0) - (y - mu)))
 
 
-__all__ = ["calibrated_level", "hit_text_sv", "negbin_interval", "poisson_deviance", "sum_interval"]
+__all__ = [
+    "calibrated_level",
+    "common_dispersion",
+    "hit_text_sv",
+    "negbin_interval",
+    "poisson_deviance",
+    "sum_interval",
+]

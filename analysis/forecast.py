@@ -66,6 +66,7 @@ from sklearn.neighbors import KernelDensity
 from analysis._forecast_data import EventSeries, as_series
 from analysis._predictive import (
     calibrated_level,
+    common_dispersion,
     hit_text_sv,
     negbin_interval,
     poisson_deviance,
@@ -237,6 +238,10 @@ class RiskForecast(_Forecast):
         The half-life used (``inf`` = the whole window weighed equally).
     dispersion_ : float
         ``phi`` of ``var = mu + phi mu^2`` from the inner backtest.
+    common_dispersion_ : float
+        Relative variance of the shock all cells share in a step (a busy or quiet week
+        everywhere), from the inner backtest's totals; widens intervals of sums of cells
+        (:func:`~analysis._predictive.sum_interval`).
     interval_level_ : float
         Nominal level of ``lower_ .. upper_``: the one whose intervals held closest to
         ``level`` of the counts in the inner backtest (``level`` without enough of them).
@@ -345,6 +350,7 @@ class RiskForecast(_Forecast):
         self.exposure_ = exposure
         self.half_life_weeks_chosen_ = float(best)
         self.dispersion_ = phi
+        self.common_dispersion_ = common_dispersion(resid[best], phi)
         self.selection_ = {str(h): round(v, 3) for h, v in hits.items()}
         events = float(counts[:, inner].sum()) if inner else 0.0
         self.hit_share_ = told[best] / events if events > 0 and best in told else None

@@ -84,7 +84,8 @@ class ForecastChoice:
         if self.hit_rate is not None:
             text += (
                 f" I snitt hände {round(100 * self.hit_rate)} % av händelserna på de "
-                f"{self.coverage:.0%} av platserna som prognosen pekade ut som mest utsatta."
+                f"{round(100 * self.coverage)} % av platserna som prognosen pekade ut som "
+                "mest utsatta."
             )
         return text
 
@@ -160,7 +161,9 @@ def choose_forecast(
         sel = past.risk_ >= INTERVAL_MIN_EXPECTED
         inside += float(((y >= past.lower_) & (y <= past.upper_))[sel].sum())
         cells += float(sel.sum())
-        lo, hi = sum_interval(past.risk_, past.dispersion_, float(past.level))
+        lo, hi = sum_interval(
+            past.risk_, past.dispersion_, float(past.level), past.common_dispersion_
+        )
         weeks_hit += int(lo <= float(y.sum()) <= hi)
     choice = ForecastChoice(
         "lagesbild",

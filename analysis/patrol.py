@@ -226,7 +226,9 @@ def describe_plan(
     inside_of = [np.isin(ev_cells, area.cells) for area in plan.areas]
     for area, inside in zip(plan.areas, inside_of, strict=True):
         mu = expected.reindex(area.cells).fillna(0.0).to_numpy()
-        area.interval = sum_interval(mu, risk.forecast_.dispersion_, 0.8)
+        area.interval = sum_interval(
+            mu, risk.forecast_.dispersion_, 0.8, risk.forecast_.common_dispersion_
+        )
         area.window = area_window(
             hours[inside & (days == weekday)],
             hours[inside],

@@ -8,7 +8,7 @@ import pytest
 from sklearn.neighbors import KernelDensity
 
 from analysis._forecast_data import EventSeries, events_to_series
-from analysis._predictive import calibrated_level
+from analysis._predictive import calibrated_level, common_dispersion
 from analysis.cube import SpaceTimeCube
 from analysis.forecast import (
     FALLBACK_HALF_LIFE,
@@ -205,6 +205,8 @@ def test_errors_are_clear() -> None:
         RiskForecast().predict()
     with pytest.raises(ValidationError, match="half_life_weeks"):
         RiskForecast(half_life_weeks=0).fit(_series(np.ones((7, 2)), _disk(1)))
+    with pytest.raises(ValidationError, match="select_by"):
+        RiskForecast(select_by="luck").fit(_series(np.ones((7, 2)), _disk(1)))
     with pytest.raises(ValidationError, match="unknown forecast method"):
         make_forecaster("oracle")
     with pytest.raises(ValidationError, match="column 'cell'"):
@@ -273,6 +275,24 @@ def test_intervals_are_calibrated_on_past_counts_only_when_there_are_enough() ->
     # too few past cell-steps (or all expecting < 0.5): the level as asked
     assert calibrated_level(mu[:20], y[:20], 0.6, 0.8) == 0.8
     assert calibrated_level(mu * 0.01, y, 0.6, 0.8) == 0.8
+
+
+def test_a_shock_all_cells_share_widens_the_interval_of_their_total() -> None:
+    rng = np.random.default_rng(4)
+    mu = rng.uniform(0.2, 2.0, size=300)
+    # every step all cells are busier or quieter together (relative variance 0.04)
+    shocks = rng.gamma(25.0, 1 / 25.0, size=40)
+    past = [(mu, rng.poisson(mu * g).astype(float)) for g in shocks]
+    common = common_dispersion(past, 0.0)
+    assert common == pytest.approx(0.04, abs=0.025)
+    assert common_dispersion(past[:3], 0.0) == 0.0  # too few steps to tell
+    steady = [(mu, rng.poisson(mu).astype(float)) for _ in range(40)]
+    assert common_dispersion(steady, 0.0) < 0.005
+    # the totals' interval holds about 80 % of the totals only with the shared shock
+    totals = np.array([y.sum() for _, y in past])
+    for c, low, high in ((0.0, 0.0, 0.6), (common, 0.65, 0.95)):
+        lo, hi = sum_interval(mu, 0.0, 0.8, c)
+        assert low <= float(np.mean((totals >= lo) & (totals <= hi))) <= high
 
 
 def test_too_little_history_falls_back_to_the_stated_memory() -> None:
