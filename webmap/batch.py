@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from webmap.config import load_config
+from webmap.planner.forecast_choice import record_forecast_choice
 from webmap.weeks import shift_week
 
 #: ``--scheduler`` value that runs the batch in this process without Dask.
@@ -165,6 +166,7 @@ def run_kommun(
     }
     res = None
     store.clear_memory()
+    out["forecast"] = record_forecast_choice(engine, kommun, last)  # chosen, checked, told
     t1 = time.perf_counter()
     if warm:
         from webmap.payloads import warm as warm_payloads

@@ -29,6 +29,7 @@ from pypdf import PdfReader
 from geo.boundaries import load_boundaries, read_boundaries, store_boundaries
 from geo.ingest import ingest_frame
 from geo.store.db import connect, upgrade
+from geo.store.forecast import latest_forecast_choice
 from geo.tenants import ensure_tenant, list_tenants, seed_default_tenants
 from webmap.batch import SERIAL, batch_settings, read_journal, run_batch
 from webmap.cli import main
@@ -167,6 +168,17 @@ def test_serial_batch_writes_every_output(serial_run: Path) -> None:
     assert _journal_counts(serial_run) == {"kungsor": 1, "norrtalje": 1, "solvesborg": 1}
     norrtalje = json.loads((serial_run / "batch" / "norrtalje" / f"{WEEK}.json").read_text())
     assert norrtalje["zones"] > 0 and norrtalje["week"] == WEEK
+    assert norrtalje["forecast"]["method"], "the batch records each kommun's forecaster"
+
+
+def test_batch_records_the_forecast_choice_of_every_kommun(batch_db: str, serial_run: Path) -> None:
+    engine = connect(batch_db)
+    with engine.connect() as conn:
+        rows = {k: latest_forecast_choice(conn, k, WEEK) for k in ("kungsor", "norrtalje")}
+    engine.dispose()
+    for kommun, row in rows.items():
+        assert row is not None and row["week"] == WEEK, kommun
+        assert row["method"]
 
 
 def test_dask_batch_equals_serial_run(
