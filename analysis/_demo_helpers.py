@@ -35,7 +35,7 @@ from analysis._timegrid import period_edges
 from geo._gazetteer_sources import PLACES_FILE, project_places
 from geo.cells import cells_to_points, points_to_cells
 from geo.errors import ValidationError
-from geo.geodesy import haversine_m
+from geo.geodesy import METRES_PER_DEGREE, haversine_m
 
 
 def _periods(end: dt.date, weeks: int) -> list[tuple[dt.datetime, dt.datetime]]:
@@ -101,7 +101,7 @@ def _distance_m(a: dict[str, Any], b: dict[str, Any]) -> float:
 
 
 def _metres_to_degrees(lat: float) -> tuple[float, float]:
-    return 1 / 111_320.0, 1 / (111_320.0 * math.cos(math.radians(lat)))
+    return 1 / METRES_PER_DEGREE, 1 / (METRES_PER_DEGREE * math.cos(math.radians(lat)))
 
 
 def _sample_inside(

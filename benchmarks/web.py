@@ -154,7 +154,7 @@ def _inject(app: Any, result: Any, week: str) -> None:
     with app.extensions["lagesbild"].engine.connect() as conn:
         tenant = get_tenant(conn, "norrtalje")
     key = ("norrtalje", result.version, config_hash(analysis_config(tenant, week, Filters())))
-    store._memory[key] = result
+    store._memory.put(key, result)
 
 
 def _first_frame(base: str, cookie: str) -> float:

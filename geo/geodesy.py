@@ -15,6 +15,9 @@ import numpy.typing as npt
 
 #: Mean radius of the Earth (IUGG), metres.
 EARTH_RADIUS_M = 6_371_008.8
+#: Metres per degree of latitude (the usual flat approximation for small offsets; a degree
+#: of longitude is this times the cosine of the latitude).
+METRES_PER_DEGREE = 111_320.0
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -54,4 +57,4 @@ def haversine_m(
     return np.asarray(d, dtype=np.float64)
 
 
-__all__ = ["EARTH_RADIUS_M", "haversine_m"]
+__all__ = ["EARTH_RADIUS_M", "METRES_PER_DEGREE", "haversine_m"]

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, current_app, g, render_template, r
 
 from analysis.public import ALL, LONG
 from geo.errors import NotFoundError
-from geo.tenants import get_tenant, list_tenants
+from geo.tenants import list_tenants
 from webmap.citizen.submissions import runtime
 from webmap.payloads import cached_page
 from webmap.public.map_page import public_settings, public_table_for
@@ -31,10 +31,10 @@ bp = Blueprint("public", __name__)
 
 
 def _tenant(key: str | None) -> Any:
+    """The tenant from the app's cache of kommun data (as the public map reads it)."""
     key = key or default_kommun()
     try:
-        with current_state().engine.connect() as conn:
-            return get_tenant(conn, key)
+        return runtime().geo.get(current_state().engine, key).tenant
     except NotFoundError:
         abort(404)
 

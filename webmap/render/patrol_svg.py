@@ -8,6 +8,7 @@ from typing import Any
 
 import shapely
 
+from geo.geodesy import METRES_PER_DEGREE
 from webmap.patrol.plan import distance_sv
 
 
@@ -31,7 +32,7 @@ def _svg_map(
     minx, miny, maxx, maxy = bbox
     lat0 = (miny + maxy) / 2.0
     kx = math.cos(math.radians(lat0))
-    min_deg = min_span_m / 111_320.0
+    min_deg = min_span_m / METRES_PER_DEGREE
     w_deg = max((maxx - minx) * kx, min_deg) * 1.3
     h_deg = max(maxy - miny, min_deg * height / width) * 1.3
     cx, cy = (minx + maxx) / 2.0, (miny + maxy) / 2.0
@@ -79,7 +80,7 @@ def _svg_map(
         x, y = xy(float(p["lon"]), float(p["lat"]))
         if 4 <= x <= width - 4 and 4 <= y <= height - 4:
             dots.append({"name": str(p["name"]), "x": x, "y": y, "right": x < width * 0.6})
-    metres_per_px = 111_320.0 / scale
+    metres_per_px = METRES_PER_DEGREE / scale
     bar_m = 50.0
     for candidate in (50, 100, 200, 250, 500, 1000, 2000, 5000, 10000, 20000, 50000):
         if candidate / metres_per_px <= width * 0.3:
