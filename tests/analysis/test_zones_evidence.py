@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis._synthetic import synthetic_reports
 from analysis.config import AnalysisConfig
+from analysis.demo import synthetic_reports
 from analysis.hotspots import analyse
 from geo.boundaries import load_boundaries
 from geo.cells import strings_to_cells
