@@ -68,8 +68,9 @@ M_PER_DEG_LAT = 111_320.0
 
 
 def shared_boundaries() -> Path | None:
-    """``../shared/data/real/boundaries`` beside the project (or one level up)."""
-    env = os.environ.get("LAGESBILD_SHARED_DIR")
+    """``boundaries/`` of the real data: $LAGESBILD_REAL_DATA, else ``../shared/data/real``
+    beside the project (or one level up)."""
+    env = os.environ.get("LAGESBILD_REAL_DATA")
     candidates = [Path(env) / "boundaries"] if env else []
     candidates += [p / "shared" / "data" / "real" / "boundaries" for p in ROOT.parents[:2]]
     for c in candidates:

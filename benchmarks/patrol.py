@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -41,14 +42,9 @@ from analysis.patrol import Shift, ShiftRisk, plan_patrol, ring_for_diameter  # 
 from geo.cells import cells_to_disks, cells_to_points, points_to_cells  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-VANCOUVER = (
-    ROOT.parent
-    / "shared"
-    / "data"
-    / "real"
-    / "vancouver-vpd-2020"
-    / "crimedata_csv_AllNeighbourhoods_2020.csv.gz"
-)
+#: The real data sets (``../shared/data/real`` beside the repository, or $LAGESBILD_REAL_DATA).
+REAL = Path(os.environ.get("LAGESBILD_REAL_DATA") or ROOT.parent / "shared" / "data" / "real")
+VANCOUVER = REAL / "vancouver-vpd-2020" / "crimedata_csv_AllNeighbourhoods_2020.csv.gz"
 LAT, LON = 59.7580, 18.7050
 
 
@@ -105,8 +101,10 @@ def _spaced_top(expected: pd.Series, areas: int, k: int) -> np.ndarray:
     return np.unique(used)
 
 
-def evaluate_vancouver(origins: int, areas: int, draws: int, train_weeks: int = 26) -> dict:
-    raw = pd.read_csv(VANCOUVER, low_memory=False)
+def evaluate_vancouver(
+    origins: int, areas: int, draws: int, train_weeks: int = 26, path: Path = VANCOUVER
+) -> dict:
+    raw = pd.read_csv(path, low_memory=False)
     events, _ = read_events(
         raw,
         time_parts=["YEAR", "MONTH", "DAY", "HOUR", "MINUTE"],
@@ -206,6 +204,9 @@ def main() -> None:
     parser.add_argument("--origins", type=int, default=26)
     parser.add_argument("--areas", type=int, default=5)
     parser.add_argument("--draws", type=int, default=20)
+    parser.add_argument(
+        "--vancouver", type=Path, default=VANCOUVER, help="crimedata_csv_AllNeighbourhoods_2020"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     plan = bench_plan(args.rounds, args.areas)
@@ -214,7 +215,9 @@ def main() -> None:
         "plan_s": plan["plan_s"],
         "plan_within_2s": plan["plan_s"] <= 2.0,  # type: ignore[operator]
         "synthetic_kommun": plan,
-        "vancouver_18_02": evaluate_vancouver(args.origins, args.areas, args.draws),
+        "vancouver_18_02": evaluate_vancouver(
+            args.origins, args.areas, args.draws, path=args.vancouver
+        ),
         "python": platform.python_version(),
         "seconds": round(time.perf_counter() - started, 1),
     }

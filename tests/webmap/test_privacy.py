@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from webmap.privacy import DailySalt, address_to_key, client_key
@@ -12,7 +13,9 @@ def test_key_does_not_contain_the_address_and_rotates_daily() -> None:
     day = [dt.date(2026, 11, 18)]
     salt = DailySalt(today=lambda: day[0])
     first = address_to_key("192.0.2.17", salt.current())
-    assert "192" not in first and len(first) == 24
+    # a keyed hex digest: no dot, so no form of the dotted address can be in it
+    assert len(first) == 24 and set(first) <= set("0123456789abcdef")
+    assert first != hashlib.sha256(b"192.0.2.17").hexdigest()[:24]  # keyed, not a plain hash
     assert address_to_key("192.0.2.17", salt.current()) == first
     assert address_to_key("192.0.2.18", salt.current()) != first
     day[0] = dt.date(2026, 11, 19)
