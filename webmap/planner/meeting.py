@@ -8,6 +8,7 @@ downloaded by planners and readers. ``/lagesbild/ar/<year>`` gives the yearly do
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -18,7 +19,7 @@ from geo.errors import ValidationError
 from geo.store.grades import latest_publication, set_grade, store_publication
 from webmap.auth.views import role_required
 from webmap.mail.coverage import coverage
-from webmap.payloads import memo
+from webmap.payloads import memo, user_page
 from webmap.planner.weekly import build_weekly, build_yearly, week_period_text
 from webmap.render.reports import (
     render_weekly_html,
@@ -74,6 +75,14 @@ def week(week: str) -> Any:
     with state.engine.connect() as conn:
         publication = latest_publication(conn, tenant.key, week)
         actors = coverage(conn, tenant.key, week)
+    # a ready page per user and state of the data (actors' coverage is part of the key)
+    key = (week, json.dumps(actors, sort_keys=True, default=str))
+    return user_page(
+        "meeting", tenant.key, key, lambda: _week_page(tenant, week, pic, actors, publication)
+    )
+
+
+def _week_page(tenant: Any, week: str, pic: Any, actors: Any, publication: Any) -> str:
     return render_template(
         "meeting/week.html",
         actors=actors,
