@@ -215,6 +215,48 @@ def cached_page(kind: str, kommun: str, key: Iterable[Any], render: Callable[[],
     return Response(body, mimetype="text/html")
 
 
+#: Stands for the request's CSRF token in a stored page of a logged-in user.
+CSRF_PLACEHOLDER = "lagesbild-csrf-placeholder"
+
+
+def user_page(kind: str, kommun: str, key: Iterable[Any], render: Callable[[], str]) -> Any:
+    """A logged-in user's page from stored HTML, with this request's nonce and CSRF token.
+
+    The page is stored per user, role, language, address and ``key`` (with the kommun's
+    :func:`state_token`), rendered once with placeholders for the CSP nonce and the CSRF
+    token, which each answer replaces with its own. A request with flashed messages is
+    rendered as usual.
+    """
+    from flask import current_app, session
+    from flask_login import current_user
+    from flask_wtf.csrf import generate_csrf
+
+    if not current_user.is_authenticated or session.get("_flashes"):
+        return render()
+    nonce = getattr(g, "csp_nonce", "")
+    field = str(current_app.config.get("WTF_CSRF_FIELD_NAME") or "csrf_token")
+
+    def build() -> bytes:
+        had = g.pop(field, None)
+        g.csp_nonce = NONCE_PLACEHOLDER
+        setattr(g, field, CSRF_PLACEHOLDER)  # what Flask-WTF's csrf_token() returns now
+        try:
+            return render().encode("utf-8")
+        finally:
+            g.csp_nonce = nonce
+            g.pop(field, None)
+            if had is not None:
+                setattr(g, field, had)
+
+    token = _token(kommun)
+    who = [current_user.get_id(), current_user.role, current_user.username, session.get("lang")]
+    digest = _digest(kind, kommun, token, [request.full_path, *who, *key])
+    html = payload_cache().get(kommun, str(token[0]), digest, "html.gz", build)
+    body = html.replace(NONCE_PLACEHOLDER.encode(), nonce.encode())
+    body = body.replace(CSRF_PLACEHOLDER.encode(), generate_csrf().encode())
+    return Response(body, mimetype="text/html")
+
+
 def warm(app: Flask, kommun: str, week: str, paths: Iterable[str] = ()) -> dict[str, int]:
     """Request the kommun's pages and map APIs once, so their payloads are stored.
 
@@ -257,6 +299,7 @@ def warm(app: Flask, kommun: str, week: str, paths: Iterable[str] = ()) -> dict[
 
 
 __all__ = [
+    "CSRF_PLACEHOLDER",
     "NONCE_PLACEHOLDER",
     "PayloadCache",
     "cached_page",
@@ -264,5 +307,6 @@ __all__ = [
     "memo",
     "payload_cache",
     "state_token",
+    "user_page",
     "warm",
 ]

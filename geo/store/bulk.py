@@ -27,7 +27,7 @@ from geo.store.tables import report as report_table
 
 #: Page cache of an SQLite connection while it imports (KiB, as ``PRAGMA cache_size``
 #: takes negative numbers): random inserts into the fingerprint index stay in memory.
-SQLITE_IMPORT_CACHE_KIB = 98_304
+SQLITE_IMPORT_CACHE_KIB = 196_608
 
 
 #: WAL pages between automatic checkpoints while an import writes (SQLite's default is

@@ -9,6 +9,7 @@ address of the kommun's distribution list (:mod:`webmap.mail.distribution`).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -21,7 +22,7 @@ from webmap.auth.views import role_required
 from webmap.mail.citizen import mail_enabled
 from webmap.mail.coverage import coverage
 from webmap.mail.distribution import send_lagesbild
-from webmap.payloads import memo
+from webmap.payloads import memo, user_page
 from webmap.planner.forecast_choice import forecast_choice_text
 from webmap.planner.weekly import build_weekly, build_yearly, week_period_text
 from webmap.render.reports import (
@@ -78,10 +79,25 @@ def week(week: str) -> Any:
     with state.engine.connect() as conn:
         publication = latest_publication(conn, tenant.key, week)
         actors = coverage(conn, tenant.key, week)
+    forecast_text = forecast_choice_text(state.engine, tenant.key, week)
+    # a ready page per user and state of the data (actors' coverage and the forecast's
+    # record, written by analyse, are part of the key)
+    key = (week, json.dumps(actors, sort_keys=True, default=str), forecast_text)
+    return user_page(
+        "meeting",
+        tenant.key,
+        key,
+        lambda: _week_page(tenant, week, pic, actors, publication, forecast_text),
+    )
+
+
+def _week_page(
+    tenant: Any, week: str, pic: Any, actors: Any, publication: Any, forecast_text: str | None
+) -> str:
     return render_template(
         "meeting/week.html",
         actors=actors,
-        forecast_text=forecast_choice_text(state.engine, tenant.key, week),
+        forecast_text=forecast_text,
         pic=pic,
         tenant=tenant,
         week=week,
