@@ -2,7 +2,8 @@
 
 Several requests that miss the same key at the same time wait for one computation
 instead of each starting their own (single flight); different keys compute in parallel.
-Used for the analysis results (:class:`webmap.results.ResultStore`) and the patrol plans
+Used for the analysis results (:class:`webmap.results.ResultStore`), the ready payloads
+(:class:`webmap.payloads.PayloadCache`) and the patrol plans
 (:class:`webmap.patrol.plan.PatrolRuntime`).
 """
 

@@ -28,8 +28,6 @@ import os
 import pickle
 import shutil
 import tempfile
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -38,6 +36,7 @@ import pandas as pd
 from flask import Flask, Response, g, request
 
 from geo.store.state import state_token
+from webmap.lru import SingleFlightLru
 
 #: Bumped when a payload's layout changes (old files are then ignored).
 PAYLOAD_FORMAT = 1
@@ -49,9 +48,7 @@ class PayloadCache:
     def __init__(self, folder: Path | str, memory_items: int = 256) -> None:
         self.folder = Path(folder)
         self.memory_items = memory_items
-        self._memory: OrderedDict[str, Any] = OrderedDict()
-        self._lock = threading.Lock()
-        self._key_locks: dict[str, threading.Lock] = {}
+        self._memory: SingleFlightLru[str, Any] = SingleFlightLru(memory_items)
 
     def _path(self, kommun: str, version: str, name: str) -> Path:
         return self.folder / kommun / f"v{version}" / name
@@ -59,29 +56,22 @@ class PayloadCache:
     def get(
         self, kommun: str, version: str, digest: str, suffix: str, build: Callable[[], Any]
     ) -> Any:
-        """The stored value of ``digest`` (built, stored and returned when missing)."""
-        digest = f"{digest}.{suffix}"
-        with self._lock:
-            if digest in self._memory:
-                self._memory.move_to_end(digest)
-                return self._memory[digest]
-            key_lock = self._key_locks.setdefault(digest, threading.Lock())
-        with key_lock:  # one build per key; concurrent requests wait for it
-            with self._lock:
-                if digest in self._memory:
-                    return self._memory[digest]
-            path = self._path(kommun, version, digest)
+        """The stored value of ``digest`` (built, stored and returned when missing).
+
+        A miss reads the file, or builds and stores it, once: concurrent requests for the
+        same payload wait for that one build.
+        """
+        path = self._path(kommun, version, f"{digest}.{suffix}")
+
+        def load_or_build() -> Any:
             value = _load(path)
             if value is None:
                 value = build()
                 _store(path, value)
                 self._prune(kommun, version)
-            with self._lock:
-                self._memory[digest] = value
-                while len(self._memory) > self.memory_items:
-                    self._memory.popitem(last=False)
-                self._key_locks.pop(digest, None)
-        return value
+            return value
+
+        return self._memory.get_or_compute(path.name, load_or_build)
 
     def _prune(self, kommun: str, keep_version: str) -> None:
         folder = self.folder / kommun
