@@ -134,6 +134,17 @@ def _weekly_pdf(engine: Any, store: Any, kommun: str, week: str) -> bytes:
     return render_weekly_pdf(pic, weekly_images(pic))
 
 
+def result_summary(kommun: str, week: str, res: Any) -> dict[str, Any]:
+    """What ``analyse`` reports of one stored result (kommun, week, version, cells, zones)."""
+    return {
+        "kommun": kommun,
+        "week": week,
+        "version": res.version,
+        "cells": int(len(res.cells)),
+        "zones": len(res.zones),
+    }
+
+
 def run_kommun(
     kommun: str,
     settings: dict[str, Any],
@@ -157,13 +168,7 @@ def run_kommun(
     for i in reversed(range(max(1, weeks))):  # the latest week last
         res = store.get(kommun, shift_week(last, -i))
     assert res is not None
-    out: dict[str, Any] = {
-        "kommun": kommun,
-        "week": last,
-        "version": res.version,
-        "cells": int(len(res.cells)),
-        "zones": len(res.zones),
-    }
+    out = result_summary(kommun, last, res)
     res = None
     store.clear_memory()
     out["forecast"] = record_forecast_choice(engine, kommun, last)  # chosen, checked, told

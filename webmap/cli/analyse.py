@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from geo.tenants import list_tenants
+from webmap.batch import result_summary
 from webmap.config import load_config
 from webmap.db import open_database
 from webmap.planner.forecast_choice import record_forecast_choice
@@ -102,14 +103,7 @@ def cli(
             t0 = time.perf_counter()
             res = store.get(key, w)
             assert res is not None
-            item = {
-                "kommun": key,
-                "week": w,
-                "version": res.version,
-                "cells": int(len(res.cells)),
-                "zones": len(res.zones),
-                "seconds": round(time.perf_counter() - t0, 3),
-            }
+            item = result_summary(key, w, res) | {"seconds": round(time.perf_counter() - t0, 3)}
             if warm and i == 0:
                 res = None
                 store.clear_memory()  # the warm-up reads the stored result again

@@ -177,15 +177,21 @@ def decide_view(report_id: int) -> Any:
     return redirect(url_for("moderation.queue", kommun=row["kommun"]))
 
 
-@bp.get("/bild/<int:photo_id>", endpoint="photo")
-@role_required("planner")
-def photo_view(photo_id: int) -> Any:
-    """A citizen's photo for moderators only (pending or approved; never cached)."""
+def _photo_row(photo_id: int) -> Any:
+    """The photo's moderation row (404 when unknown; 403 outside the user's kommuner)."""
     with get_engine().connect() as conn:
         row = photo_for_moderator(conn, photo_id)
     if row is None:
         abort(404)
     require_kommun_access(str(row["kommun"]))
+    return row
+
+
+@bp.get("/bild/<int:photo_id>", endpoint="photo")
+@role_required("planner")
+def photo_view(photo_id: int) -> Any:
+    """A citizen's photo for moderators only (pending or approved; never cached)."""
+    row = _photo_row(photo_id)
     return photo_response(str(row["name"]), "private, no-store")
 
 
@@ -196,11 +202,7 @@ def photo_decide_view(photo_id: int) -> Any:
     action = request.form.get("action", "")
     if action not in ("approve", "reject"):
         abort(400)
-    with get_engine().connect() as conn:
-        row = photo_for_moderator(conn, photo_id)
-    if row is None:
-        abort(404)
-    require_kommun_access(str(row["kommun"]))
+    row = _photo_row(photo_id)
     with runtime().write_lock, get_engine().begin() as conn:
         done = decide_photo(conn, photo_folder(), photo_id, action, current_user.username)
     if done is None:
