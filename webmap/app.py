@@ -283,6 +283,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_core_routes(app)
     _register_security(app, state)
     _register_errors(app)
+    from webmap.public.replay import install
+
+    install(app, pending_limits)  # anonymous public GETs answered from recorded answers
     return app
 
 

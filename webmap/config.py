@@ -54,6 +54,9 @@ class Config:
     #: When public numbers change: "week" (Monday 00:00, default), "day" or "live"; a
     #: tenant's ``public_snapshot`` setting overrides it.
     PUBLIC_SNAPSHOT = "week"
+    #: Seconds an anonymous public page or API answer is replayed from its recorded copy
+    #: before Flask answers again (:mod:`webmap.public.replay`); 0 turns replay off.
+    PUBLIC_REPLAY_SECONDS = 1.0
     #: Largest request body in bytes (Flask refuses larger ones with 413 before reading
     #: them). The citizen API has its own, smaller limit (64 kB).
     MAX_CONTENT_LENGTH = 1_048_576
@@ -97,6 +100,8 @@ class TestConfig(Config):
     TESTING = True
     TILES = ""
     SECRET_KEY = "test-secret-key-not-for-production"
+    #: Tests change data and read it back at once; replay is tested on its own.
+    PUBLIC_REPLAY_SECONDS = 0.0
 
 
 def _coerce(raw: str, default: Any) -> Any:

@@ -32,6 +32,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from flask import current_app, has_request_context, request
 
@@ -118,10 +119,15 @@ def client_key() -> str:
     """Salted, daily rotating hash of the client address (the rate-limit key)."""
     if not has_request_context():
         return NO_CLIENT
-    state = current_app.extensions.get("lagesbild")
+    return client_key_for(current_app, client_address())
+
+
+def client_key_for(app: Any, address: str) -> str:
+    """:func:`client_key` of ``address`` for ``app`` (also outside a request context)."""
+    state = app.extensions.get("lagesbild")
     salt: DailySalt | None = getattr(state, "salt", None)
     if salt is None:  # app not built by create_app: use a per-app salt
-        salt = current_app.extensions.setdefault("lagesbild_salt", DailySalt())
-    shared = shared_salt_store(current_app.config.get("RATELIMIT_STORAGE_URI"))
-    secret = str(current_app.secret_key or "").encode()
-    return address_to_key(client_address(), salt.current(shared, secret))
+        salt = app.extensions.setdefault("lagesbild_salt", DailySalt())
+    shared = shared_salt_store(app.config.get("RATELIMIT_STORAGE_URI"))
+    secret = str(app.secret_key or "").encode()
+    return address_to_key(address, salt.current(shared, secret))

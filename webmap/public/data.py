@@ -17,7 +17,8 @@ from geo.errors import NotFoundError
 from geo.tenants import list_tenants
 from webmap.citizen.submissions import runtime
 from webmap.payloads import cached_page
-from webmap.public.map_page import public_settings, public_table_for
+from webmap.public.map_page import public_settings, public_table_for, snapshot_mode
+from webmap.public.replay import replayable
 from webmap.render.layers import localities_geojson
 from webmap.render.maps import build_public_map, map_parts
 from webmap.state import current_state, default_kommun
@@ -43,6 +44,8 @@ def _tenant(key: str | None) -> Any:
 def index() -> Any:
     """Start page: a map of the localities and public counts per area, and a login link."""
     tenant = _tenant(request.args.get("kommun"))
+    if snapshot_mode(tenant) != "live":
+        replayable()
     return cached_page("index", tenant.key, (request.full_path,), lambda: _index(tenant))
 
 
@@ -82,6 +85,7 @@ def localities(kommun: str) -> Response:
             f["properties"] = {"code": f["properties"]["code"], "name": f["properties"]["name"]}
         hit = (frame, json_bytes(fc))
         cache[tenant.key] = hit
+    replayable()
     return json_response(hit[1], max_age=300)
 
 
@@ -117,4 +121,6 @@ def cells(kommun: str) -> Response:
             }
         )
         cache[tenant.key] = (table, body)
+    if public_settings(geo)["snapshot"] != "live":
+        replayable()
     return json_response(body, max_age=300)

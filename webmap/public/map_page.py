@@ -55,6 +55,7 @@ from geo.store.reports import read_public_reports
 from geo.store.tables import ACTION_STATUSES
 from webmap.citizen.submissions import KommunGeo, runtime, tenant_choices
 from webmap.payloads import cached_page, json_payload, memo
+from webmap.public.replay import replayable
 from webmap.state import default_kommun, get_engine
 from webmap.web import base_map_config, place_labels
 from webmap.weeks import week_text_sv
@@ -112,12 +113,19 @@ def public_settings(geo: KommunGeo) -> dict[str, Any]:
         res = 9
     if res not in PUBLIC_RES:
         res = 9
-    snapshot = str(s.get("public_snapshot") or current_app.config.get("PUBLIC_SNAPSHOT") or "week")
-    if snapshot not in SNAPSHOTS:  # fall back to the most private mode, not to a 500
-        snapshot = "week"
+    snapshot = snapshot_mode(geo.tenant)
     sources = tuple(s.get("public_sources") or DEFAULT_SOURCES)
     sources = tuple(x for x in sources if x != Source.POLICE.value)
     return {"k": max(k, 1), "res": res, "snapshot": snapshot, "sources": sources}
+
+
+def snapshot_mode(tenant: Any) -> str:
+    """``week`` | ``day`` | ``live``: the tenant's setting, else the app's (validated)."""
+    s = tenant.settings
+    snapshot = str(s.get("public_snapshot") or current_app.config.get("PUBLIC_SNAPSHOT") or "week")
+    if snapshot not in SNAPSHOTS:  # fall back to the most private mode, not to a 500
+        snapshot = "week"
+    return snapshot
 
 
 class PublicCache:
@@ -358,6 +366,7 @@ def public_map() -> Any:
         return _public_map(geo)
     snap = snapshot_time(pd.Timestamp.now(tz="UTC"), cfg["snapshot"], geo.tenant.timezone)
     key = (request.full_path, snap.isoformat())
+    replayable()
     return cached_page("public-map", geo.tenant.key, key, lambda: _public_map(geo))
 
 
@@ -429,7 +438,10 @@ def cells() -> Any:
         table = public_table_for(geo)
     except ValidationError as exc:
         return jsonify({"error": str(exc)}), 400
-    snap = (public_settings(geo)["snapshot"], table.as_of.isoformat(), group, period)
+    snapshot = public_settings(geo)["snapshot"]
+    if snapshot != "live":
+        replayable()
+    snap = (snapshot, table.as_of.isoformat(), group, period)
     return json_payload(
         "public-cells",
         geo.tenant.key,
@@ -446,6 +458,7 @@ def summary() -> Any:
     geo = _geo(request.args.get("kommun"))
     if geo is None:
         return jsonify({"error": "Kommunen finns inte."}), 404
+    replayable()
     return json_payload(
         "public-summary", geo.tenant.key, (), lambda: summary_payload(geo), public=True, max_age=300
     )
