@@ -80,6 +80,13 @@ function response(status, headers, body)
   end
 end
 
+function json_string(text)
+  local escaped = string.gsub(text, '[%%c"\\\128-\255]', function(c)
+    return string.format("\\u%%04x", string.byte(c))
+  end)
+  return '"' .. escaped .. '"'
+end
+
 function done(summary, latency, requests)
   local f = io.open(out_path, "w")
   local t_sent, t_acc, t_bad, rec, smp = 0, 0, 0, {}, {}
@@ -90,7 +97,7 @@ function done(summary, latency, requests)
     local r = thread:get("receipts")
     for i = 1, #r do rec[#rec + 1] = '"' .. r[i] .. '"' end
     local s = thread:get("samples")
-    for i = 1, #s do smp[#smp + 1] = string.format("%%q", s[i]) end
+    for i = 1, #s do smp[#smp + 1] = json_string(s[i]) end
   end
   local e = summary.errors
   f:write(string.format(

@@ -16,6 +16,7 @@ limited per client (salted hash) and idempotent with the ``Idempotency-Key`` hea
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
@@ -37,6 +38,7 @@ from webmap.citizen.submissions import (
     TIME_OF_DAY,
     IdempotencyConflict,
     KommunGeo,
+    Submission,
     SubmissionError,
     find_receipt,
     runtime,
@@ -86,10 +88,7 @@ MAX_BODY = 64 * 1024
 
 def error(message: str, status: int, errors: list[dict[str, str]] | None = None) -> Any:
     """JSON error response."""
-    body: dict[str, Any] = {"error": message}
-    if errors is not None:
-        body["errors"] = errors
-    return jsonify(body), status
+    return jsonify(_error_body(message, errors)), status
 
 
 def _geo(kommun: str | None) -> KommunGeo | None:
@@ -161,31 +160,68 @@ def create_report() -> Any:
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 1 <= len(key) <= MAX_KEY:
         return error(f"Idempotency-Key ska vara 1–{MAX_KEY} tecken.", 400)
+    checked = check_report(data, key)
+    body, status = checked if isinstance(checked, tuple) else store_report(checked)
+    return jsonify(body), status
+
+
+@dataclass
+class CheckedReport:
+    """A submission that passed every check, ready for :func:`store_report`."""
+
+    submission: Submission
+    email: str | None
+
+
+def _error_body(message: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": message}
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+def check_report(data: dict[str, Any], key: str | None) -> CheckedReport | tuple[Any, int]:
+    """The checks of ``POST /api/reports`` on a JSON object (no side effects).
+
+    Needs an app context, not a request. Returns the checked report, or the error's
+    ``(body, status)``; a body of the wrong shape raises :class:`pydantic.ValidationError`
+    (the app's Swedish 400).
+    """
     body = parse(ReportInput, data)  # shape errors: a Swedish 400 naming each field
     geo = _geo(body.kommun)
     if geo is None:
-        return error("Kommunen finns inte.", 404)
+        return _error_body("Kommunen finns inte."), 404
     try:
         email = clean_email(body.email) if mail_enabled(current_app.config) else None
     except ValidationError as exc:
         bad = {"field": "email", "code": "invalid", "message": str(exc)}
-        return error("Rapporten kunde inte tas emot.", 400, [bad])
+        return _error_body("Rapporten kunde inte tas emot.", [bad]), 400
     rt = runtime()
     try:
         sub = validate_submission(body.submission_values(), geo, channel="api", geocode=rt.geocode)
     except SubmissionError as exc:
-        return error("Rapporten kunde inte tas emot.", 400, [e.to_dict() for e in exc.errors])
+        problems = [e.to_dict() for e in exc.errors]
+        return _error_body("Rapporten kunde inte tas emot.", problems), 400
     sub.idempotency_key = key
+    return CheckedReport(sub, email)
+
+
+def store_report(checked: CheckedReport) -> tuple[Any, int]:
+    """Store a checked report (idempotent with its key); the answer's ``(body, status)``."""
     try:
-        receipt = rt.store(get_engine(), sub)
+        receipt = runtime().store(get_engine(), checked.submission)
     except IdempotencyConflict:
-        return error("Idempotency-Key har redan använts för en annan rapport.", 422)
-    if email and receipt.created:
+        return _error_body("Idempotency-Key har redan använts för en annan rapport."), 422
+    if checked.email and receipt.created:
         with get_engine().begin() as conn:
             register_address(
-                conn, receipt.report_id, receipt.receipt, email, current_app.config["BASE_URL"]
+                conn,
+                receipt.report_id,
+                receipt.receipt,
+                checked.email,
+                current_app.config["BASE_URL"],
             )
-    return jsonify(receipt.to_dict()), (201 if receipt.created else 200)
+    return receipt.to_dict(), (201 if receipt.created else 200)
 
 
 @bp.post("/reports/<receipt>/photos")

@@ -31,8 +31,9 @@ goes to Flask unchanged.
 
 from __future__ import annotations
 
+import base64
+import os
 import re
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -87,12 +88,106 @@ class Record:
         """Headers and body with a fresh nonce in place of the recorded one."""
         if not self.nonce:
             return list(self.headers), self.parts[0]
-        nonce = secrets.token_urlsafe(16)
-        headers = [
-            (n, v.replace(self.nonce, nonce) if n.lower() == "content-security-policy" else v)
-            for n, v in self.headers
-        ]
-        return headers, nonce.encode().join(self.parts)
+        nonce = fresh_nonce()
+        return self.headers_for(nonce), nonce.encode().join(self.parts)
+
+    def headers_for(self, nonce: str, length: int | None = None) -> list[tuple[str, str]]:
+        """The recorded headers with ``nonce`` in the CSP (and ``Content-Length``)."""
+        out = []
+        for name, value in self.headers:
+            low = name.lower()
+            if low == "content-security-policy" and self.nonce:
+                value = value.replace(self.nonce, nonce)
+            elif low == "content-length" and length is not None:
+                value = str(length)
+            out.append((name, value))
+        return out
+
+
+class _NoncePool:
+    """CSP nonces (16 random bytes, URL-safe base64) cut from one ``os.urandom`` read
+    of 4 kB at a time instead of one system call per answer."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._buffer = b""
+        self._at = 0
+
+    def __call__(self) -> str:
+        with self._lock:
+            if self._at + 16 > len(self._buffer):
+                self._buffer, self._at = os.urandom(4096), 0
+            raw = self._buffer[self._at : self._at + 16]
+            self._at += 16
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+#: A fresh CSP nonce (as :func:`secrets.token_urlsafe` ``(16)``).
+fresh_nonce = _NoncePool()
+
+
+def call_app(
+    wsgi_app: Callable[[Environ, StartResponse], Iterable[bytes]], environ: Environ
+) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Status, headers and whole body of ``wsgi_app``'s answer to ``environ``."""
+    got: dict[str, Any] = {}
+
+    def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        got["status"], got["headers"] = status, list(headers)  # sent by the caller
+
+    chunks = wsgi_app(environ, capture)
+    try:
+        body = b"".join(chunks)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    return got["status"], got["headers"], body
+
+
+def sets_cookie(headers: Iterable[tuple[str, str]]) -> bool:
+    """Whether an answer sets a cookie (such an answer is never replayed)."""
+    return any(name.lower() == "set-cookie" for name, _value in headers)
+
+
+class RouteLimits:
+    """The routes' rate limits counted outside Flask, as Flask-Limiter counts them.
+
+    Parameters
+    ----------
+    app
+        The Flask app (its limiter, secret key and ``TRUSTED_PROXY_HEADER``).
+    items
+        Endpoint -> parsed limit items (see :func:`route_limits`).
+    """
+
+    def __init__(self, app: Any, items: dict[str, list[Any]]) -> None:
+        self.app = app
+        self.items = items
+        header = str(app.config.get("TRUSTED_PROXY_HEADER") or "")
+        self._header = "HTTP_" + header.upper().replace("-", "_") if header else ""
+
+    def allowed(self, environ: Environ, endpoint: str) -> bool:
+        """Count this request against ``endpoint``'s limits; False when one is exceeded
+        (the same key as Flask-Limiter's: client key and endpoint)."""
+        items = self.items.get(endpoint)
+        if not items:
+            return True
+        from webmap.privacy import client_key_for
+
+        limiter = self.app.extensions["lagesbild"].limiter
+        if not limiter.enabled:
+            return True
+        key = client_key_for(self.app, self._address(environ))
+        return all(limiter.limiter.hit(item, key, endpoint) for item in items)
+
+    def _address(self, environ: Environ) -> str:
+        """The client address as :func:`webmap.privacy.client_address` reads it."""
+        if self._header:
+            parts = [p.strip() for p in environ.get(self._header, "").split(",") if p.strip()]
+            if parts:
+                return parts[-1]
+        return str(environ.get("REMOTE_ADDR") or "okänd")
 
 
 class PublicReplay:
@@ -107,7 +202,7 @@ class PublicReplay:
     seconds
         How long a record is used before Flask answers again.
     limits
-        Endpoint -> parsed rate-limit items counted for ``GET`` (see :func:`route_limits`).
+        The routes' rate limits (counted for every replayed answer).
     clock
         Monotonic clock (seconds).
     """
@@ -117,7 +212,7 @@ class PublicReplay:
         app: Any,
         wsgi_app: Callable[[Environ, StartResponse], Iterable[bytes]],
         seconds: float,
-        limits: dict[str, list[Any]],
+        limits: RouteLimits,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.app = app
@@ -130,7 +225,6 @@ class PublicReplay:
         self._records: dict[tuple[str, str, bool], Record] = {}
         self._refreshing: set[tuple[str, str, bool]] = set()
         self._lock = threading.Lock()
-        self._key_header = _environ_key(str(app.config.get("TRUSTED_PROXY_HEADER") or ""))
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
@@ -155,7 +249,7 @@ class PublicReplay:
         now = self.clock()
         if record is None or (now - record.at >= self.seconds and self._claim(key)):
             return self._record(key, environ, start_response, now)
-        if not self._allowed(environ, record.endpoint):
+        if not self.limits.allowed(environ, record.endpoint):
             return self.wsgi_app(environ, start_response)  # Flask answers 429
         headers, body = record.answer()
         self.replayed += 1
@@ -180,23 +274,10 @@ class PublicReplay:
         now: float,
     ) -> Iterable[bytes]:
         """Pass the request to Flask and keep its answer when it can be replayed."""
-        got: dict[str, Any] = {}
-
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            got["status"], got["headers"] = status, list(headers)  # sent below, with the body
-
         try:
-            chunks = self.wsgi_app(environ, capture)
-            try:
-                body = b"".join(chunks)
-            finally:
-                close = getattr(chunks, "close", None)
-                if close is not None:
-                    close()
+            status, headers, body = call_app(self.wsgi_app, environ)
             wanted = "304" if key[2] else "200"
-            status, headers = got["status"], got["headers"]
-            cookie = any(n.lower() == "set-cookie" for n, _v in headers)
-            if status.startswith(wanted) and not cookie and environ.get(REPLAY_KEY):
+            if status.startswith(wanted) and not sets_cookie(headers) and environ.get(REPLAY_KEY):
                 endpoint = self._endpoint(environ)
                 with self._lock:
                     if len(self._records) >= MAX_RECORDS:
@@ -217,40 +298,12 @@ class PublicReplay:
             return ""
         return str(endpoint)
 
-    # -- rate limits ---------------------------------------------------------------------
-
-    def _allowed(self, environ: Environ, endpoint: str) -> bool:
-        """Count this request against the route's limits; False when one is exceeded."""
-        items = self.limits.get(endpoint)
-        if not items:
-            return True
-        from webmap.privacy import client_key_for
-
-        state = self.app.extensions["lagesbild"]
-        if not state.limiter.enabled:
-            return True
-        key = client_key_for(self.app, self._address(environ))
-        strategy = state.limiter.limiter
-        return all(strategy.hit(item, key, endpoint) for item in items)
-
-    def _address(self, environ: Environ) -> str:
-        """The client address as :func:`webmap.privacy.client_address` reads it."""
-        if self._key_header:
-            parts = [p.strip() for p in environ.get(self._key_header, "").split(",") if p.strip()]
-            if parts:
-                return parts[-1]
-        return str(environ.get("REMOTE_ADDR") or "okänd")
-
 
 def replayable() -> None:
     """Mark the current request's answer as a snapshot :class:`PublicReplay` may replay."""
     from flask import request
 
     request.environ[REPLAY_KEY] = True
-
-
-def _environ_key(header: str) -> str:
-    return "HTTP_" + header.upper().replace("-", "_") if header else ""
 
 
 def _matches(if_none_match: str, etag: str | None) -> bool:
@@ -260,30 +313,37 @@ def _matches(if_none_match: str, etag: str | None) -> bool:
     return parse_etags(if_none_match).contains(etag.strip('"'))
 
 
-def route_limits(app: Any, specs: Iterable[tuple[str, Any]]) -> dict[str, list[Any]]:
-    """Endpoint -> parsed limits that apply to ``GET`` (specs as in ``RATE_LIMITS``)."""
+def route_limits(
+    app: Any, specs: Iterable[tuple[str, Any]], method: str = "GET"
+) -> dict[str, list[Any]]:
+    """Endpoint -> parsed limits of ``method`` requests (specs as in ``RATE_LIMITS``)."""
     from limits import parse_many
 
     out: dict[str, list[Any]] = {}
     with app.app_context():
         for endpoint, spec in specs:
             limit, methods = (spec, None) if isinstance(spec, str) else (spec[0], spec[1])
-            if methods is not None and "GET" not in {m.upper() for m in methods}:
+            if methods is not None and method not in {m.upper() for m in methods}:
                 continue
             text = limit() if callable(limit) else str(limit)
             out.setdefault(endpoint, []).extend(parse_many(text))
     return out
 
 
-def install(app: Any, specs: Iterable[tuple[str, Any]]) -> PublicReplay | None:
-    """Put :class:`PublicReplay` in front of ``app.wsgi_app`` (setting
-    ``PUBLIC_REPLAY_SECONDS``; 0 installs nothing)."""
+def install(app: Any, specs: Iterable[tuple[str, Any]]) -> None:
+    """Put :class:`PublicReplay` (setting ``PUBLIC_REPLAY_SECONDS``; 0: not) and
+    :class:`webmap.citizen.fast_submit.FastSubmit` (setting ``FAST_SUBMIT``) in front of
+    ``app.wsgi_app``."""
+    from webmap.citizen.fast_submit import FastSubmit
+
+    specs = list(specs)
     seconds = float(app.config.get("PUBLIC_REPLAY_SECONDS", 1.0) or 0)
-    if seconds <= 0:
-        return None
-    replay = PublicReplay(app, app.wsgi_app, seconds, route_limits(app, specs))
-    app.wsgi_app = replay
-    return replay
+    if seconds > 0:
+        limits = RouteLimits(app, route_limits(app, specs, "GET"))
+        app.wsgi_app = PublicReplay(app, app.wsgi_app, seconds, limits)
+    if app.config.get("FAST_SUBMIT", True):
+        limits = RouteLimits(app, route_limits(app, specs, "POST"))
+        app.wsgi_app = FastSubmit(app, app.wsgi_app, limits)
 
 
 __all__ = [
