@@ -122,3 +122,8 @@ def browser_login(page: Any, base: str, creds: Any) -> None:
     page.fill("#password", creds.password)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+def behind_proxy(app_config: dict[str, Any], **settings: Any) -> dict[str, Any]:
+    """``app_config`` with ``settings`` and clients told apart by ``X-Forwarded-For``."""
+    return {**app_config, "TRUSTED_PROXY_HEADER": "X-Forwarded-For", **settings}

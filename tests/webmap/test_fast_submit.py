@@ -10,7 +10,14 @@ import uuid
 from typing import Any
 
 import pytest
-from _citizen import INSIDE, OUTSIDE, count_citizen_rows, count_reports, report_by_receipt
+from _citizen import (
+    INSIDE,
+    OUTSIDE,
+    behind_proxy,
+    count_citizen_rows,
+    count_reports,
+    report_by_receipt,
+)
 
 from webmap.citizen.fast_submit import FastSubmit
 from webmap.serving import BackgroundServer
@@ -109,11 +116,7 @@ def test_a_body_that_is_not_json_is_refused_by_flask(app: Any) -> None:
 class TestRateLimit:
     @pytest.fixture
     def app_config(self, app_config: dict[str, Any]) -> dict[str, Any]:
-        return {
-            **app_config,
-            "CITIZEN_RATE_LIMIT": "3/minute",
-            "TRUSTED_PROXY_HEADER": "X-Forwarded-For",
-        }
+        return behind_proxy(app_config, CITIZEN_RATE_LIMIT="3/minute")
 
     def test_the_per_client_limit_holds(self, app: Any) -> None:
         one = {"X-Forwarded-For": "198.51.100.31"}

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import pytest
-from _citizen import engine, set_settings
+from _citizen import behind_proxy, engine, set_settings
 
 from geo.store.db import bump_version
 from webmap.app import create_app
@@ -127,11 +127,7 @@ def test_visitors_with_a_cookie_and_live_tenants_get_flask(app: Any) -> None:
 class TestRateLimits:
     @pytest.fixture
     def app_config(self, app_config: dict[str, Any]) -> dict[str, Any]:
-        return {
-            **app_config,
-            "API_READ_RATE_LIMIT": "3/minute",
-            "TRUSTED_PROXY_HEADER": "X-Forwarded-For",
-        }
+        return behind_proxy(app_config, API_READ_RATE_LIMIT="3/minute")
 
     def test_replayed_answers_count_against_the_route_limit(self, app: Any) -> None:
         client = app.test_client()
