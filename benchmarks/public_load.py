@@ -31,6 +31,8 @@ The server's CPU is measured per request for GETs and submissions apart: after t
 run, ``--split`` seconds (default 8) of GETs only and then of submissions only, each
 with the same clients.
 
+``--server granian`` runs ``lagesbild serve --server granian`` instead of waitress.
+
 Prints one JSON object: ``requests_per_s``, ``p50_ms``, ``p95_ms``, ``p99_ms`` (all
 requests and per kind), ``errors``, ``submissions_sent``, ``submissions_accepted``,
 ``submissions_stored``, ``lost`` and ``duplicates_stored``. Usage::
@@ -281,12 +283,21 @@ def check_stored(db_url: str, accepted: dict[str, str | None]) -> dict[str, int]
     return out
 
 
+def server_tree(pid: int) -> list[int]:
+    """The server process and all its children (their CPU is the server's)."""
+    import psutil
+
+    root = psutil.Process(pid)
+    return [root.pid, *(p.pid for p in root.children(recursive=True))]
+
+
 def main() -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--duration", type=float, default=30.0)
     ap.add_argument("--clients", type=int, default=100)
     ap.add_argument("--processes", type=int, default=2)
     ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--server", choices=("waitress", "granian"), default="waitress")
     ap.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     ap.add_argument("--split", type=float, default=8.0, help="seconds of GET-only/POST-only")
     ap.add_argument("--limit", default="100000/minute", help="per-client limits of the run")
@@ -326,12 +337,15 @@ def main() -> dict[str, Any]:
     command = cli + ["serve", "--host", HOST, "--port", str(port)]
     command += ["--threads", str(args.threads), "--processes", str(args.processes)]
     command += ["--trusted-proxy", HOST, "--connection-limit", str(args.clients + 100)]
+    command += ["--server", args.server]
     log = (tmp / "server.log").open("wb")
     proc = subprocess.Popen(command, cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=log)
     load0 = os.getloadavg()[0]
     split: dict[str, Any] = {}
     try:
-        workers = wait_ready(port, proc, args.processes)
+        wait_ready(port, proc, args.processes)
+        time.sleep(1.0)  # every worker started: count the CPU of the whole process tree
+        workers = server_tree(proc.pid)
 
         def cpu() -> float:
             return sum(process_cpu_s(pid) for pid in workers)
@@ -348,6 +362,7 @@ def main() -> dict[str, Any]:
                 "requests_per_s": round(part["requests"] / part["elapsed"], 1),
                 "p95_ms": part["p95_ms"],
                 "errors": part["errors"],
+                "error_samples": part["error_samples"][:2],
                 "server_cpu_ms_per_request": round(
                     (cpu() - c0) * 1000 / max(part["requests"], 1), 2
                 ),
@@ -363,7 +378,8 @@ def main() -> dict[str, Any]:
         "client": label,
         "duration_s": round(elapsed, 2),
         "clients": args.clients,
-        "server": f"lagesbild serve: waitress {args.threads} threads x {args.processes} processes",
+        "server": f"lagesbild serve: {args.server} {args.threads} threads x "
+        f"{args.processes} processes",
         "requests_per_s": round(total / elapsed, 1),
         **out,
         "submissions_accepted": len(accepted),

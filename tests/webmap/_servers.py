@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import psutil
@@ -34,10 +35,13 @@ def listening_pids(proc: subprocess.Popen[bytes], port: int) -> set[int]:
     return out
 
 
-def serve(tmp_path: Path, processes: int, **env: str) -> tuple[subprocess.Popen[bytes], int]:
+def serve(
+    tmp_path: Path, processes: int, args: Sequence[str] = (), **env: str
+) -> tuple[subprocess.Popen[bytes], int]:
     """Start ``lagesbild serve`` on a fresh database in ``tmp_path``; returns (process, port).
 
-    ``env`` adds ``LAGESBILD_*`` settings. The caller terminates the process.
+    ``args`` are more options of ``serve``; ``env`` adds ``LAGESBILD_*`` settings. The
+    caller terminates the process.
     """
     port = free_port()
     full = dict(
@@ -49,5 +53,5 @@ def serve(tmp_path: Path, processes: int, **env: str) -> tuple[subprocess.Popen[
         **env,
     )
     cmd = [sys.executable, "-c", "from webmap.cli import main; main()", "serve"]
-    cmd += ["--port", str(port), "--processes", str(processes), "--threads", "2"]
+    cmd += ["--port", str(port), "--processes", str(processes), "--threads", "2", *args]
     return subprocess.Popen(cmd, env=full, cwd=tmp_path, stderr=subprocess.PIPE), port

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -44,3 +48,46 @@ def test_serve_answers_from_every_worker(tmp_path: Path, processes: int) -> None
 def _alive_children(pids: set[int]) -> list[int]:
     time.sleep(0.5)
     return [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"]
+
+
+def _request(url: str, body: dict[str, object] | None = None, **headers: str) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    if data is not None:
+        headers["Content-Type"] = "application/json"
+    req = urllib.request.Request(url, data=data, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, resp
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc
+
+
+@pytest.mark.parametrize("server", ["waitress", "granian"])
+def test_each_server_replays_public_answers_and_limits_each_forwarded_client(
+    tmp_path: Path, server: str
+) -> None:
+    args = ["--server", server, "--trusted-proxy", "127.0.0.1"]
+    proc, port = serve(tmp_path, 1, args, LAGESBILD_CITIZEN_RATE_LIMIT="2/minute")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not listening_pids(proc, port) or _request(base + "/healthz")[0] != 200:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        answers = [_request(base + "/api/public/summary?kommun=norrtalje")[1] for _ in range(3)]
+        assert {a.status for a in answers} == {200}
+        assert len({a.headers["ETag"] for a in answers}) == 1
+        assert len({a.headers["Content-Security-Policy"] for a in answers}) == 3
+        assert answers[2].headers["X-Frame-Options"] == "DENY"
+        report = {"category": "klotter", "lat": 59.7577, "lon": 18.6990}
+        one = {"X-Forwarded-For": "198.51.100.1"}
+        codes = [_request(base + "/api/reports", report, **one)[0] for _ in range(3)]
+        assert codes == [201, 201, 429]  # counted per forwarded client address
+        assert (
+            _request(base + "/api/reports", report, **{"X-Forwarded-For": "198.51.100.2"})[0] == 201
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    with sqlite3.connect(tmp_path / "db.sqlite") as conn:
+        assert conn.execute("select count(*) from citizen_report").fetchone()[0] == 3

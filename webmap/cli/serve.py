@@ -1,4 +1,4 @@
-"""``lagesbild serve``: the production WSGI server (waitress).
+"""``lagesbild serve``: the production WSGI server (waitress, or granian).
 
 One process serves with ``--threads`` threads. With ``--processes N`` (Linux), N worker
 processes each bind the same port with ``SO_REUSEPORT`` and the kernel spreads the
@@ -6,15 +6,21 @@ connections between them; SQLite in WAL mode handles the concurrent writers. Rat
 counters are kept per process (``lagesbild-memory://``); point
 ``LAGESBILD_RATELIMIT_STORAGE_URI`` at a shared storage (e.g. Redis) for exact per-client
 limits across processes.
+
+``--server granian`` serves through Granian (HTTP handled in Rust, the app in
+``--threads`` Python threads per process, ``--processes`` processes); the trusted
+proxy's ``X-Forwarded-For``/``-Proto`` are then applied by :class:`TrustedProxy`.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
@@ -74,6 +80,67 @@ def _serve_worker(options: dict[str, Any]) -> None:
     serve(app, sockets=[sock], **waitress_options)
 
 
+#: Environment variable handing the trusted proxy to granian's worker processes.
+TRUSTED_PROXY_ENV = "LAGESBILD_SERVE_TRUSTED_PROXY"
+
+
+class TrustedProxy:
+    """WSGI middleware: the client address and scheme a trusted proxy forwarded.
+
+    As waitress does with ``trusted_proxy`` (one proxy hop): a request from
+    ``proxy`` gets ``REMOTE_ADDR`` from the last ``X-Forwarded-For`` entry and
+    ``wsgi.url_scheme`` from ``X-Forwarded-Proto``; any other request loses its
+    ``X-Forwarded-*`` headers.
+    """
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], proxy: str) -> None:
+        self.app = app
+        self.proxy = proxy
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if environ.get("REMOTE_ADDR") == self.proxy:
+            hops = [h.strip() for h in environ.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+            if hops and hops[-1]:
+                environ["REMOTE_ADDR"] = hops[-1]
+            proto = environ.get("HTTP_X_FORWARDED_PROTO", "").strip().lower()
+            if proto in ("http", "https"):
+                environ["wsgi.url_scheme"] = proto
+        else:
+            for key in [k for k in environ if k.startswith("HTTP_X_FORWARDED_")]:
+                del environ[key]
+        return self.app(environ, start_response)
+
+
+def granian_app() -> Any:
+    """The app of one granian worker process (a factory: ``webmap.cli.serve:granian_app``)."""
+    from webmap.app import create_app
+    from webmap.config import load_config
+
+    config = load_config()
+    app: Any = create_app(config)
+    _start_mail_worker(config)
+    proxy = os.environ.get(TRUSTED_PROXY_ENV, "")
+    return TrustedProxy(app, proxy) if proxy else app
+
+
+def _serve_granian(options: dict[str, Any], processes: int) -> None:
+    from granian import Granian  # type: ignore[attr-defined]
+    from granian.constants import Interfaces
+
+    os.environ[TRUSTED_PROXY_ENV] = options["trusted_proxy"]
+    Granian(
+        "webmap.cli.serve:granian_app",
+        address=options["host"],
+        port=options["port"],
+        interface=Interfaces.WSGI,
+        workers=processes,
+        blocking_threads=options["threads"],
+        backlog=options["backlog"],
+        factory=True,
+        log_access=False,
+    ).serve()
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Adress att lyssna på.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port.")
@@ -93,6 +160,13 @@ def _serve_worker(options: dict[str, Any]) -> None:
     help="Adress till en omvänd proxy vars X-Forwarded-For/-Proto ska litas på.",
 )
 @click.option("--connection-limit", default=1000, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--server",
+    type=click.Choice(["waitress", "granian"]),
+    default="waitress",
+    show_default=True,
+    help="WSGI-server: waitress (Python) eller granian (HTTP i Rust).",
+)
 def cli(
     host: str,
     port: int,
@@ -100,8 +174,9 @@ def cli(
     processes: int,
     trusted_proxy: str,
     connection_limit: int,
+    server: str,
 ) -> None:
-    """Starta webbtjänsten (waitress)."""
+    """Starta webbtjänsten (waitress eller granian)."""
     if processes > 1 and not hasattr(socket, "SO_REUSEPORT"):
         raise click.UsageError("--processes > 1 kräver SO_REUSEPORT (Linux).")
     options = {
@@ -114,9 +189,17 @@ def cli(
         "trusted_proxy": trusted_proxy,
     }
     click.echo(
-        f"lagesbild på http://{host}:{port}/ ({processes} process(er) × {threads} trådar)",
+        f"lagesbild på http://{host}:{port}/ ({server}, {processes} process(er) × {threads} "
+        "trådar)",
         err=True,
     )
+    if server == "granian":
+        from webmap.app import create_app
+        from webmap.config import load_config
+
+        create_app(load_config())  # database, migrations and the secret key, once
+        _serve_granian(options, processes)
+        return
     if processes == 1:
         _serve_worker(options)
         return

@@ -17,7 +17,7 @@ from geo.errors import NotFoundError
 from geo.tenants import list_tenants
 from webmap.citizen.submissions import runtime
 from webmap.payloads import cached_page
-from webmap.public.map_page import public_settings, public_table_for, snapshot_mode
+from webmap.public.map_page import public_settings, public_table_for, read_limit, snapshot_mode
 from webmap.public.replay import replayable
 from webmap.render.layers import localities_geojson
 from webmap.render.maps import build_public_map, map_parts
@@ -25,8 +25,9 @@ from webmap.state import current_state, default_kommun
 from webmap.web import bounds_of, json_bytes, json_response, localities_of, place_labels
 
 PUBLIC_ENDPOINTS = ("public.index", "public.localities", "public.cells")
-#: The public APIs are cheap (cached) but still rate-limited per client key.
-RATE_LIMITS = {"public.cells": "120/minute", "public.localities": "120/minute"}
+#: The public APIs are cheap (cached) but still rate-limited per client key (setting
+#: ``API_READ_RATE_LIMIT``, default 120/minute, as the public map's APIs).
+RATE_LIMITS = {"public.cells": (read_limit, ["GET"]), "public.localities": (read_limit, ["GET"])}
 
 bp = Blueprint("public", __name__)
 

@@ -72,13 +72,14 @@ CANCELLED = "avbruten"
 PUBLIC_ENDPOINTS = ("public_map.map", "public_map.cells", "public_map.summary")
 
 
-def _read_limit() -> str:
+def read_limit() -> str:
+    """Per-client limit of the public read APIs (setting ``API_READ_RATE_LIMIT``)."""
     return str(current_app.config.get("API_READ_RATE_LIMIT") or "120/minute")
 
 
 RATE_LIMITS = {
-    "public_map.cells": (_read_limit, ["GET"]),
-    "public_map.summary": (_read_limit, ["GET"]),
+    "public_map.cells": (read_limit, ["GET"]),
+    "public_map.summary": (read_limit, ["GET"]),
 }
 
 DEFAULT_SOURCES: tuple[str, ...] = (
