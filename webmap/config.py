@@ -57,6 +57,9 @@ class Config:
     #: Seconds an anonymous public page or API answer is replayed from its recorded copy
     #: before Flask answers again (:mod:`webmap.public.replay`); 0 turns replay off.
     PUBLIC_REPLAY_SECONDS = 1.0
+    #: Answer ordinary ``POST /api/reports`` without Flask's request machinery
+    #: (:mod:`webmap.citizen.fast_submit`; same checks, rows and answers).
+    FAST_SUBMIT = True
     #: Largest request body in bytes (Flask refuses larger ones with 413 before reading
     #: them). The citizen API has its own, smaller limit (64 kB).
     MAX_CONTENT_LENGTH = 1_048_576

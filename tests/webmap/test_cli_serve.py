@@ -91,3 +91,22 @@ def test_each_server_replays_public_answers_and_limits_each_forwarded_client(
         proc.wait(timeout=30)
     with sqlite3.connect(tmp_path / "db.sqlite") as conn:
         assert conn.execute("select count(*) from citizen_report").fetchone()[0] == 3
+
+
+def test_only_the_trusted_proxy_may_forward_a_client_address() -> None:
+    from webmap.cli.serve import TrustedProxy
+
+    seen: list[dict[str, Any]] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(dict(environ))
+        start_response("200 OK", [])
+        return [b""]
+
+    layer = TrustedProxy(app, "127.0.0.1")
+    forwarded = {"HTTP_X_FORWARDED_FOR": "10.0.0.9, 203.0.113.5", "HTTP_X_FORWARDED_PROTO": "https"}
+    layer({"REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http", **forwarded}, lambda *a: None)
+    layer({"REMOTE_ADDR": "192.0.2.1", "wsgi.url_scheme": "http", **forwarded}, lambda *a: None)
+    assert (seen[0]["REMOTE_ADDR"], seen[0]["wsgi.url_scheme"]) == ("203.0.113.5", "https")
+    assert (seen[1]["REMOTE_ADDR"], seen[1]["wsgi.url_scheme"]) == ("192.0.2.1", "http")
+    assert not [k for k in seen[1] if k.startswith("HTTP_X_FORWARDED")]

@@ -9,7 +9,8 @@ limits across processes.
 
 ``--server granian`` serves through Granian (HTTP handled in Rust, the app in
 ``--threads`` Python threads per process, ``--processes`` processes); the trusted
-proxy's ``X-Forwarded-For``/``-Proto`` are then applied by :class:`TrustedProxy`.
+proxy's ``X-Forwarded-For``/``-Proto`` are then applied by :class:`TrustedProxy`
+(``--connection-limit`` applies to waitress only).
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
 )
 PUBLIC_PATTERN = re.compile(r"^/api/publik/[^/]+/(?:celler|tatorter)$")
 #: Most URLs kept (a record per path and query string; dropped all at once when full).
-MAX_RECORDS = 512
+MAX_RECORDS = 128
 
 #: WSGI environ key a view sets (:func:`replayable`) when its answer may be replayed.
 REPLAY_KEY = "lagesbild.replayable"
