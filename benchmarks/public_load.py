@@ -31,7 +31,9 @@ The server's CPU is measured per request for GETs and submissions apart: after t
 run, ``--split`` seconds (default 8) of GETs only and then of submissions only, each
 with the same clients.
 
-``--server granian`` runs ``lagesbild serve --server granian`` instead of waitress.
+The server is ``lagesbild serve --server granian`` (HTTP in Rust, the app in Python
+threads), the configuration for a public map that may be linked from a newspaper;
+``--server waitress`` measures the pure-Python default.
 
 Prints one JSON object: ``requests_per_s``, ``p50_ms``, ``p95_ms``, ``p99_ms`` (all
 requests and per kind), ``errors``, ``submissions_sent``, ``submissions_accepted``,
@@ -297,7 +299,7 @@ def main() -> dict[str, Any]:
     ap.add_argument("--clients", type=int, default=100)
     ap.add_argument("--processes", type=int, default=2)
     ap.add_argument("--threads", type=int, default=4)
-    ap.add_argument("--server", choices=("waitress", "granian"), default="waitress")
+    ap.add_argument("--server", choices=("waitress", "granian"), default="granian")
     ap.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     ap.add_argument("--split", type=float, default=8.0, help="seconds of GET-only/POST-only")
     ap.add_argument("--limit", default="100000/minute", help="per-client limits of the run")
