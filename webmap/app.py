@@ -58,6 +58,7 @@ from flask import (
 )
 from flask_babel import Babel, get_translations
 from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
@@ -426,7 +427,13 @@ def _register_errors(app: Flask) -> None:
             return exc
         # A description given at ``abort(code, description=...)`` is a Swedish reason
         # written for the user; werkzeug's English class default is replaced.
-        custom = exc.description and exc.description != type(exc).description
+        # Flask-Limiter describes the limit in English ("120 per 1 minute"): the
+        # Swedish text is used instead.
+        custom = (
+            not isinstance(exc, RateLimitExceeded)
+            and exc.description
+            and exc.description != type(exc).description
+        )
         text = exc.description if custom else messages.get(code, exc.description or "Fel")
         if wants_json():
             return jsonify({"error": text}), code

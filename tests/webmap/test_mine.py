@@ -72,6 +72,8 @@ def test_status_request_is_bounded_and_rate_limited(client: Any) -> None:
     assert big.status_code == 413
     codes = [_status(client, ["AAAA-BBBB-CCCC"]).status_code for _ in range(3)]
     assert codes[-1] == 429  # 5 per minute, the requests above counted too
+    refused = _status(client, ["AAAA-BBBB-CCCC"])
+    assert refused.get_json() == {"error": "För många försök. Vänta en stund och försök igen."}
     assert "Kvittot finns inte" not in _status(client, ["AAAA-BBBB-CCCC"]).get_data(as_text=True)
 
 
