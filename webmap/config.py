@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from geo.errors import ConfigError
+
 PREFIX = "LAGESBILD_"
 
 
@@ -107,30 +109,57 @@ class TestConfig(Config):
     PUBLIC_REPLAY_SECONDS = 0.0
 
 
+_TRUE = frozenset({"1", "true", "yes", "on", "ja"})
+_FALSE = frozenset({"0", "false", "no", "off", "nej", ""})
+
+
 def _coerce(raw: str, default: Any) -> Any:
+    """``raw`` as the type of ``default``; :class:`ValueError` saying why when it is not."""
     if isinstance(default, bool):
-        return raw.strip().lower() in {"1", "true", "yes", "on", "ja"}
-    if isinstance(default, int) and not isinstance(default, bool):
-        return int(raw)
-    if isinstance(default, float):
-        return float(raw)
-    if isinstance(default, (list, dict)):
-        return json.loads(raw)
+        word = raw.strip().lower()
+        if word not in _TRUE | _FALSE:
+            raise ValueError(f"{raw!r} är inte sant/falskt (true/false, ja/nej, 1/0)")
+        return word in _TRUE
+    try:
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, (list, dict)):
+            value = json.loads(raw)
+            if not isinstance(value, type(default)):
+                raise ValueError(type(default).__name__)
+            return value
+    except ValueError as exc:
+        kind = {int: "ett heltal", float: "ett tal"}.get(type(default), "JSON av rätt slag")
+        raise ValueError(f"{raw!r} är inte {kind}") from exc
     return raw
 
 
 def load_config(
     base: type[Config] = Config, env: dict[str, str] | None = None, **overrides: Any
 ) -> dict[str, Any]:
-    """Collect settings: class defaults, then ``LAGESBILD_*`` variables, then ``overrides``."""
+    """Collect settings: class defaults, then ``LAGESBILD_*`` variables, then ``overrides``.
+
+    Raises
+    ------
+    geo.errors.ConfigError
+        Naming every declared variable whose value is not of its setting's type.
+    """
     env = dict(os.environ if env is None else env)
     out: dict[str, Any] = {
         k: getattr(base, k) for k in dir(base) if k.isupper() and not k.startswith("_")
     }
+    problems = []
     for key, default in list(out.items()):
         raw = env.get(PREFIX + key)
         if raw is not None:
-            out[key] = _coerce(raw, default)
+            try:
+                out[key] = _coerce(raw, default)
+            except ValueError as exc:
+                problems.append(f"{PREFIX}{key}: {exc}")
+    if problems:
+        raise ConfigError("Felaktiga inställningar: " + "; ".join(problems))
     for key, raw in env.items():
         if key.startswith(PREFIX) and key[len(PREFIX) :] not in out:
             out[key[len(PREFIX) :]] = raw
