@@ -18,9 +18,69 @@ from geo.quarantine import (
     update_quarantine_reason,
 )
 from geo.schema import Reason
-from geo.store.bulk import insert_report_frame
+from geo.store.bulk import has_reports, insert_report_frame, last_report_id
 from geo.store.db import bump_version, utcnow
 from geo.store.reports import existing_external_ids, existing_fingerprints, insert_reports
+
+#: Most fingerprints :class:`ImportedFingerprints` keeps (32 bytes each); an import that
+#: stores more looks the rest up in the database.
+MEMORY_FINGERPRINTS = 4_000_000
+
+
+class ImportedFingerprints:
+    """Fingerprints a file import stored in kommuner that had no reports when it began,
+    so that its batches find duplicates of its own earlier rows in memory (a sorted array
+    of SHA-256 digests) rather than by look-ups in the database.
+
+    Such a kommun's reports are all this import's own as long as no one else stores a
+    report: every batch compares the largest report id, read in the batch's transaction,
+    with the one the import's previous batch left (another writer after that read makes
+    the batch's insert fail rather than slip past it). After any other write, or beyond
+    :data:`MEMORY_FINGERPRINTS`, the import looks everything up in the database.
+    """
+
+    def __init__(self) -> None:
+        self.active = True
+        self._fresh: dict[str, bool] = {}
+        self._digests = np.zeros(0, dtype="S32")
+        self._last_id: int | None = None
+
+    def check(self, conn: Connection) -> bool:
+        """Whether the batch in ``conn``'s transaction may look up in memory."""
+        if self.active:
+            last = last_report_id(conn)
+            if self._last_id is not None and last != self._last_id:
+                self.active = False
+            self._last_id = last
+        return self.active
+
+    def covers(self, conn: Connection, kommun: str) -> bool:
+        """Whether every stored report of ``kommun`` is one this import stored."""
+        if kommun not in self._fresh:
+            self._fresh[kommun] = not has_reports(conn, kommun)
+        return self._fresh[kommun]
+
+    def known(self, fingerprints: pd.Series) -> np.ndarray:
+        """Which of ``fingerprints`` (hex) this import stored."""
+        digests = _digests(fingerprints)
+        if not len(self._digests) or not len(digests):
+            return np.zeros(len(digests), dtype=bool)
+        pos = np.searchsorted(self._digests, digests).clip(max=len(self._digests) - 1)
+        return np.asarray(self._digests[pos] == digests, dtype=bool)
+
+    def add(self, conn: Connection, fingerprints: pd.Series) -> None:
+        """Record the just stored ``fingerprints`` (after the batch's insert)."""
+        new = np.unique(_digests(fingerprints))
+        self._digests = np.insert(self._digests, np.searchsorted(self._digests, new), new)
+        self._last_id = last_report_id(conn)
+        if len(self._digests) > MEMORY_FINGERPRINTS:
+            self.active = False
+            self._digests = np.zeros(0, dtype="S32")
+
+
+def _digests(fingerprints: pd.Series) -> np.ndarray:
+    """Hex SHA-256 fingerprints as 32-byte values."""
+    return np.frombuffer(bytes.fromhex("".join(fingerprints.tolist())), dtype="S32")
 
 
 def _raw_records(raw: pd.DataFrame) -> list[dict[str, Any]]:
@@ -63,11 +123,14 @@ def _store(
     quarantine_ids: pd.Series | None = None,
     now: dt.datetime | None = None,
     collect: bool = True,
+    memo: ImportedFingerprints | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Store one batch inside the caller's transaction; return ``(counts, outcomes)``.
 
     With ``quarantine_ids`` (a retry) no quarantine rows are inserted: existing ones are
-    resolved or get their new reason.
+    resolved or get their new reason. With ``memo`` (a file import, ``collect=False``)
+    duplicates of the import's own rows are found in memory where it may
+    (:class:`ImportedFingerprints`); their ``report_id`` is then not read.
     """
     when = now or utcnow()
     outcomes = pd.DataFrame(
@@ -81,10 +144,16 @@ def _store(
     )
     ok = batch["_reason"].isna()
     acc = batch[ok]
+    memory = memo is not None and memo.check(conn)
     # fingerprints embed the kommun, so they are unique across tenants
     known: dict[str, int] = {}  # fingerprint -> report id
+    in_memory = np.zeros(len(acc), dtype=bool)
     for key in acc["kommun"].unique():
-        part = acc[acc["kommun"] == key]
+        at = (acc["kommun"] == key).to_numpy()
+        part = acc[at]
+        if memory and memo is not None and memo.covers(conn, str(key)):
+            in_memory[at] = memo.known(part["fingerprint"])
+            continue
         known.update(existing_fingerprints(conn, str(key), part["fingerprint"].tolist()))
         has_ext = part["external_id"].notna()
         for src in part.loc[has_ext, "source"].unique():
@@ -95,7 +164,7 @@ def _store(
                 hit = sub["external_id"].isin(list(by_ext))
                 ext_ids = sub.loc[hit, "external_id"].map(by_ext)
                 known.update(dict(zip(sub.loc[hit, "fingerprint"], ext_ids, strict=True)))
-    in_db = acc["fingerprint"].isin(list(known))
+    in_db = acc["fingerprint"].isin(list(known)) | in_memory
     is_dup = in_db | acc.duplicated("fingerprint", keep="first")
     new = acc[~is_dup]
     if collect or quarantine_ids is not None:
@@ -103,6 +172,9 @@ def _store(
     else:  # a file import: one executemany, no ids read back
         insert_report_frame(conn, new, import_id, when)
         ids = np.zeros(0, dtype=np.int64)
+        if memory and memo is not None and len(new):
+            keys = [k for k in new["kommun"].unique() if memo.covers(conn, str(k))]
+            memo.add(conn, new.loc[new["kommun"].isin(keys), "fingerprint"])
     outcomes.loc[new.index, "outcome"] = "stored"
     if len(ids):
         known.update(dict(zip(new["fingerprint"], ids.tolist(), strict=True)))

@@ -73,7 +73,12 @@ from geo._prepare import FUTURE_TOLERANCE, MAX_LENGTHS, load_mapping, prepare, s
 from geo._result import IngestResult
 from geo._retry import retry_quarantine
 from geo._staging import Staged, to_float
-from geo._store_batch import _quarantine_fingerprints, _store, mark_bad_rows
+from geo._store_batch import (
+    ImportedFingerprints,
+    _quarantine_fingerprints,
+    _store,
+    mark_bad_rows,
+)
 from geo._tenant_index import TenantIndex
 from geo.boundaries import projected_hint
 from geo.errors import ValidationError
@@ -307,6 +312,7 @@ def ingest_file(
         result.import_id = run_id
         result.format, result.delimiter = table.format, table.delimiter
         content, raw_seen = RunningOrdinals(), RunningOrdinals()
+        memo = ImportedFingerprints() if engine.dialect.name == "sqlite" else None
         large = path.stat().st_size >= LARGE_IMPORT_BYTES and engine.dialect.name == "sqlite"
         with deferred_indexes(engine, large if defer_indexes is None else defer_indexes):
             bar = _progress(path.stat().st_size, path.name, progress)
@@ -345,6 +351,7 @@ def ingest_file(
                                 import_id=run_id,
                                 row_offset=start,
                                 collect=False,
+                                memo=memo,
                             )
                             result.add(counts)
                             record_progress(conn, run_id, end, result.counts())

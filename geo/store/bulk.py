@@ -11,13 +11,14 @@ rows. On PostgreSQL the rows go through ``COPY … FROM STDIN`` instead
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import DateTime, Engine, Table
+from sqlalchemy import DateTime, Engine, Table, bindparam, func, literal_column, select
 from sqlalchemy.engine import Connection
 
 from geo.store.db import utcnow
@@ -73,7 +74,6 @@ def insert_columns(
     names = list(columns)
     if not names or not len(columns[names[0]]):
         return
-    compiled = table.insert().compile(dialect=conn.dialect, column_keys=names)
     values: dict[str, list[Any]] = {}
     for name in names:
         col = columns[name]
@@ -85,12 +85,40 @@ def insert_columns(
         rows = [dict(zip(names, row, strict=True)) for row in zip(*values.values(), strict=True)]
         copy_rows(conn, table, rows)
         return
+    # a column with one value in every row is written into the statement: fewer values
+    # for the driver to bind, row by row
+    literals = {n: text for n in names if (text := _sql_literal(values[n]))}
+    if len(literals) < len(names):
+        names = [n for n in names if n not in literals]
+    else:
+        literals = {}
+    stmt = table.insert().values(
+        {n: bindparam(n) for n in names} | {n: literal_column(t) for n, t in literals.items()}
+    )
+    compiled = stmt.compile(dialect=conn.dialect)
     if compiled.positional:
         order = list(compiled.positiontup or names)
         params: list[Any] = list(zip(*(values[k] for k in order), strict=True))
     else:
-        params = [dict(zip(names, row, strict=True)) for row in zip(*values.values(), strict=True)]
+        rows_ = zip(*(values[k] for k in names), strict=True)
+        params = [dict(zip(names, row, strict=True)) for row in rows_]
     conn.exec_driver_sql(str(compiled), params)
+
+
+def _sql_literal(values: list[Any]) -> str:
+    """The SQL literal of the one value every item of ``values`` equals, else ``""`` (also
+    for values without a plain literal: only None, numbers and text without NUL have one;
+    equal numbers of another type are stored alike by the column's affinity)."""
+    first = values[0]
+    if first is None:
+        text = "NULL"
+    elif isinstance(first, str) and "\x00" not in first:
+        text = "'" + first.replace("'", "''") + "'"
+    elif isinstance(first, int | float) and not isinstance(first, bool) and math.isfinite(first):
+        text = repr(first)
+    else:
+        return ""
+    return text if values.count(first) == len(values) else ""
 
 
 def insert_report_frame(
@@ -110,6 +138,17 @@ def insert_report_frame(
     # on SQLite the DateTime columns are already text: no per-value processing
     dt_cols = frozenset(c.name for c in report_table.c if isinstance(c.type, DateTime))
     insert_columns(conn, report_table, data, dt_cols if sqlite else frozenset())
+
+
+def last_report_id(conn: Connection) -> int:
+    """The largest report id (0 without reports): one step down the primary key."""
+    return int(conn.execute(select(func.max(report_table.c.id))).scalar() or 0)
+
+
+def has_reports(conn: Connection, kommun: str) -> bool:
+    """Whether any report of ``kommun`` is stored."""
+    q = select(report_table.c.id).where(report_table.c.kommun == kommun).limit(1)
+    return conn.execute(q).first() is not None
 
 
 #: Indexes of table ``report`` that an import never reads: a large import drops them and
@@ -148,7 +187,9 @@ __all__ = [
     "SQLITE_IMPORT_CACHE_KIB",
     "deferred_indexes",
     "finish_import",
+    "has_reports",
     "insert_columns",
     "insert_report_frame",
+    "last_report_id",
     "tune_for_import",
 ]
