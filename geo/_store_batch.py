@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy.engine import Connection
 
 from geo._fingerprint import BAD_ROW_COLUMNS, RunningOrdinals, raw_fingerprints
@@ -28,9 +30,10 @@ MEMORY_FINGERPRINTS = 4_000_000
 
 
 class ImportedFingerprints:
-    """Fingerprints a file import stored in kommuner that had no reports when it began,
-    so that its batches find duplicates of its own earlier rows in memory (a sorted array
-    of SHA-256 digests) rather than by look-ups in the database.
+    """What a file import stored in kommuner that had no reports when it began, so that
+    its batches look up only the likely duplicates of its own earlier rows: the first 8
+    bytes of each fingerprint, sorted (8 bytes a report). A fingerprint whose first 8
+    bytes are not there was not stored; the others are looked up in the database.
 
     Such a kommun's reports are all this import's own as long as no one else stores a
     report: every batch compares the largest report id, read in the batch's transaction,
@@ -42,11 +45,11 @@ class ImportedFingerprints:
     def __init__(self) -> None:
         self.active = True
         self._fresh: dict[str, bool] = {}
-        self._digests = np.zeros(0, dtype="S32")
+        self._keys = np.zeros(0, dtype=np.uint64)
         self._last_id: int | None = None
 
     def check(self, conn: Connection) -> bool:
-        """Whether the batch in ``conn``'s transaction may look up in memory."""
+        """Whether the batch in ``conn``'s transaction may use the memory."""
         if self.active:
             last = last_report_id(conn)
             if self._last_id is not None and last != self._last_id:
@@ -60,27 +63,31 @@ class ImportedFingerprints:
             self._fresh[kommun] = not has_reports(conn, kommun)
         return self._fresh[kommun]
 
-    def known(self, fingerprints: pd.Series) -> np.ndarray:
-        """Which of ``fingerprints`` (hex) this import stored."""
-        digests = _digests(fingerprints)
-        if not len(self._digests) or not len(digests):
-            return np.zeros(len(digests), dtype=bool)
-        pos = np.searchsorted(self._digests, digests).clip(max=len(self._digests) - 1)
-        return np.asarray(self._digests[pos] == digests, dtype=bool)
+    def maybe(self, fingerprints: pd.Series) -> np.ndarray:
+        """Which of ``fingerprints`` (hex) this import may have stored."""
+        keys = _keys(fingerprints)
+        pos = np.searchsorted(self._keys, keys).clip(max=max(len(self._keys) - 1, 0))
+        if not len(self._keys):
+            return np.zeros(len(keys), dtype=bool)
+        return np.asarray(self._keys[pos] == keys, dtype=bool)
 
     def add(self, conn: Connection, fingerprints: pd.Series) -> None:
         """Record the just stored ``fingerprints`` (after the batch's insert)."""
-        new = np.unique(_digests(fingerprints))
-        self._digests = np.insert(self._digests, np.searchsorted(self._digests, new), new)
+        keys = np.sort(_keys(fingerprints))
+        self._keys = np.insert(self._keys, np.searchsorted(self._keys, keys), keys)
         self._last_id = last_report_id(conn)
-        if len(self._digests) > MEMORY_FINGERPRINTS:
+        if len(self._keys) > MEMORY_FINGERPRINTS:
             self.active = False
-            self._digests = np.zeros(0, dtype="S32")
+            self._keys = self._keys[:0]
 
 
-def _digests(fingerprints: pd.Series) -> np.ndarray:
-    """Hex SHA-256 fingerprints as 32-byte values."""
-    return np.frombuffer(bytes.fromhex("".join(fingerprints.tolist())), dtype="S32")
+def _keys(fingerprints: pd.Series) -> np.ndarray:
+    """The first 8 bytes (16 hex digits) of each fingerprint as an unsigned integer."""
+    if not len(fingerprints):
+        return np.zeros(0, dtype=np.uint64)
+    heads = pc.utf8_slice_codeunits(pa.array(fingerprints.to_numpy(object), pa.string()), 0, 16)
+    raw = bytes.fromhex("".join(heads.to_pylist()))
+    return np.frombuffer(raw, dtype=">u8").astype(np.uint64)
 
 
 def _raw_records(raw: pd.DataFrame) -> list[dict[str, Any]]:
@@ -147,12 +154,12 @@ def _store(
     memory = memo is not None and memo.check(conn)
     # fingerprints embed the kommun, so they are unique across tenants
     known: dict[str, int] = {}  # fingerprint -> report id
-    in_memory = np.zeros(len(acc), dtype=bool)
     for key in acc["kommun"].unique():
-        at = (acc["kommun"] == key).to_numpy()
-        part = acc[at]
+        part = acc[acc["kommun"] == key]
         if memory and memo is not None and memo.covers(conn, str(key)):
-            in_memory[at] = memo.known(part["fingerprint"])
+            # only this import's rows are stored: the ones it may have stored are looked up
+            maybe = part["fingerprint"][memo.maybe(part["fingerprint"])]
+            known.update(existing_fingerprints(conn, str(key), maybe.tolist()))
             continue
         known.update(existing_fingerprints(conn, str(key), part["fingerprint"].tolist()))
         has_ext = part["external_id"].notna()
@@ -164,7 +171,7 @@ def _store(
                 hit = sub["external_id"].isin(list(by_ext))
                 ext_ids = sub.loc[hit, "external_id"].map(by_ext)
                 known.update(dict(zip(sub.loc[hit, "fingerprint"], ext_ids, strict=True)))
-    in_db = acc["fingerprint"].isin(list(known)) | in_memory
+    in_db = acc["fingerprint"].isin(list(known))
     is_dup = in_db | acc.duplicated("fingerprint", keep="first")
     new = acc[~is_dup]
     if collect or quarantine_ids is not None:

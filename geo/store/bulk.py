@@ -28,7 +28,8 @@ from geo.store.tables import report as report_table
 
 #: Page cache of an SQLite connection while it imports (KiB, as ``PRAGMA cache_size``
 #: takes negative numbers): random inserts into the fingerprint index stay in memory.
-SQLITE_IMPORT_CACHE_KIB = 196_608
+#: 96 MB imports 1 M rows as fast as 192 MB did, with 100 MB less peak memory.
+SQLITE_IMPORT_CACHE_KIB = 98_304
 
 
 #: WAL pages between automatic checkpoints while an import writes (SQLite's default is
@@ -46,9 +47,16 @@ def tune_for_import(conn: Connection) -> None:
         conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={SQLITE_IMPORT_WAL_PAGES}")
 
 
+#: SQLite's default page cache (KiB): what a connection keeps after an import, and what
+#: the index builds at the end of one sort in (the import's cache is given back first).
+SQLITE_DEFAULT_CACHE_KIB = 2_000
+
+
 def finish_import(conn: Connection) -> None:
-    """SQLite's usual automatic checkpoints again on ``conn`` (no-op on other databases)."""
+    """SQLite's usual page cache and automatic checkpoints again on ``conn`` (no-op on
+    other databases)."""
     if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_DEFAULT_CACHE_KIB}")
         conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={SQLITE_DEFAULT_WAL_PAGES}")
 
 
@@ -56,7 +64,11 @@ def _datetimes(values: pd.Series, sqlite: bool) -> list[Any]:
     """Naive UTC datetimes (None for missing): SQLite's text form there, else objects."""
     if not sqlite:
         return naive_utc(values)
-    ts = pd.to_datetime(values, utc=True).dt.tz_localize(None).to_numpy("datetime64[us]")
+    ts = (
+        pd.to_datetime(values, utc=True, cache=False)
+        .dt.tz_localize(None)
+        .to_numpy("datetime64[us]")
+    )
     # Arrow writes SQLAlchemy's storage format of DateTime on SQLite
     return list(pa.array(ts).cast(pa.string()).to_pylist())
 
@@ -177,6 +189,7 @@ def deferred_indexes(engine: Engine, defer: bool) -> Iterator[None]:
         yield
     finally:
         with engine.begin() as conn:
+            finish_import(conn)
             for index in indexes:
                 index.create(conn, checkfirst=True)
 
