@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -94,8 +95,8 @@ def external_id_fingerprint(kommun: str, source: str, external_id: str) -> str:
 class RunningOrdinals:
     """Occurrence counts of keys over consecutive chunks, in bounded memory.
 
-    Keeps the sorted 64-bit hashes of the keys seen (8 bytes a key) and a count only for
-    keys seen more than once.
+    Keeps the sorted 64-bit hashes of the keys seen (8 bytes a key, hashed by polars) and
+    a count only for keys seen more than once.
     """
 
     def __init__(self) -> None:
@@ -107,7 +108,9 @@ class RunningOrdinals:
         64-bit hash)."""
         if len(keys) == 0:
             return pd.Series(np.zeros(0, dtype=np.int64), index=keys.index)
-        h = pd.util.hash_pandas_object(keys.astype(STR), index=False).to_numpy(np.uint64)
+        # any 64-bit hash serves, as long as it is the same for every chunk of the run
+        h = pl.Series(pa.array(keys.astype(STR).array)).hash(seed=0).to_numpy()
+        h = h.astype(np.uint64, copy=False)
         local = pd.Series(h).groupby(h, sort=False).cumcount()
         pos = np.searchsorted(self._seen, h)
         found = pos < len(self._seen)

@@ -8,8 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy.engine import Connection
 
 from geo._fingerprint import BAD_ROW_COLUMNS, RunningOrdinals, raw_fingerprints
@@ -85,8 +83,7 @@ def _keys(fingerprints: pd.Series) -> np.ndarray:
     """The first 8 bytes (16 hex digits) of each fingerprint as an unsigned integer."""
     if not len(fingerprints):
         return np.zeros(0, dtype=np.uint64)
-    heads = pc.utf8_slice_codeunits(pa.array(fingerprints.to_numpy(object), pa.string()), 0, 16)
-    raw = bytes.fromhex("".join(heads.to_pylist()))
+    raw = bytes.fromhex("".join([f[:16] for f in fingerprints.tolist()]))
     return np.frombuffer(raw, dtype=">u8").astype(np.uint64)
 
 
