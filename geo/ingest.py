@@ -36,7 +36,10 @@ not depend on the chunk size):
    cumulative counts), so an import killed at any moment resumes where it stopped when
    the same command runs again. Each batch bumps the data version of every kommun that
    got new reports. A large import on SQLite builds the indexes it does not read once at
-   its end (:func:`geo.store.bulk.deferred_indexes`).
+   its end (:func:`geo.store.bulk.deferred_indexes`). On SQLite, in a kommun that had no
+   reports when the import began, only the rows the import may already have stored are
+   looked up (:class:`geo._store_batch.ImportedFingerprints`), as long as no one else
+   stores reports meanwhile.
 
 Test hook: when the environment variable ``LAGESBILD_TEST_PAUSE_AFTER_BATCH`` is ``"N"``
 or ``"N:SECONDS"``, :func:`ingest_file` writes ``lagesbild: paus efter batch N`` to stderr
