@@ -163,3 +163,21 @@ def test_sql_literals() -> None:
     assert _sql_literal([float("nan")] * 2) == "" and _sql_literal([True, True]) == ""
     assert _sql_literal(["a\x00b", "a\x00b"]) == ""
     assert _sql_literal([b"x", b"x"]) == ""
+
+
+def test_numbers_parse_and_print_as_the_general_path_does() -> None:
+    from geo._fingerprint import float_part
+    from geo._staging import STR, _parse_floats, to_float
+
+    texts = ["59.282435", "-17.929011", "5.", "007.5", "-0", "123456789012345", "", None,
+             " 59.5 ", "59,76", "\u221217.5", "1 234,5", "1e5", "-.5", "+3", "abc",
+             "1234567890123456", "59.12345678901234567", "inf"]  # fmt: skip
+    for dtype in (object, STR):
+        values = pd.Series(texts, dtype=dtype, index=range(3, 3 + len(texts)))
+        fast, general = to_float(values), _parse_floats(values)
+        assert fast.index.equals(values.index)
+        assert fast.to_numpy().tobytes() == general.to_numpy().tobytes()
+    numbers = pd.Series([59.2824351, None, -0.0000001, 59.0, 1e-5, 1e12 + 0.5, 0.1, float("inf")])
+    assert float_part(numbers).tolist() == [
+        "59.282435", "", "0.0", "59.0", "1e-05", "1000000000000.5", "0.1", "inf"
+    ]  # fmt: skip
