@@ -96,6 +96,8 @@ from geo.store.bulk import (
     LARGE_IMPORT_BYTES,
     deferred_indexes,
     finish_import,
+    has_reports,
+    last_report_id,
     tune_for_import,
 )
 from geo.store.imports import finish_run, record_progress
@@ -317,7 +319,12 @@ def ingest_file(
         content, raw_seen = RunningOrdinals(), RunningOrdinals()
         memo = ImportedFingerprints() if engine.dialect.name == "sqlite" else None
         large = path.stat().st_size >= LARGE_IMPORT_BYTES and engine.dialect.name == "sqlite"
-        with deferred_indexes(engine, large if defer_indexes is None else defer_indexes):
+        defer = large if defer_indexes is None else defer_indexes
+        fresh = False
+        if defer and memo is not None:
+            with engine.connect() as conn:
+                fresh = not has_reports(conn, kommun) if kommun else last_report_id(conn) == 0
+        with deferred_indexes(engine, defer, fresh):
             bar = _progress(path.stat().st_size, path.name, progress)
             batch_no = n = 0
             try:

@@ -170,32 +170,40 @@ DEFERRED_INDEXES = ("ix_report_kommun_occurred", "ix_report_kommun_cell")
 LARGE_IMPORT_BYTES = 32 * 1024 * 1024
 
 
+#: Also deferred when the import's kommun had no reports (or the table none, for files
+#: naming the kommun per row): such an import looks its external ids up in memory
+#: (:class:`geo._store_batch.ImportedFingerprints`), not by this index.
+FRESH_DEFERRED_INDEXES = ("ix_report_source_external",)
+
+
 @contextmanager
-def deferred_indexes(engine: Engine, defer: bool) -> Iterator[None]:
-    """Drop :data:`DEFERRED_INDEXES` for the block and build them again after it (also
-    when it fails); without ``defer`` only make sure they exist (an import killed while
-    they were dropped gets them back on the next run)."""
-    indexes = [i for i in report_table.indexes if i.name in DEFERRED_INDEXES]
-    if not defer:
-        with engine.begin() as conn:
-            for index in indexes:
-                index.create(conn, checkfirst=True)
-        yield
-        return
+def deferred_indexes(engine: Engine, defer: bool, fresh: bool = False) -> Iterator[None]:
+    """Drop :data:`DEFERRED_INDEXES` (and with ``fresh`` :data:`FRESH_DEFERRED_INDEXES`)
+    for the block and build them again after it (also when it fails); the others of
+    both only made sure to exist (an import killed while they were dropped gets them back
+    on the next run)."""
+    names = DEFERRED_INDEXES + FRESH_DEFERRED_INDEXES
+    dropped = DEFERRED_INDEXES + (FRESH_DEFERRED_INDEXES if fresh else ()) if defer else ()
+    indexes = [i for i in report_table.indexes if i.name in names]
     with engine.begin() as conn:
         for index in indexes:
-            index.drop(conn, checkfirst=True)
+            if index.name in dropped:
+                index.drop(conn, checkfirst=True)
+            else:
+                index.create(conn, checkfirst=True)
     try:
         yield
     finally:
-        with engine.begin() as conn:
-            finish_import(conn)
-            for index in indexes:
-                index.create(conn, checkfirst=True)
+        if dropped:
+            with engine.begin() as conn:
+                finish_import(conn)
+                for index in indexes:
+                    index.create(conn, checkfirst=True)
 
 
 __all__ = [
     "DEFERRED_INDEXES",
+    "FRESH_DEFERRED_INDEXES",
     "LARGE_IMPORT_BYTES",
     "SQLITE_IMPORT_CACHE_KIB",
     "deferred_indexes",

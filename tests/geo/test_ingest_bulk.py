@@ -181,3 +181,25 @@ def test_numbers_parse_and_print_as_the_general_path_does() -> None:
     assert float_part(numbers).tolist() == [
         "59.282435", "", "0.0", "59.0", "1e-05", "1000000000000.5", "0.1", "inf"
     ]  # fmt: skip
+
+
+@pytest.mark.dialects("sqlite")
+def test_an_index_left_dropped_by_a_killed_import_comes_back(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from sqlalchemy import inspect
+
+    from geo.store.bulk import DEFERRED_INDEXES, FRESH_DEFERRED_INDEXES
+
+    header = ["external_id", "occurred_at", "category", "lat", "lon"]
+    first = _write(tmp_path / "a.csv", [["A-1", "2024-05-01", "klotter", *TOWN]], header)
+    ingest_file(engine, first, kommun="norrtalje", source="actor", now=NOW, defer_indexes=True)
+    every = set(DEFERRED_INDEXES + FRESH_DEFERRED_INDEXES)
+    assert every <= {i["name"] for i in inspect(engine).get_indexes("report")}
+    with engine.begin() as conn:  # what an import killed in the middle leaves behind
+        for name in every:
+            conn.exec_driver_sql(f"DROP INDEX {name}")
+    second = _write(tmp_path / "b.csv", [["A-1", "2024-05-02", "brand", *TOWN]], header)
+    res = ingest_file(engine, second, kommun="norrtalje", source="actor", now=NOW)
+    assert (res.stored, res.duplicates) == (0, 1)
+    assert every <= {i["name"] for i in inspect(engine).get_indexes("report")}
