@@ -151,8 +151,9 @@ def _store(
     memory = memo is not None and memo.check(conn)
     # fingerprints embed the kommun, so they are unique across tenants
     known: dict[str, int] = {}  # fingerprint -> report id
-    for key in acc["kommun"].unique():
-        part = acc[acc["kommun"] == key]
+    kommuner = acc["kommun"].unique()
+    for key in kommuner:
+        part = acc if len(kommuner) == 1 else acc[acc["kommun"] == key]
         if memory and memo is not None and memo.covers(conn, str(key)):
             # only this import's rows are stored: the ones it may have stored are looked up
             maybe = part["fingerprint"][memo.maybe(part["fingerprint"])]
@@ -245,17 +246,16 @@ def _store(
             ],
         )
 
-    stored_rows = batch.loc[new.index]
     counts: dict[str, Any] = {
         "stored": len(new),
         "duplicates": int(is_dup.sum()),
         "quarantined": int((~ok).sum()),
         "reasons": {str(k): int(v) for k, v in batch.loc[~ok, "_reason"].value_counts().items()},
-        "precision": {str(k): int(v) for k, v in stored_rows["precision"].value_counts().items()},
+        "precision": {str(k): int(v) for k, v in new["precision"].value_counts().items()},
         "kommuner": sorted(str(k) for k in new["kommun"].unique()),
     }
     if "_placed" in batch.columns:  # Polisen events
-        counts["placed_from_text"] = int(stored_rows["_placed"].sum())
+        counts["placed_from_text"] = int(new["_placed"].sum())
     return counts, outcomes
 
 
