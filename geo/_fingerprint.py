@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -29,9 +30,13 @@ from geo._staging import STR
 SEP = "\x1f"  # unit separator: never part of real text
 
 
-def sha256_hex(keys: Iterable[str]) -> np.ndarray:
-    """SHA-256 hex digest of each string."""
-    return np.asarray([hashlib.sha256(k.encode("utf-8")).hexdigest() for k in keys], dtype=object)
+def sha256_hex(keys: Iterable[str] | pd.Series) -> np.ndarray:
+    """SHA-256 hex digest of each string (a series of strings is encoded by Arrow)."""
+    sha = hashlib.sha256
+    if isinstance(keys, pd.Series):
+        blobs = pa.array(keys.astype(STR).array).cast(pa.binary()).to_pylist()
+        return np.asarray([sha(b).hexdigest() for b in blobs], dtype=object)
+    return np.asarray([sha(k.encode("utf-8")).hexdigest() for k in keys], dtype=object)
 
 
 def text_part(values: pd.Series) -> pd.Series:
@@ -41,14 +46,23 @@ def text_part(values: pd.Series) -> pd.Series:
 
 def float_part(values: pd.Series, decimals: int = 6) -> pd.Series:
     """Rounded floats as fixed-point strings (Python's ``str``), ``""`` when missing."""
-    arr = pd.to_numeric(values, errors="coerce").astype(float).round(decimals) + 0.0  # no -0.0
-    text = pa.array(list(map(str, arr.tolist())), type=pa.string())
-    return pd.Series(pd.array(text, dtype=STR), index=values.index).where(arr.notna(), "")
+    nums = (pd.to_numeric(values, errors="coerce").astype(float).round(decimals) + 0.0).to_numpy()
+    present = ~np.isnan(nums)  # "+ 0.0" above: no -0.0
+    text = pc.cast(pa.array(nums), pa.string())
+    # Arrow writes what Python's str does (the shortest round trip, positional) for
+    # numbers with a fraction between 1e-4 and 1e9; Python writes the others
+    size = np.abs(nums)
+    slow = present & ~((size >= 1e-4) & (size < 1e9) & (nums != np.round(nums)))
+    if slow.any():
+        words = pa.array([str(v) for v in nums[slow].tolist()], type=pa.string())
+        text = pc.replace_with_mask(text, pa.array(slow), words)
+    text = pc.if_else(pa.array(present), text, pa.scalar("", pa.string()))
+    return pd.Series(pd.array(text, dtype=STR), index=values.index)
 
 
 def time_part(values: pd.Series) -> pd.Series:
     """UTC timestamps as whole epoch seconds, ``""`` when missing."""
-    ts = pd.to_datetime(values, utc=True)
+    ts = pd.to_datetime(values, utc=True, cache=False)
     secs = pa.array(ts.to_numpy("datetime64[s]").astype(np.int64)).cast(pa.string())
     return pd.Series(pd.array(secs, dtype=STR), index=values.index).where(ts.notna(), "")
 
@@ -81,8 +95,8 @@ def external_id_fingerprint(kommun: str, source: str, external_id: str) -> str:
 class RunningOrdinals:
     """Occurrence counts of keys over consecutive chunks, in bounded memory.
 
-    Keeps the sorted 64-bit hashes of the keys seen (8 bytes a key) and a count only for
-    keys seen more than once.
+    Keeps the sorted 64-bit hashes of the keys seen (8 bytes a key, hashed by polars) and
+    a count only for keys seen more than once.
     """
 
     def __init__(self) -> None:
@@ -94,7 +108,9 @@ class RunningOrdinals:
         64-bit hash)."""
         if len(keys) == 0:
             return pd.Series(np.zeros(0, dtype=np.int64), index=keys.index)
-        h = pd.util.hash_pandas_object(keys.astype(STR), index=False).to_numpy(np.uint64)
+        # any 64-bit hash serves, as long as it is the same for every chunk of the run
+        h = pl.Series(pa.array(keys.astype(STR).array)).hash(seed=0).to_numpy()
+        h = h.astype(np.uint64, copy=False)
         local = pd.Series(h).groupby(h, sort=False).cumcount()
         pos = np.searchsorted(self._seen, h)
         found = pos < len(self._seen)
@@ -147,7 +163,7 @@ def report_fingerprints(frame: pd.DataFrame, running: RunningOrdinals | None = N
     )
     content = content + SEP + ordinals(content, running).astype(str).astype(STR)
     keys = by_id.where(ext != "", content)
-    return pd.Series(sha256_hex(keys.to_list()), index=frame.index, dtype=object)
+    return pd.Series(sha256_hex(keys), index=frame.index, dtype=object)
 
 
 #: Hidden columns of a chunk with bad rows (see :mod:`geo._csv_stream`).
@@ -167,7 +183,7 @@ def _row_hashes(raw: pd.DataFrame, scope: str, chunk: int) -> list[str]:
         parts = [pd.Series(scope, index=part.index, dtype=STR)]
         for col in part.columns:
             parts.append(str(col) + "=" + part[col].astype(STR).fillna("\x00"))
-        hashes.extend(sha256_hex(join_parts(parts).to_list()))
+        hashes.extend(sha256_hex(join_parts(parts)))
     return hashes
 
 
@@ -196,7 +212,7 @@ def raw_fingerprints(
     repeated = nth > 0
     if repeated.any():
         keys = first[repeated] + SEP + nth[repeated].astype(str)
-        first[repeated] = sha256_hex(keys.to_list())
+        first[repeated] = sha256_hex(keys)
     return first
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 @dataclass
@@ -65,6 +67,25 @@ def to_float(values: pd.Series) -> pd.Series:
     """Parse numbers, accepting a decimal comma (``"59,76"``); unparseable -> NaN."""
     if pd.api.types.is_numeric_dtype(values):
         return values.astype(float)
+    text = pa.array(values.astype(STR).array)
+    # plain decimals of at most 15 digits (coordinates as files write them): Arrow parses
+    # them to the same doubles as pandas does, without the clean-up below
+    plain = pc.and_(
+        pc.match_substring_regex(text, r"^-?[0-9]+\.?[0-9]*$"),
+        pc.less_equal(pc.utf8_length(text), 15),
+    )
+    fast = np.asarray(pc.fill_null(plain, False).to_numpy(zero_copy_only=False), dtype=bool)
+    out = np.full(len(values), np.nan)
+    if fast.any():
+        parsed = pc.cast(pc.filter(text, pa.array(fast)), pa.float64())
+        out[fast] = parsed.to_numpy(zero_copy_only=False)
+    rest = ~fast & values.notna().to_numpy(bool)
+    if rest.any():
+        out[rest] = _parse_floats(values[rest]).to_numpy(float)
+    return pd.Series(out, index=values.index)
+
+
+def _parse_floats(values: pd.Series) -> pd.Series:
     s = values.astype(STR).str.strip().str.replace("\u2212", "-", regex=False)
     comma = s.str.contains(",", regex=False, na=False) & ~s.str.contains(".", regex=False, na=False)
     s = s.where(~comma, s.str.replace(",", ".", regex=False))

@@ -18,9 +18,73 @@ from geo.quarantine import (
     update_quarantine_reason,
 )
 from geo.schema import Reason
-from geo.store.bulk import insert_report_frame
+from geo.store.bulk import has_reports, insert_report_frame, last_report_id
 from geo.store.db import bump_version, utcnow
 from geo.store.reports import existing_external_ids, existing_fingerprints, insert_reports
+
+#: Most fingerprints :class:`ImportedFingerprints` keeps (32 bytes each); an import that
+#: stores more looks the rest up in the database.
+MEMORY_FINGERPRINTS = 4_000_000
+
+
+class ImportedFingerprints:
+    """What a file import stored in kommuner that had no reports when it began, so that
+    its batches look up only the likely duplicates of its own earlier rows: the first 8
+    bytes of each fingerprint, sorted (8 bytes a report). A fingerprint whose first 8
+    bytes are not there was not stored; the others are looked up in the database.
+
+    Such a kommun's reports are all this import's own as long as no one else stores a
+    report: every batch compares the largest report id, read in the batch's transaction,
+    with the one the import's previous batch left (another writer after that read makes
+    the batch's insert fail rather than slip past it). After any other write, or beyond
+    :data:`MEMORY_FINGERPRINTS`, the import looks everything up in the database.
+    """
+
+    def __init__(self) -> None:
+        self.active = True
+        self._fresh: dict[str, bool] = {}
+        self._keys = np.zeros(0, dtype=np.uint64)
+        self._last_id: int | None = None
+
+    def check(self, conn: Connection) -> bool:
+        """Whether the batch in ``conn``'s transaction may use the memory."""
+        if self.active:
+            last = last_report_id(conn)
+            if self._last_id is not None and last != self._last_id:
+                self.active = False
+            self._last_id = last
+        return self.active
+
+    def covers(self, conn: Connection, kommun: str) -> bool:
+        """Whether every stored report of ``kommun`` is one this import stored."""
+        if kommun not in self._fresh:
+            self._fresh[kommun] = not has_reports(conn, kommun)
+        return self._fresh[kommun]
+
+    def maybe(self, fingerprints: pd.Series) -> np.ndarray:
+        """Which of ``fingerprints`` (hex) this import may have stored."""
+        keys = _keys(fingerprints)
+        pos = np.searchsorted(self._keys, keys).clip(max=max(len(self._keys) - 1, 0))
+        if not len(self._keys):
+            return np.zeros(len(keys), dtype=bool)
+        return np.asarray(self._keys[pos] == keys, dtype=bool)
+
+    def add(self, conn: Connection, fingerprints: pd.Series) -> None:
+        """Record the just stored ``fingerprints`` (after the batch's insert)."""
+        keys = np.sort(_keys(fingerprints))
+        self._keys = np.insert(self._keys, np.searchsorted(self._keys, keys), keys)
+        self._last_id = last_report_id(conn)
+        if len(self._keys) > MEMORY_FINGERPRINTS:
+            self.active = False
+            self._keys = self._keys[:0]
+
+
+def _keys(fingerprints: pd.Series) -> np.ndarray:
+    """The first 8 bytes (16 hex digits) of each fingerprint as an unsigned integer."""
+    if not len(fingerprints):
+        return np.zeros(0, dtype=np.uint64)
+    raw = bytes.fromhex("".join([f[:16] for f in fingerprints.tolist()]))
+    return np.frombuffer(raw, dtype=">u8").astype(np.uint64)
 
 
 def _raw_records(raw: pd.DataFrame) -> list[dict[str, Any]]:
@@ -63,11 +127,14 @@ def _store(
     quarantine_ids: pd.Series | None = None,
     now: dt.datetime | None = None,
     collect: bool = True,
+    memo: ImportedFingerprints | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Store one batch inside the caller's transaction; return ``(counts, outcomes)``.
 
     With ``quarantine_ids`` (a retry) no quarantine rows are inserted: existing ones are
-    resolved or get their new reason.
+    resolved or get their new reason. With ``memo`` (a file import, ``collect=False``)
+    duplicates of the import's own rows are found in memory where it may
+    (:class:`ImportedFingerprints`); their ``report_id`` is then not read.
     """
     when = now or utcnow()
     outcomes = pd.DataFrame(
@@ -81,10 +148,17 @@ def _store(
     )
     ok = batch["_reason"].isna()
     acc = batch[ok]
+    memory = memo is not None and memo.check(conn)
     # fingerprints embed the kommun, so they are unique across tenants
     known: dict[str, int] = {}  # fingerprint -> report id
-    for key in acc["kommun"].unique():
-        part = acc[acc["kommun"] == key]
+    kommuner = acc["kommun"].unique()
+    for key in kommuner:
+        part = acc if len(kommuner) == 1 else acc[acc["kommun"] == key]
+        if memory and memo is not None and memo.covers(conn, str(key)):
+            # only this import's rows are stored: the ones it may have stored are looked up
+            maybe = part["fingerprint"][memo.maybe(part["fingerprint"])]
+            known.update(existing_fingerprints(conn, str(key), maybe.tolist()))
+            continue
         known.update(existing_fingerprints(conn, str(key), part["fingerprint"].tolist()))
         has_ext = part["external_id"].notna()
         for src in part.loc[has_ext, "source"].unique():
@@ -103,6 +177,9 @@ def _store(
     else:  # a file import: one executemany, no ids read back
         insert_report_frame(conn, new, import_id, when)
         ids = np.zeros(0, dtype=np.int64)
+        if memory and memo is not None and len(new):
+            keys = [k for k in new["kommun"].unique() if memo.covers(conn, str(k))]
+            memo.add(conn, new.loc[new["kommun"].isin(keys), "fingerprint"])
     outcomes.loc[new.index, "outcome"] = "stored"
     if len(ids):
         known.update(dict(zip(new["fingerprint"], ids.tolist(), strict=True)))
@@ -169,17 +246,16 @@ def _store(
             ],
         )
 
-    stored_rows = batch.loc[new.index]
     counts: dict[str, Any] = {
         "stored": len(new),
         "duplicates": int(is_dup.sum()),
         "quarantined": int((~ok).sum()),
         "reasons": {str(k): int(v) for k, v in batch.loc[~ok, "_reason"].value_counts().items()},
-        "precision": {str(k): int(v) for k, v in stored_rows["precision"].value_counts().items()},
+        "precision": {str(k): int(v) for k, v in new["precision"].value_counts().items()},
         "kommuner": sorted(str(k) for k in new["kommun"].unique()),
     }
     if "_placed" in batch.columns:  # Polisen events
-        counts["placed_from_text"] = int(stored_rows["_placed"].sum())
+        counts["placed_from_text"] = int(new["_placed"].sum())
     return counts, outcomes
 
 

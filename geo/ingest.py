@@ -36,7 +36,10 @@ not depend on the chunk size):
    cumulative counts), so an import killed at any moment resumes where it stopped when
    the same command runs again. Each batch bumps the data version of every kommun that
    got new reports. A large import on SQLite builds the indexes it does not read once at
-   its end (:func:`geo.store.bulk.deferred_indexes`).
+   its end (:func:`geo.store.bulk.deferred_indexes`). On SQLite, in a kommun that had no
+   reports when the import began, only the rows the import may already have stored are
+   looked up (:class:`geo._store_batch.ImportedFingerprints`), as long as no one else
+   stores reports meanwhile.
 
 Test hook: when the environment variable ``LAGESBILD_TEST_PAUSE_AFTER_BATCH`` is ``"N"``
 or ``"N:SECONDS"``, :func:`ingest_file` writes ``lagesbild: paus efter batch N`` to stderr
@@ -73,7 +76,12 @@ from geo._prepare import FUTURE_TOLERANCE, MAX_LENGTHS, load_mapping, prepare, s
 from geo._result import IngestResult
 from geo._retry import retry_quarantine
 from geo._staging import Staged, to_float
-from geo._store_batch import _quarantine_fingerprints, _store, mark_bad_rows
+from geo._store_batch import (
+    ImportedFingerprints,
+    _quarantine_fingerprints,
+    _store,
+    mark_bad_rows,
+)
 from geo._tenant_index import TenantIndex
 from geo.boundaries import projected_hint
 from geo.errors import ValidationError
@@ -88,6 +96,8 @@ from geo.store.bulk import (
     LARGE_IMPORT_BYTES,
     deferred_indexes,
     finish_import,
+    has_reports,
+    last_report_id,
     tune_for_import,
 )
 from geo.store.imports import finish_run, record_progress
@@ -307,8 +317,14 @@ def ingest_file(
         result.import_id = run_id
         result.format, result.delimiter = table.format, table.delimiter
         content, raw_seen = RunningOrdinals(), RunningOrdinals()
+        memo = ImportedFingerprints() if engine.dialect.name == "sqlite" else None
         large = path.stat().st_size >= LARGE_IMPORT_BYTES and engine.dialect.name == "sqlite"
-        with deferred_indexes(engine, large if defer_indexes is None else defer_indexes):
+        defer = large if defer_indexes is None else defer_indexes
+        fresh = False
+        if defer and memo is not None:
+            with engine.connect() as conn:
+                fresh = not has_reports(conn, kommun) if kommun else last_report_id(conn) == 0
+        with deferred_indexes(engine, defer, fresh):
             bar = _progress(path.stat().st_size, path.name, progress)
             batch_no = n = 0
             try:
@@ -345,6 +361,7 @@ def ingest_file(
                                 import_id=run_id,
                                 row_offset=start,
                                 collect=False,
+                                memo=memo,
                             )
                             result.add(counts)
                             record_progress(conn, run_id, end, result.counts())

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
@@ -165,6 +166,8 @@ def report_column_values(
             obj = values.astype(object)
             obj[~np.isfinite(values)] = None
             data[col] = list(obj)
+        elif isinstance(frame[col].dtype, pd.StringDtype):  # missing values come out as None
+            data[col] = pa.array(frame[col].array).to_pylist()
         else:
             series = frame[col].astype(object)
             data[col] = series.where(series.notna(), None).to_list()
