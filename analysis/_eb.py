@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from analysis._forecast_data import EventSeries
 from analysis._predictive import poisson_deviance
-from analysis._ranking import flag_weights_many
+from analysis._ranking import flag_weights_many, n_star
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -105,6 +105,16 @@ def inner_step(
     return found
 
 
+def best_possible(series: EventSeries, s: int, sizes: tuple[int, ...]) -> tuple[float, ...]:
+    """:func:`~analysis._ranking.n_star` of step ``s`` for each of ``sizes`` (cached)."""
+    key = ("n-star", series.offset + s, sizes)
+    found = series.cache.get(key)
+    if found is None:
+        y = series.counts[:, s]
+        found = series.cache[key] = tuple(n_star(y, size) for size in sizes)
+    return found
+
+
 def inner_risk(
     series: EventSeries, s: int, half_life: float, W: Any, ring: int, shrinkage: Any
 ) -> FloatArray:
@@ -125,6 +135,7 @@ def inner_risk(
 __all__ = [
     "RISK_CACHE_BYTES",
     "ages_weeks",
+    "best_possible",
     "eb_risk",
     "estimate_kappa",
     "inner_risk",

@@ -23,9 +23,30 @@ def negbin_interval(
     one whose probability is closest to ``level`` is returned, so that the intervals hold
     about ``level`` of the counts on average.
     """
+    mu = np.maximum(np.asarray(mean, dtype=np.float64), 1e-12)
+    tail = (1.0 - float(level)) / 2.0
+    # a count that is 0 with probability clearly above 1 - tail has the interval 0..0
+    # (both quantiles are 0 and no shorter interval exists): most cells of a city
+    if dispersion <= 1e-9:
+        zero = np.exp(-mu)
+    else:
+        size = 1.0 / float(dispersion)
+        zero = np.exp(size * np.log(size / (size + mu)))
+    rest = zero < 1.0 - tail + 1e-9
+    if rest.all():
+        return _central_interval(mu, dispersion, level)
+    lo, hi = np.zeros_like(mu), np.zeros_like(mu)
+    if rest.any():
+        lo[rest], hi[rest] = _central_interval(mu[rest], dispersion, level)
+    return lo, hi
+
+
+def _central_interval(
+    mu: FloatArray, dispersion: float, level: float
+) -> tuple[FloatArray, FloatArray]:
+    """:func:`negbin_interval` by the quantiles (``mu`` at least 1e-12)."""
     from scipy.stats import nbinom, poisson
 
-    mu = np.maximum(np.asarray(mean, dtype=np.float64), 1e-12)
     tail = (1.0 - float(level)) / 2.0
     if dispersion <= 1e-9:
         dist = poisson(mu)

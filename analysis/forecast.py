@@ -63,7 +63,14 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.neighbors import KernelDensity
 
-from analysis._eb import ages_weeks, eb_risk, estimate_kappa, inner_risk, inner_step
+from analysis._eb import (
+    ages_weeks,
+    best_possible,
+    eb_risk,
+    estimate_kappa,
+    inner_risk,
+    inner_step,
+)
 from analysis._forecast_data import EventSeries, as_series
 from analysis._predictive import (
     calibrated_level,
@@ -72,7 +79,6 @@ from analysis._predictive import (
     negbin_interval,
     sum_interval,
 )
-from analysis._ranking import n_star
 from analysis.getis_ord import GetisOrdGiStar
 from geo.cells import average_edge_m, cells_resolution
 from geo.errors import ValidationError
@@ -259,11 +265,10 @@ class RiskForecast(_Forecast):
         devs: dict[float, list[float]] = {h: [] for h in grid}
         told_at = (*sizes, m_told)
         for s in inner:
-            y = counts[:, s]
-            best_possible = [n_star(y, size) for size in sizes]
+            top = best_possible(series, s, tuple(sizes))
             for h in grid:
                 caught, d = inner_step(series, s, h, W, ring, self.shrinkage, told_at)
-                for c, best_m in zip(caught[:-1], best_possible, strict=True):
+                for c, best_m in zip(caught[:-1], top, strict=True):
                     if self.select_by != "pei":
                         hits[h] += c
                     elif best_m > 0:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from threadpoolctl import threadpool_limits
 
 from geo.tenants import list_tenants
 from webmap.batch import result_summary
@@ -90,6 +91,15 @@ def cli(
 
         batch_command(kommuner, week, weeks, warm, as_json, scheduler, workers, retries)
         return
+    # the products are small and many: a second BLAS thread only waits for a busy core
+    with threadpool_limits(limits=1, user_api="blas"):
+        _analyse(kommuner, week, weeks, warm, as_json)
+
+
+def _analyse(
+    kommuner: tuple[str, ...], week: str | None, weeks: int, warm: bool, as_json: bool
+) -> None:
+    """Analyse ``kommuner`` (all when empty) in this process (see :func:`cli`)."""
     cfg = load_config()
     engine = open_database(cfg)
     store = ResultStore(engine, Path(cfg["INSTANCE_DIR"]) / "cache" / "analysis")
