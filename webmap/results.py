@@ -386,6 +386,31 @@ def _read(path: Path) -> CachedResult | None:
     )
 
 
+@dataclass(frozen=True)
+class ReportsRead:
+    """Approved reports of ``kommun`` with ``start <= occurred_at < end`` as last read."""
+
+    kommun: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    frame: pd.DataFrame
+
+    def between(self, kommun: str, start: Any, end: Any) -> pd.DataFrame | None:
+        """The reports with ``start <= occurred_at < end`` (None: not all of them read)."""
+        lo, hi = _utc(start), _utc(end)
+        if kommun != self.kommun or lo < _utc(self.start) or hi > _utc(self.end):
+            return None
+        when = self.frame["occurred_at"]
+        return self.frame[(when >= lo) & (when < hi)].reset_index(drop=True)
+
+
+def _utc(value: Any) -> pd.Timestamp:
+    """A time as the store compares it: UTC, to the microsecond (naive = UTC)."""
+    ts = pd.Timestamp(value)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.floor("us")
+
+
 class ResultStore:
     """Compute-once cache of analysis results per (kommun, data version, parameters).
 
@@ -397,9 +422,20 @@ class ResultStore:
         Folder of the on-disk cache (``<instance>/cache/analysis``).
     memory_items
         Loaded results kept in memory.
+    keep_reports
+        Keep the reports of the last computation in :attr:`reports_read` (for the
+        forecast choice of ``lagesbild analyse``, which needs a part of them).
     """
 
-    def __init__(self, engine: Engine, cache_dir: Path | str, memory_items: int = 24) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        cache_dir: Path | str,
+        memory_items: int = 24,
+        keep_reports: bool = False,
+    ) -> None:
+        self.keep_reports = keep_reports
+        self.reports_read: ReportsRead | None = None
         self.engine = engine
         self.cache_dir = Path(cache_dir)
         self.memory_items = memory_items
@@ -496,6 +532,8 @@ class ResultStore:
         with self.engine.connect() as conn:
             reports = read_analysis_reports(conn, tenant.key, start=start, end=end + step)
             localities, _ = tenant_localities(conn, tenant.key)
+        if self.keep_reports:
+            self.reports_read = ReportsRead(tenant.key, start, end + step, reports)
         if len(localities) == 0:
             raise ValidationError(f"kommunen {tenant.key!r} har inga tätorter")
         places = named_places(tenant.key)

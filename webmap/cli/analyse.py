@@ -102,7 +102,7 @@ def _analyse(
     """Analyse ``kommuner`` (all when empty) in this process (see :func:`cli`)."""
     cfg = load_config()
     engine = open_database(cfg)
-    store = ResultStore(engine, Path(cfg["INSTANCE_DIR"]) / "cache" / "analysis")
+    store = ResultStore(engine, Path(cfg["INSTANCE_DIR"]) / "cache" / "analysis", keep_reports=True)
     with engine.connect() as conn:
         keys = list(kommuner) or [t.key for t in list_tenants(conn)]
     out = []
@@ -121,7 +121,8 @@ def _analyse(
                 item["warmed"] = warm_payloads(key, w)
                 item["warm_seconds"] = round(time.perf_counter() - t1, 3)
             if i == 0:
-                item["forecast"] = record_forecast_choice(engine, key, w)
+                item["forecast"] = record_forecast_choice(engine, key, w, store.reports_read)
+                store.reports_read = None
             out.append(item)
             click.echo(
                 f"{key} {w}: {item['zones']} zoner, {item['cells']} celler ({item['seconds']} s)",
