@@ -26,7 +26,7 @@ from analysis._ranking import flag_weights_many, n_star
 FloatArray = npt.NDArray[np.float64]
 
 #: Bytes of risk arrays of inner (origin, half-life) pairs kept per series family.
-RISK_CACHE_BYTES = 128 * 2**20
+RISK_CACHE_BYTES = 64 * 2**20
 
 
 def ages_weeks(n_steps: int, step_weeks: float) -> FloatArray:

@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -422,20 +423,17 @@ class ResultStore:
         Folder of the on-disk cache (``<instance>/cache/analysis``).
     memory_items
         Loaded results kept in memory.
-    keep_reports
-        Keep the reports of the last computation in :attr:`reports_read` (for the
-        forecast choice of ``lagesbild analyse``, which needs a part of them).
+
+    Attributes
+    ----------
+    on_read : callable or None
+        Called with the :class:`ReportsRead` of each computation as soon as they are
+        read (``lagesbild analyse`` hands them to the forecast choice, which needs a
+        part of them).
     """
 
-    def __init__(
-        self,
-        engine: Engine,
-        cache_dir: Path | str,
-        memory_items: int = 24,
-        keep_reports: bool = False,
-    ) -> None:
-        self.keep_reports = keep_reports
-        self.reports_read: ReportsRead | None = None
+    def __init__(self, engine: Engine, cache_dir: Path | str, memory_items: int = 24) -> None:
+        self.on_read: Callable[[ReportsRead], None] | None = None
         self.engine = engine
         self.cache_dir = Path(cache_dir)
         self.memory_items = memory_items
@@ -532,8 +530,8 @@ class ResultStore:
         with self.engine.connect() as conn:
             reports = read_analysis_reports(conn, tenant.key, start=start, end=end + step)
             localities, _ = tenant_localities(conn, tenant.key)
-        if self.keep_reports:
-            self.reports_read = ReportsRead(tenant.key, start, end + step, reports)
+        if self.on_read is not None:
+            self.on_read(ReportsRead(tenant.key, start, end + step, reports))
         if len(localities) == 0:
             raise ValidationError(f"kommunen {tenant.key!r} har inga tätorter")
         places = named_places(tenant.key)
