@@ -61,7 +61,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.neighbors import KernelDensity
 
 from analysis._eb import (
     ages_weeks,
@@ -423,6 +422,8 @@ class KDEForecast(_Forecast):
         if weights is None and points.shape[0] > int(self.max_points):
             rng = np.random.default_rng(self.seed)
             points = points[rng.choice(points.shape[0], int(self.max_points), replace=False)]
+        from sklearn.neighbors import KernelDensity  # imported when used: heavy
+
         kde = KernelDensity(
             bandwidth=float(self.bandwidth_m), kernel="gaussian", rtol=float(self.rtol)
         )
