@@ -258,11 +258,8 @@ def _iso(ts: Any) -> str | None:
 def result_to_cached(result: HotspotResult, kommun: str, week: str, version: int) -> CachedResult:
     """Reduce a :class:`HotspotResult` to what the web app needs."""
     cube = result.cube
-    cells = result.cells.copy()
-    cells["cell_id"] = cells["cell"].astype(str)
-    cells = cells.drop(columns=["cell"])
+    found_cells = result.cells
     keep = [
-        "cell_id",
         "locality",
         "pattern",
         "pattern_sv",
@@ -275,7 +272,10 @@ def result_to_cached(result: HotspotResult, kommun: str, week: str, version: int
         "weighted",
         "zone",
     ]
-    cells = cells[[c for c in keep if c in cells.columns]].reset_index(drop=True)
+    # the kept columns only, as they are (no copy of the whole frame), with a plain index
+    columns = {"cell_id": found_cells["cell"].astype(str).array}
+    columns |= {c: found_cells[c].array for c in keep if c in found_cells.columns}
+    cells = pd.DataFrame(columns)
     gi = result.emerging.gistar_
     values = sp.csr_matrix(cube.sparse("values"), dtype=np.float32)
     steps = StepArrays(gi.compact_z_.astype(np.float32), np.asarray(gi.rows_), values)
