@@ -90,7 +90,7 @@ from analysis._grouping import (
 from analysis._timegrid import WEEK, hours_mask, period_edges
 from analysis.config import AnalysisConfig
 from geo._validate import Problems, require_columns
-from geo.cells import cells_resolution, cells_to_neighbour_pairs, cells_to_parent
+from geo.cells import cells_resolution, cells_to_disks, cells_to_parent
 from geo.errors import ValidationError
 from geo.schema import Status
 
@@ -316,13 +316,30 @@ class SpaceTimeCube:
 
 
 def ring_weights(cells: npt.ArrayLike, k: int = 1, include_self: bool = True) -> sp.csr_matrix:
-    """Binary k-ring weights between ``cells`` (unique): an n x n CSR matrix of ones."""
+    """Binary k-ring weights between ``cells`` (unique): an n x n CSR matrix of ones.
+
+    Built row by row from the disks (each origin's disk comes as one block, in the order
+    of ``cells``), so only the neighbours are looked up.
+    """
     arr = np.asarray(cells, dtype=np.uint64)
     n = arr.shape[0]
-    i, j = cells_to_neighbour_pairs(arr, k=k, include_self=include_self)
-    w = sp.csr_matrix((np.ones(i.shape[0]), (i, j)), shape=(n, n))
-    w.sum_duplicates()
-    w.data[:] = 1.0
+    ascending = bool(np.all(arr[1:] > arr[:-1]))
+    order = np.arange(n) if ascending else np.argsort(arr, kind="stable")
+    sorted_cells = arr[order]
+    if not ascending and n and (np.diff(sorted_cells) == 0).any():
+        raise ValidationError("cells must be unique to build neighbour pairs")
+    origin, disk = cells_to_disks(arr, k)
+    row = np.cumsum(np.r_[True, origin[1:] != origin[:-1]]) - 1 if origin.size else origin
+    pos = np.searchsorted(sorted_cells, disk)
+    pos[pos >= n] = 0
+    inside = sorted_cells[pos] == disk if n else np.zeros(0, dtype=bool)
+    i, j = row[inside].astype(np.int64), order[pos[inside]].astype(np.int64)
+    if not include_self:
+        keep = i != j
+        i, j = i[keep], j[keep]
+    indptr = np.r_[0, np.cumsum(np.bincount(i, minlength=n))].astype(np.int64)
+    w = sp.csr_matrix((np.ones(i.shape[0]), j, indptr), shape=(n, n))
+    w.sort_indices()
     return w
 
 
