@@ -49,9 +49,11 @@ def estimate_kappa(e: FloatArray, exposure: float, m: FloatArray) -> float:
     ok = m > 0
     if not ok.any():
         return 1.0
-    r = e[ok] / exposure
-    excess = float(np.mean((r - m[ok]) ** 2) - np.mean(m[ok] / exposure))
-    second = float(np.mean(m[ok] ** 2))
+    if not ok.all():  # (all cells usually: no copies then)
+        e, m = e[ok], m[ok]
+    r = e / exposure
+    excess = float(np.mean((r - m) ** 2) - np.mean(m / exposure))
+    second = float(np.mean(m**2))
     if excess <= 0 or second <= 0:
         return 1e6  # no variation beyond Poisson noise: the neighbourhood says it all
     return float(np.clip(second / excess, 1e-3, 1e6))

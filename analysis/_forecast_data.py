@@ -177,8 +177,10 @@ class EventSeries:
         csc = self.cache.get("counts-csc")
         if csc is None:
             csc = self.cache["counts-csc"] = sp.csc_matrix(self.cache["counts"])
-        cols = csc[:, self.offset : self.offset + int(stop)]
-        return np.asarray(cols @ np.asarray(weights, dtype=np.float64), dtype=np.float64)
+        # zero weights outside the window add exact zeros: no copy of the columns needed
+        full = np.zeros(csc.shape[1])
+        full[self.offset : self.offset + int(stop)] = weights
+        return np.asarray(csc @ full, dtype=np.float64)
 
     # ------------------------------------------------------------------ geometry (cached)
     def weights(self, k: int = 1, include_self: bool = True) -> sp.csr_matrix:
