@@ -55,10 +55,14 @@ def _central_interval(
         dist = nbinom(size, size / (size + mu))
     lo0, hi0 = dist.ppf(tail), dist.ppf(1 - tail)
     best_lo, best_hi = lo0, hi0
-    best_gap = np.abs(dist.cdf(hi0) - dist.cdf(lo0 - 1) - level)
-    for lo, hi in ((lo0 + 1, hi0), (lo0, hi0 - 1)):
+    below_lo, upto_hi = dist.cdf(lo0 - 1), dist.cdf(hi0)  # each cdf evaluated once
+    best_gap = np.abs(upto_hi - below_lo - level)
+    for lo, hi, upto, below in (
+        (lo0 + 1, hi0, upto_hi, dist.cdf(lo0)),
+        (lo0, hi0 - 1, dist.cdf(hi0 - 1), below_lo),
+    ):
         ok = lo <= hi
-        gap = np.where(ok, np.abs(dist.cdf(hi) - dist.cdf(lo - 1) - level), np.inf)
+        gap = np.where(ok, np.abs(upto - below - level), np.inf)
         better = gap < best_gap - 1e-12
         best_lo = np.where(better, lo, best_lo)
         best_hi = np.where(better, hi, best_hi)
