@@ -54,6 +54,7 @@ from geo.store.analysis_rows import read_analysis_reports
 from geo.store.reports import latest_occurred_before, occurred_range
 from geo.store.zones import replace_zones
 from geo.tenants import Tenant, get_tenant
+from geo.universe import StoredCellFill
 from webmap.lru import SingleFlightLru
 from webmap.weeks import TIME_OF_DAY, canonical_week, deadline, shift_week, week_of
 
@@ -420,7 +421,8 @@ class ResultStore:
     engine
         Database with the reports.
     cache_dir
-        Folder of the on-disk cache (``<instance>/cache/analysis``).
+        Folder of the on-disk cache (``<instance>/cache/analysis``); the cell universes
+        of the boundaries are kept beside it (``<instance>/cache/universe``).
     memory_items
         Loaded results kept in memory.
 
@@ -437,6 +439,7 @@ class ResultStore:
         self.engine = engine
         self.cache_dir = Path(cache_dir)
         self.memory_items = memory_items
+        self.fill = StoredCellFill(self.cache_dir.parent / "universe")
         self._memory: SingleFlightLru[tuple[str, int, str], CachedResult] = SingleFlightLru(
             memory_items
         )
@@ -535,7 +538,7 @@ class ResultStore:
         if len(localities) == 0:
             raise ValidationError(f"kommunen {tenant.key!r} har inga tätorter")
         places = named_places(tenant.key)
-        result = analyse(reports, localities, cfg, places=places)
+        result = analyse(reports, localities, cfg, places=places, fill=self.fill)
         return result_to_cached(result, tenant.key, week, version)
 
     def _prune(self, kommun: str, keep_version: int) -> None:
