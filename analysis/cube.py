@@ -70,6 +70,7 @@ summary                dict[str, int]              how many reports were read, k
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -205,6 +206,8 @@ class SpaceTimeCube:
         self.config = config
         self.summary: dict[str, int] = dict(summary or {})
         self._weights: dict[tuple[int, bool], sp.csr_matrix] = {}
+        #: How :meth:`weights` builds a ring (``ring_weights`` or one that keeps them).
+        self.ring_builder: Callable[..., sp.csr_matrix] = ring_weights
 
     def __repr__(self) -> str:
         return f"SpaceTimeCube(n_cells={self.n_cells}, n_steps={self.n_steps}, res={self.res})"
@@ -288,7 +291,7 @@ class SpaceTimeCube:
         """Binary k-ring weights (n x n CSR, cached), self included by default."""
         key = (int(k), bool(include_self))
         if key not in self._weights:
-            self._weights[key] = ring_weights(self.cells, k, include_self)
+            self._weights[key] = self.ring_builder(self.cells, k, include_self)
         return self._weights[key]
 
     def values_frame(self, what: str = "values") -> pd.DataFrame:

@@ -268,6 +268,7 @@ def analyse(
     places: pd.DataFrame | None = None,
     previous_zones: pd.DataFrame | None = None,
     fill: Callable[[pd.DataFrame, int], pd.DataFrame] | None = None,
+    ring: Callable[..., Any] | None = None,
 ) -> HotspotResult:
     """Run the whole hotspot analysis.
 
@@ -286,10 +287,15 @@ def analyse(
         Zones of earlier runs (``HotspotResult.zones``) to keep zone ids stable.
     fill
         How boundaries become cells (see :func:`localities_to_universe`).
+    ring
+        How the cube builds its k-ring weights (default
+        :func:`analysis.cube.ring_weights`; e.g. one that keeps them).
     """
     cfg = config or AnalysisConfig()
     universe, names = localities_to_universe(localities, cfg, fill)
     cube = reports_to_cube(reports, universe, cfg)
+    if ring is not None:
+        cube.ring_builder = ring
     emerging = EmergingHotspots.from_config(cfg).fit(cube)
     zone_model = HotspotZones.from_config(cfg, places=places, locality_names=names).fit(
         cube, previous_zones=previous_zones, emerging=emerging

@@ -43,6 +43,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from analysis.config import AnalysisConfig
+from analysis.cube import ring_weights
 from analysis.hotspots import HotspotResult, analyse
 from geo.boundaries import load_boundaries, read_boundaries
 from geo.cells import strings_to_cells
@@ -54,7 +55,7 @@ from geo.store.analysis_rows import read_analysis_reports
 from geo.store.reports import latest_occurred_before, occurred_range
 from geo.store.zones import replace_zones
 from geo.tenants import Tenant, get_tenant
-from geo.universe import StoredCellFill
+from geo.universe import StoredCellFill, StoredRings
 from webmap.lru import SingleFlightLru
 from webmap.weeks import TIME_OF_DAY, canonical_week, deadline, shift_week, week_of
 
@@ -422,7 +423,7 @@ class ResultStore:
         Database with the reports.
     cache_dir
         Folder of the on-disk cache (``<instance>/cache/analysis``); the cell universes
-        of the boundaries are kept beside it (``<instance>/cache/universe``).
+        and their ring weights are kept beside it (``<instance>/cache/universe``).
     memory_items
         Loaded results kept in memory.
 
@@ -440,6 +441,7 @@ class ResultStore:
         self.cache_dir = Path(cache_dir)
         self.memory_items = memory_items
         self.fill = StoredCellFill(self.cache_dir.parent / "universe")
+        self.rings = StoredRings(self.cache_dir.parent / "universe", ring_weights)
         self._memory: SingleFlightLru[tuple[str, int, str], CachedResult] = SingleFlightLru(
             memory_items
         )
@@ -538,7 +540,7 @@ class ResultStore:
         if len(localities) == 0:
             raise ValidationError(f"kommunen {tenant.key!r} har inga tätorter")
         places = named_places(tenant.key)
-        result = analyse(reports, localities, cfg, places=places, fill=self.fill)
+        result = analyse(reports, localities, cfg, places=places, fill=self.fill, ring=self.rings)
         return result_to_cached(result, tenant.key, week, version)
 
     def _prune(self, kommun: str, keep_version: int) -> None:

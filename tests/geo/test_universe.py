@@ -10,7 +10,7 @@ import pandas as pd
 import shapely
 
 from geo.boundaries import localities_to_cells
-from geo.universe import StoredCellFill, universe_key
+from geo.universe import StoredCellFill, StoredRings, universe_key
 
 
 def _frame(east: float = 18.712) -> gpd.GeoDataFrame:
@@ -49,3 +49,20 @@ def test_a_changed_boundary_resolution_or_code_gets_its_own_universe(tmp_path: P
     assert len(wider) > len(fill(_frame(), 10))
     pd.testing.assert_frame_equal(wider, localities_to_cells(moved, 10))
     assert len(list(tmp_path.glob("*.parquet"))) == 2
+
+
+def test_stored_ring_weights_equal_fresh_ones_and_follow_the_cells(tmp_path: Path) -> None:
+    from analysis.cube import ring_weights
+
+    cells = localities_to_cells(_frame(), 10)["cell"].to_numpy()
+    rings = StoredRings(tmp_path, ring_weights)
+    fresh = ring_weights(cells, 2, True)
+    for _ in range(2):  # built and kept, then read back
+        w = rings(cells, 2, True)
+        assert w.shape == fresh.shape and (w != fresh).nnz == 0
+        assert w.has_sorted_indices
+    assert len(list(tmp_path.glob("ring-*.npz"))) == 1
+    fewer = rings(cells[1:], 2, True)
+    assert (fewer != ring_weights(cells[1:], 2, True)).nnz == 0
+    assert (rings(cells, 1, False) != ring_weights(cells, 1, False)).nnz == 0
+    assert len(list(tmp_path.glob("ring-*.npz"))) == 3
