@@ -86,6 +86,7 @@ class EventSeries:
     event_lon: FloatArray = field(default_factory=_empty_float)
     event_time: npt.NDArray[np.datetime64] = field(default_factory=_empty_time)
     cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+    offset: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
         self.cells = np.asarray(self.cells, dtype=np.uint64)
@@ -103,6 +104,8 @@ class EventSeries:
             self.event_time = (
                 starts[self.event_step] if starts.size else np.zeros(0, "datetime64[ns]")
             )
+
+        self.cache.setdefault("counts", self.counts)  # the first series: its windows' root
 
     # ------------------------------------------------------------------ shape
     @property
@@ -144,6 +147,7 @@ class EventSeries:
             event_lon=self.event_lon[keep],
             event_time=self.event_time[keep],
             cache=self.cache,
+            offset=self.offset + start,
         )
 
     def subset(self, rows: npt.ArrayLike) -> EventSeries:
@@ -167,6 +171,16 @@ class EventSeries:
         """Event times in days since the first step start."""
         t0 = np.datetime64(self.edges[0].to_datetime64(), "ns")
         return (self.event_time - t0) / np.timedelta64(1, "D")
+
+    def recency_sums(self, stop: int, weights: FloatArray) -> FloatArray:
+        """``counts[:, :stop] @ weights``, from the sparse counts all windows share."""
+        csc = self.cache.get("counts-csc")
+        if csc is None:
+            csc = self.cache["counts-csc"] = sp.csc_matrix(self.cache["counts"])
+        # zero weights outside the window add exact zeros: no copy of the columns needed
+        full = np.zeros(csc.shape[1])
+        full[self.offset : self.offset + int(stop)] = weights
+        return np.asarray(csc @ full, dtype=np.float64)
 
     # ------------------------------------------------------------------ geometry (cached)
     def weights(self, k: int = 1, include_self: bool = True) -> sp.csr_matrix:

@@ -119,6 +119,23 @@ def group_rows(
     return decoded[::-1], counts, sums
 
 
+def group_sums(matrix: sp.csr_matrix, groups: list[npt.NDArray[np.int64]]) -> npt.NDArray[Any]:
+    """Row sums of ``matrix`` over each group of rows (one row per group), in one product.
+
+    The rows of a group are added in the group's order, as ``matrix[g].sum(axis=0)`` does.
+    """
+    T = matrix.shape[1]
+    if not groups:
+        return np.zeros((0, T), dtype=matrix.dtype)
+    rows = np.concatenate(groups)
+    zone = np.repeat(np.arange(len(groups)), [g.size for g in groups])
+    member = sp.csr_matrix(
+        (np.ones(rows.size, dtype=matrix.dtype), (zone, rows)),
+        shape=(len(groups), matrix.shape[0]),
+    )
+    return np.asarray((member @ matrix).toarray()).reshape(len(groups), T)
+
+
 def detail_frame(
     first_name: str,
     first_values: npt.NDArray[Any],
@@ -202,6 +219,7 @@ __all__ = [
     "distinct_to_csr",
     "empty_detail",
     "group_rows",
+    "group_sums",
     "label_codes",
     "none_for_na",
     "sorted_unique",

@@ -37,9 +37,15 @@ def mann_kendall(x: npt.ArrayLike, alpha: float = 0.05) -> MannKendallResult:
     if arr.ndim == 1:
         arr = arr[None, :]
     m, n = arr.shape
-    s = np.zeros(m, dtype=np.float64)
-    for lag in range(1, n):
-        s += np.sign(arr[:, lag:] - arr[:, :-lag]).sum(axis=1)
+    # S counts, for each step j, the earlier steps below minus those above (time-major,
+    # so each comparison runs over contiguous rows; integer counts are exact)
+    at = np.ascontiguousarray(arr.T)
+    s_int = np.zeros(m, dtype=np.int32)
+    for j in range(1, n):
+        xj, before = at[j], at[:j]
+        s_int += np.sum(xj > before, axis=0, dtype=np.int32)
+        s_int -= np.sum(xj < before, axis=0, dtype=np.int32)
+    s = s_int.astype(np.float64)
     # ties: sizes of runs of equal values in each sorted row
     if m and n:
         srt = np.sort(arr, axis=1)

@@ -23,26 +23,151 @@ def negbin_interval(
     one whose probability is closest to ``level`` is returned, so that the intervals hold
     about ``level`` of the counts on average.
     """
-    from scipy.stats import nbinom, poisson
+    return negbin_intervals(mean, dispersion, (level,))[0]
 
+
+def negbin_intervals(
+    mean: npt.ArrayLike, dispersion: float, levels: Sequence[float]
+) -> list[tuple[FloatArray, FloatArray]]:
+    """:func:`negbin_interval` at each of ``levels``, each probability evaluated once."""
     mu = np.maximum(np.asarray(mean, dtype=np.float64), 1e-12)
-    tail = (1.0 - float(level)) / 2.0
+    # a count that is 0 with probability clearly above 1 - tail has the interval 0..0
+    # (both quantiles are 0 and no shorter interval exists): most cells of a city
     if dispersion <= 1e-9:
-        dist = poisson(mu)
+        zero = np.exp(-mu)
     else:
         size = 1.0 / float(dispersion)
-        dist = nbinom(size, size / (size + mu))
-    lo0, hi0 = dist.ppf(tail), dist.ppf(1 - tail)
-    best_lo, best_hi = lo0, hi0
-    best_gap = np.abs(dist.cdf(hi0) - dist.cdf(lo0 - 1) - level)
-    for lo, hi in ((lo0 + 1, hi0), (lo0, hi0 - 1)):
-        ok = lo <= hi
-        gap = np.where(ok, np.abs(dist.cdf(hi) - dist.cdf(lo - 1) - level), np.inf)
-        better = gap < best_gap - 1e-12
-        best_lo = np.where(better, lo, best_lo)
-        best_hi = np.where(better, hi, best_hi)
-        best_gap = np.where(better, gap, best_gap)
-    return np.asarray(best_lo, dtype=np.float64), np.asarray(best_hi, dtype=np.float64)
+        zero = np.exp(size * np.log(size / (size + mu)))
+    rests = [zero < 1.0 - (1.0 - float(level)) / 2.0 + 1e-9 for level in levels]
+    some = np.logical_or.reduce(rests) if rests else np.zeros(mu.shape, dtype=bool)
+    if not some.any():
+        return [(np.zeros_like(mu), np.zeros_like(mu)) for _ in levels]
+    every = bool(some.all())
+    central = _central_intervals(mu if every else mu[some], dispersion, levels)
+    out = []
+    for rest, (c_lo, c_hi) in zip(rests, central, strict=True):
+        if rest.all():
+            out.append((c_lo, c_hi))
+            continue
+        lo, hi = np.zeros_like(mu), np.zeros_like(mu)
+        keep = rest[some]
+        lo[some], hi[some] = np.where(keep, c_lo, 0.0), np.where(keep, c_hi, 0.0)
+        out.append((lo, hi))
+    return out
+
+
+def _central_intervals(
+    mu: FloatArray, dispersion: float, levels: Sequence[float]
+) -> list[tuple[FloatArray, FloatArray]]:
+    """:func:`negbin_intervals` by the quantiles (``mu`` at least 1e-12)."""
+    dist = _CountDistribution(mu, dispersion)
+    tails = [(1.0 - float(level)) / 2.0 for level in levels]
+    qs = [q for tail in tails for q in (tail, 1 - tail)]
+    found = dist.ppf_many(qs) if len(qs) > 2 else [dist.ppf(q) for q in qs]
+    ends = list(zip(found[::2], found[1::2], strict=True))
+    asked = np.stack([k for lo0, hi0 in ends for k in (lo0 - 1, lo0, hi0 - 1, hi0)])
+    cdf = dist.cdf_once(asked)
+    out = []
+    for i, (level, (lo0, hi0)) in enumerate(zip(levels, ends, strict=True)):
+        below_lo, upto_lo, upto_below_hi, upto_hi = cdf[4 * i : 4 * i + 4]
+        best_lo, best_hi = lo0, hi0
+        best_gap = np.abs(upto_hi - below_lo - level)
+        for lo, hi, upto, below in (
+            (lo0 + 1, hi0, upto_hi, upto_lo),
+            (lo0, hi0 - 1, upto_below_hi, below_lo),
+        ):
+            ok = lo <= hi
+            gap = np.where(ok, np.abs(upto - below - level), np.inf)
+            better = gap < best_gap - 1e-12
+            best_lo = np.where(better, lo, best_lo)
+            best_hi = np.where(better, hi, best_hi)
+            best_gap = np.where(better, gap, best_gap)
+        out.append((np.asarray(best_lo, dtype=np.float64), np.asarray(best_hi, dtype=np.float64)))
+    return out
+
+
+class _CountDistribution:
+    """``cdf`` and ``ppf`` of scipy.stats' ``nbinom(1 / dispersion, ...)`` (``poisson(mu)``
+    at dispersion 0) for means ``mu`` (at least 1e-12) and probabilities in (0, 1).
+
+    The same special functions scipy.stats evaluates, without its per-call argument
+    handling and without importing scipy.stats: the calibration asks for thousands of
+    small intervals.
+    """
+
+    def __init__(self, mu: FloatArray, dispersion: float) -> None:
+        self.mu = mu
+        self.size = 1.0 / float(dispersion) if dispersion > 1e-9 else None
+        self.p = None if self.size is None else self.size / (self.size + mu)
+
+    def cdf(self, k: FloatArray, rows: npt.NDArray[np.intp] | None = None) -> FloatArray:
+        """P(count <= k) of each mean (of ``mu[rows]`` when given); 0 below 0."""
+        import scipy.special as sc
+        from scipy.special import _ufuncs
+
+        kk = np.maximum(np.floor(k), 0.0)
+        if self.size is None:
+            value = sc.pdtr(kk, self.mu if rows is None else self.mu[rows])
+        else:
+            p = self.p if rows is None else self.p[rows]  # type: ignore[index]
+            value = _ufuncs._nbinom_cdf(kk, self.size, p)
+        return np.where(np.floor(k) >= 0, np.clip(value, 0.0, 1.0), 0.0)
+
+    def cdf_once(self, k: FloatArray) -> FloatArray:
+        """:meth:`cdf` of the rows ``k[j]`` (each of the means' length), every distinct
+        (mean, count) evaluated once: nearby levels ask for the same counts."""
+        n = self.mu.shape[0]
+        if k.shape[0] <= 4 or n == 0 or float(k.max()) * n > 2.0**50:
+            return self.cdf(k)
+        key = (k + 1.0) * n + np.arange(n, dtype=np.float64)  # exact: whole numbers
+        distinct, where = np.unique(key, return_inverse=True)
+        rows = np.mod(distinct, n).astype(np.intp)
+        counts = np.floor_divide(distinct, n) - 1.0
+        return self.cdf(counts, rows)[where].reshape(k.shape)
+
+    def ppf_many(self, qs: Sequence[float], most: int = 256) -> list[FloatArray]:
+        """:meth:`ppf` at each of ``qs`` from one walk up the cdf of each mean.
+
+        The smallest count whose cdf is at least ``q`` is read off the cdf at 0, 1, 2, ...
+        (up to ``most``); where a cdf lies within 1e-12 of ``q`` (rounding could decide)
+        or the count is beyond ``most``, :meth:`ppf` itself answers.
+        """
+        n = self.mu.shape[0]
+        top = max(qs)
+        table = np.ones((n, most + 1))
+        active = np.arange(n)
+        for k in range(most + 1):
+            if active.size == 0:
+                break
+            value = self.cdf(np.full(active.size, float(k)), active)
+            table[active, k] = value
+            active = active[value < top]
+        out = []
+        for q in qs:
+            k = np.argmax(table >= q, axis=1)
+            at = table[np.arange(n), k]
+            before = np.where(k > 0, table[np.arange(n), np.maximum(k - 1, 0)], -1.0)
+            unsure = (at - q < 1e-12) | (q - before < 1e-12)
+            unsure[active] = True  # beyond ``most``
+            found = k.astype(np.float64)
+            if unsure.any():
+                found[unsure] = self.ppf(q, np.flatnonzero(unsure))
+            out.append(found)
+        return out
+
+    def ppf(self, q: float, rows: npt.NDArray[np.intp] | None = None) -> FloatArray:
+        """The smallest count whose cdf is at least ``q`` (of ``mu[rows]`` when given)."""
+        import scipy.special as sc
+        from scipy.special import _ufuncs
+
+        if self.size is not None:
+            p = self.p if rows is None else self.p[rows]  # type: ignore[index]
+            with np.errstate(over="ignore"):
+                return np.asarray(_ufuncs._nbinom_ppf(q, self.size, p), dtype=np.float64)
+        mu = self.mu if rows is None else self.mu[rows]
+        vals = np.ceil(sc.pdtrik(q, mu))
+        below = np.maximum(vals - 1, 0)
+        return np.where(sc.pdtr(below, mu) >= q, below, vals)
 
 
 #: Nominal levels tried around the wanted one when calibrating on past forecasts.
@@ -88,9 +213,9 @@ def calibrated_level(
         pick = np.linspace(0, mu.size - 1, MAX_CALIBRATION_CELLS).astype(np.int64)
         mu, y = mu[pick], y[pick]
     best, gap = float(level), math.inf
-    for step in LEVEL_STEPS:
-        nominal = min(max(float(level) + step, 0.05), 0.99)
-        lo, hi = negbin_interval(mu, dispersion, nominal)
+    nominals = [min(max(float(level) + step, 0.05), 0.99) for step in LEVEL_STEPS]
+    intervals = negbin_intervals(mu, dispersion, nominals)
+    for nominal, (lo, hi) in zip(nominals, intervals, strict=True):
         g = abs(float(np.mean((y >= lo) & (y <= hi))) - float(level))
         if g < gap - 1e-9:
             best, gap = nominal, g
@@ -158,6 +283,7 @@ __all__ = [
     "common_dispersion",
     "hit_text_sv",
     "negbin_interval",
+    "negbin_intervals",
     "poisson_deviance",
     "sum_interval",
 ]

@@ -33,18 +33,27 @@ def flag_weights(risk: npt.ArrayLike, m: int) -> FloatArray:
     Cells above the cut-off value weigh 1, cells at it ``r / t``, cells below 0; NaN risk
     ranks last. The weights sum to ``m``.
     """
+    return flag_weights_many(risk, (m,))[0]
+
+
+def flag_weights_many(risk: npt.ArrayLike, ms: tuple[int, ...]) -> list[FloatArray]:
+    """:func:`flag_weights` for each of ``ms`` on one risk, with one partial sort."""
     r = np.asarray(risk, dtype=np.float64)
     r = np.where(np.isnan(r), -np.inf, r)
-    w = np.zeros(r.size)
-    if m <= 0 or r.size == 0:
-        return w
-    m = min(int(m), r.size)
-    cut = np.partition(r, r.size - m)[r.size - m]  # the m-th largest value
-    above = r > cut
-    tied = r == cut
-    w[above] = 1.0
-    w[tied] = (m - int(above.sum())) / int(tied.sum())
-    return w
+    sizes = [min(int(m), r.size) for m in ms]
+    kth = sorted({r.size - m for m in sizes if m > 0})
+    part = np.partition(r, kth) if kth and r.size else r
+    out = []
+    for m in sizes:
+        w = np.zeros(r.size)
+        if m > 0 and r.size:
+            cut = part[r.size - m]  # the m-th largest value
+            above = r > cut
+            tied = r == cut
+            w[above] = 1.0
+            w[tied] = (m - int(above.sum())) / int(tied.sum())
+        out.append(w)
+    return out
 
 
 def expected_capture(
@@ -95,4 +104,11 @@ def capture_scores(
     }
 
 
-__all__ = ["capture_scores", "expected_capture", "flag_count", "flag_weights", "n_star"]
+__all__ = [
+    "capture_scores",
+    "expected_capture",
+    "flag_count",
+    "flag_weights",
+    "flag_weights_many",
+    "n_star",
+]

@@ -30,7 +30,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import wilcoxon
 
 from analysis._forecast_data import EventSeries
 from analysis._predictive import poisson_deviance
@@ -245,6 +244,8 @@ def paired_differences(
             boot = np.median(d[rng.integers(0, d.size, size=(int(n_boot), d.size))], axis=1)
             p = 1.0
             if np.any(d != 0):
+                from scipy.stats import wilcoxon
+
                 p = float(wilcoxon(d, zero_method="wilcox", alternative="two-sided").pvalue)
             med = float(np.median(d))
             sign = med if med != 0 else float(np.mean(d))

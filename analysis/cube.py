@@ -70,6 +70,7 @@ summary                dict[str, int]              how many reports were read, k
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -90,7 +91,7 @@ from analysis._grouping import (
 from analysis._timegrid import WEEK, hours_mask, period_edges
 from analysis.config import AnalysisConfig
 from geo._validate import Problems, require_columns
-from geo.cells import cells_resolution, cells_to_neighbour_pairs, cells_to_parent
+from geo.cells import cells_resolution, cells_to_disks, cells_to_parent
 from geo.errors import ValidationError
 from geo.schema import Status
 
@@ -205,6 +206,8 @@ class SpaceTimeCube:
         self.config = config
         self.summary: dict[str, int] = dict(summary or {})
         self._weights: dict[tuple[int, bool], sp.csr_matrix] = {}
+        #: How :meth:`weights` builds a ring (``ring_weights`` or one that keeps them).
+        self.ring_builder: Callable[..., sp.csr_matrix] = ring_weights
 
     def __repr__(self) -> str:
         return f"SpaceTimeCube(n_cells={self.n_cells}, n_steps={self.n_steps}, res={self.res})"
@@ -288,7 +291,7 @@ class SpaceTimeCube:
         """Binary k-ring weights (n x n CSR, cached), self included by default."""
         key = (int(k), bool(include_self))
         if key not in self._weights:
-            self._weights[key] = ring_weights(self.cells, k, include_self)
+            self._weights[key] = self.ring_builder(self.cells, k, include_self)
         return self._weights[key]
 
     def values_frame(self, what: str = "values") -> pd.DataFrame:
@@ -316,13 +319,30 @@ class SpaceTimeCube:
 
 
 def ring_weights(cells: npt.ArrayLike, k: int = 1, include_self: bool = True) -> sp.csr_matrix:
-    """Binary k-ring weights between ``cells`` (unique): an n x n CSR matrix of ones."""
+    """Binary k-ring weights between ``cells`` (unique): an n x n CSR matrix of ones.
+
+    Built row by row from the disks (each origin's disk comes as one block, in the order
+    of ``cells``), so only the neighbours are looked up.
+    """
     arr = np.asarray(cells, dtype=np.uint64)
     n = arr.shape[0]
-    i, j = cells_to_neighbour_pairs(arr, k=k, include_self=include_self)
-    w = sp.csr_matrix((np.ones(i.shape[0]), (i, j)), shape=(n, n))
-    w.sum_duplicates()
-    w.data[:] = 1.0
+    ascending = bool(np.all(arr[1:] > arr[:-1]))
+    order = np.arange(n) if ascending else np.argsort(arr, kind="stable")
+    sorted_cells = arr[order]
+    if not ascending and n and (np.diff(sorted_cells) == 0).any():
+        raise ValidationError("cells must be unique to build neighbour pairs")
+    origin, disk = cells_to_disks(arr, k)
+    row = np.cumsum(np.r_[True, origin[1:] != origin[:-1]]) - 1 if origin.size else origin
+    pos = np.searchsorted(sorted_cells, disk)
+    pos[pos >= n] = 0
+    inside = sorted_cells[pos] == disk if n else np.zeros(0, dtype=bool)
+    i, j = row[inside].astype(np.int64), order[pos[inside]].astype(np.int64)
+    if not include_self:
+        keep = i != j
+        i, j = i[keep], j[keep]
+    indptr = np.r_[0, np.cumsum(np.bincount(i, minlength=n))].astype(np.int64)
+    w = sp.csr_matrix((np.ones(i.shape[0]), j, indptr), shape=(n, n))
+    w.sort_indices()
     return w
 
 

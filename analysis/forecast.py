@@ -61,18 +61,23 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.neighbors import KernelDensity
 
+from analysis._eb import (
+    ages_weeks,
+    best_possible,
+    eb_risk,
+    estimate_kappa,
+    inner_risk,
+    inner_step,
+)
 from analysis._forecast_data import EventSeries, as_series
 from analysis._predictive import (
     calibrated_level,
     common_dispersion,
     hit_text_sv,
     negbin_interval,
-    poisson_deviance,
     sum_interval,
 )
-from analysis._ranking import flag_weights, n_star
 from analysis.getis_ord import GetisOrdGiStar
 from geo.cells import average_edge_m, cells_resolution
 from geo.errors import ValidationError
@@ -129,33 +134,6 @@ class _Forecast:
         raise NotImplementedError
 
 
-def _ages_weeks(n_steps: int, step_weeks: float) -> FloatArray:
-    """Age of each of ``n_steps`` steps in weeks (0 for the latest step)."""
-    ages = (n_steps - 1 - np.arange(n_steps)) * step_weeks
-    return np.asarray(ages, dtype=np.float64)
-
-
-def _ring_size(k: int) -> int:
-    return 1 + 3 * k * (k + 1)
-
-
-def estimate_kappa(e: FloatArray, exposure: float, m: FloatArray) -> float:
-    """Method-of-moments shape of the Gamma prior (large = pool fully with the prior).
-
-    Under ``y_i ~ Poisson(E * r_i)``, ``r_i ~ Gamma(mean m_i, shape kappa)``:
-    ``E[(y_i/E - m_i)^2] = m_i / E + m_i^2 / kappa``.
-    """
-    ok = m > 0
-    if not ok.any():
-        return 1.0
-    r = e[ok] / exposure
-    excess = float(np.mean((r - m[ok]) ** 2) - np.mean(m[ok] / exposure))
-    second = float(np.mean(m[ok] ** 2))
-    if excess <= 0 or second <= 0:
-        return 1e6  # no variation beyond Poisson noise: the neighbourhood says it all
-    return float(np.clip(second / excess, 1e-3, 1e6))
-
-
 #: Half-lives (weeks) the product chooses among; ``inf`` weighs the whole window equally.
 HALF_LIFE_GRID: tuple[float, ...] = (4.0, 8.0, 13.0, 26.0, 52.0, math.inf)
 
@@ -171,26 +149,6 @@ FALLBACK_HALF_LIFE = 13.0
 
 #: Coverage of the plain-words hit rate told to planners.
 REPORT_COVERAGE = 0.05
-
-
-def _eb_risk(
-    counts: FloatArray, step_weeks: float, half_life: float, W: Any, ring: int, shrinkage: Any
-) -> tuple[FloatArray, FloatArray, float, FloatArray, float]:
-    """Posterior mean rate per cell: ``(risk, e, exposure, prior m, kappa)``."""
-    T = counts.shape[1]
-    ages = _ages_weeks(T, step_weeks)
-    w = 0.5 ** (ages / float(half_life)) if math.isfinite(half_life) else np.ones(T)
-    e = counts @ w
-    exposure = float(w.sum())
-    n = counts.shape[0]
-    if ring > 0:
-        m = np.asarray(W @ e).ravel() / (_ring_size(ring) * exposure)
-    else:
-        m = np.full(n, e.sum() / (n * exposure))
-    kappa = estimate_kappa(e, exposure, m) if shrinkage == "auto" else float(shrinkage)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        risk = np.where(m > 0, (e + kappa) * m / (exposure * m + kappa), 0.0)
-    return risk, e, exposure, m, kappa
 
 
 class RiskForecast(_Forecast):
@@ -301,24 +259,23 @@ class RiskForecast(_Forecast):
         hits = {h: 0.0 for h in grid}
         told = {h: 0.0 for h in grid}
         m_told = max(1, int(math.ceil(REPORT_COVERAGE * series.n_cells)))
-        resid: dict[float, list[tuple[FloatArray, FloatArray]]] = {h: [] for h in grid}
         n = series.n_cells
         sizes = [max(1, int(math.ceil(c * n))) for c in SELECT_COVERAGES]
+        devs: dict[float, list[float]] = {h: [] for h in grid}
+        told_at = (*sizes, m_told)
         for s in inner:
-            y = counts[:, s]
-            best_possible = [n_star(y, size) for size in sizes]
+            top = best_possible(series, s, tuple(sizes))
             for h in grid:
-                r = _eb_risk(counts[:, :s], series.step_weeks, h, W, ring, self.shrinkage)[0]
-                for size, best_m in zip(sizes, best_possible, strict=True):
-                    caught = float(flag_weights(r, size) @ y)
+                caught, d = inner_step(series, s, h, W, ring, self.shrinkage, told_at)
+                for c, best_m in zip(caught[:-1], top, strict=True):
                     if self.select_by != "pei":
-                        hits[h] += caught
+                        hits[h] += c
                     elif best_m > 0:
-                        hits[h] += caught / best_m
-                told[h] += float(flag_weights(r, m_told) @ y)
-                resid[h].append((r, y))
+                        hits[h] += c / best_m
+                told[h] += caught[-1]
+                devs[h].append(d)
         # most expected hits; among equal hits the lowest Poisson deviance
-        dev = {h: sum(poisson_deviance(y, r) for r, y in resid[h]) for h in grid}
+        dev = {h: sum(devs[h]) for h in grid}
         enough = bool(inner) and float(counts[:, inner].sum()) >= MIN_SELECT_EVENTS
         if len(grid) == 1:
             best = grid[0]
@@ -328,16 +285,23 @@ class RiskForecast(_Forecast):
             best = min(grid, key=lambda h: (dev[h], -hits[h]))
         else:
             best = max(grid, key=lambda h: (round(hits[h], 9), -dev[h]))
-        if best not in resid:
-            resid[best] = []
-        risk, e, exposure, m, kappa = _eb_risk(
-            counts, series.step_weeks, best, W, ring, self.shrinkage
+        resid = (
+            [
+                (
+                    inner_risk(series, s, best, W, ring, self.shrinkage),
+                    counts[:, s],
+                )
+                for s in inner
+            ]
+            if best in devs
+            else []
         )
+        risk, e, exposure, m, kappa = eb_risk(series, T, best, W, ring, self.shrinkage)
         phi = 0.0
         nominal = float(self.level)
-        if resid[best]:
-            mu = np.concatenate([r for r, _ in resid[best]])
-            yy = np.concatenate([y for _, y in resid[best]])
+        if resid:
+            mu = np.concatenate([r for r, _ in resid])
+            yy = np.concatenate([y for _, y in resid])
             denom = float(np.sum(mu**2))
             if denom > 0:
                 phi = max(0.0, float(np.sum((yy - mu) ** 2 - mu)) / denom)
@@ -350,7 +314,7 @@ class RiskForecast(_Forecast):
         self.exposure_ = exposure
         self.half_life_weeks_chosen_ = float(best)
         self.dispersion_ = phi
-        self.common_dispersion_ = common_dispersion(resid[best], phi)
+        self.common_dispersion_ = common_dispersion(resid, phi)
         self.selection_ = {str(h): round(v, 3) for h, v in hits.items()}
         events = float(counts[:, inner].sum()) if inner else 0.0
         self.hit_share_ = told[best] / events if events > 0 and best in told else None
@@ -458,6 +422,8 @@ class KDEForecast(_Forecast):
         if weights is None and points.shape[0] > int(self.max_points):
             rng = np.random.default_rng(self.seed)
             points = points[rng.choice(points.shape[0], int(self.max_points), replace=False)]
+        from sklearn.neighbors import KernelDensity  # imported when used: heavy
+
         kde = KernelDensity(
             bandwidth=float(self.bandwidth_m), kernel="gaussian", rtol=float(self.rtol)
         )
@@ -503,7 +469,7 @@ class ProspectiveForecast(_Forecast):
                 (1.0 / (1.0 + d / width), (i, j)), shape=(series.n_cells, series.n_cells)
             )
         W = series.cache[key]
-        age = np.floor(_ages_weeks(series.n_steps, series.step_weeks) + 1e-9)
+        age = np.floor(ages_weeks(series.n_steps, series.step_weeks) + 1e-9)
         tw = np.where(age < float(self.weeks), 1.0 / (1.0 + age), 0.0)
         self._done(series, np.asarray(W @ (series.counts @ tw)).ravel())
         return self

@@ -13,6 +13,7 @@ The pipeline: :func:`analysis.cube.reports_to_cube` (zero-filled cells x steps) 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -221,13 +222,17 @@ def _iso(ts: Any) -> str | None:
 
 
 def localities_to_universe(
-    localities: pd.DataFrame, config: AnalysisConfig
+    localities: pd.DataFrame,
+    config: AnalysisConfig,
+    fill: Callable[[pd.DataFrame, int], pd.DataFrame] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Cell universe ``[cell, locality]`` and code -> name from a boundary frame.
 
     ``localities`` is a boundary frame (:mod:`geo.boundaries`, columns ``code``,
     ``name``, ``geometry``) or an already built universe ``DataFrame[cell, locality]``.
-    Rows are filtered by ``config.kommun`` and ``config.localities``.
+    Rows are filtered by ``config.kommun`` and ``config.localities``. ``fill`` turns
+    the filtered boundary frame and the resolution into the universe (default
+    :func:`geo.boundaries.localities_to_cells`; e.g. one that keeps its results).
     """
     frame = localities
     if "cell" in frame.columns:
@@ -252,7 +257,7 @@ def localities_to_universe(
         if "name" in frame.columns
         else {}
     )
-    return localities_to_cells(frame, config.res), names
+    return (fill or localities_to_cells)(frame, config.res), names
 
 
 def analyse(
@@ -262,6 +267,8 @@ def analyse(
     *,
     places: pd.DataFrame | None = None,
     previous_zones: pd.DataFrame | None = None,
+    fill: Callable[[pd.DataFrame, int], pd.DataFrame] | None = None,
+    ring: Callable[..., Any] | None = None,
 ) -> HotspotResult:
     """Run the whole hotspot analysis.
 
@@ -278,10 +285,17 @@ def analyse(
         Optional ``DataFrame[name, lat, lon]`` to name zones (e.g. a gazetteer).
     previous_zones
         Zones of earlier runs (``HotspotResult.zones``) to keep zone ids stable.
+    fill
+        How boundaries become cells (see :func:`localities_to_universe`).
+    ring
+        How the cube builds its k-ring weights (default
+        :func:`analysis.cube.ring_weights`; e.g. one that keeps them).
     """
     cfg = config or AnalysisConfig()
-    universe, names = localities_to_universe(localities, cfg)
+    universe, names = localities_to_universe(localities, cfg, fill)
     cube = reports_to_cube(reports, universe, cfg)
+    if ring is not None:
+        cube.ring_builder = ring
     emerging = EmergingHotspots.from_config(cfg).fit(cube)
     zone_model = HotspotZones.from_config(cfg, places=places, locality_names=names).fit(
         cube, previous_zones=previous_zones, emerging=emerging

@@ -86,6 +86,7 @@ from analysis._clusters import (
     nearest_place_names,
     split_at_saddles,
 )
+from analysis._grouping import group_sums
 from analysis._mannkendall import mann_kendall
 from analysis._zone_ids import match_zones
 from analysis.cube import ring_weights
@@ -374,8 +375,7 @@ class HotspotZones:
         hot = emerging.hot_
         alpha = getattr(emerging, "alpha", 0.05)
         feet = list(groups)
-        series = np.asarray([values[f].sum(axis=0) for f in feet]).reshape(n_zones, T)
-        zcounts = np.asarray([counts[f].sum(axis=0) for f in feet]).reshape(n_zones, T)
+        series, zcounts = group_sums(values, feet), group_sums(counts, feet)
         sizes = np.asarray([f.size for f in feet], dtype=np.int64)
         zone_z = self._zone_z(series, sizes, emerging)
         if zone_z is not None:

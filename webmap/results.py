@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from analysis.config import AnalysisConfig
+from analysis.cube import ring_weights
 from analysis.hotspots import HotspotResult, analyse
 from geo.boundaries import load_boundaries, read_boundaries
 from geo.cells import strings_to_cells
@@ -53,6 +55,7 @@ from geo.store.analysis_rows import read_analysis_reports
 from geo.store.reports import latest_occurred_before, occurred_range
 from geo.store.zones import replace_zones
 from geo.tenants import Tenant, get_tenant
+from geo.universe import StoredCellFill, StoredRings
 from webmap.lru import SingleFlightLru
 from webmap.weeks import TIME_OF_DAY, canonical_week, deadline, shift_week, week_of
 
@@ -257,11 +260,8 @@ def _iso(ts: Any) -> str | None:
 def result_to_cached(result: HotspotResult, kommun: str, week: str, version: int) -> CachedResult:
     """Reduce a :class:`HotspotResult` to what the web app needs."""
     cube = result.cube
-    cells = result.cells.copy()
-    cells["cell_id"] = cells["cell"].astype(str)
-    cells = cells.drop(columns=["cell"])
+    found_cells = result.cells
     keep = [
-        "cell_id",
         "locality",
         "pattern",
         "pattern_sv",
@@ -274,7 +274,10 @@ def result_to_cached(result: HotspotResult, kommun: str, week: str, version: int
         "weighted",
         "zone",
     ]
-    cells = cells[[c for c in keep if c in cells.columns]].reset_index(drop=True)
+    # the kept columns only, as they are (no copy of the whole frame), with a plain index
+    columns = {"cell_id": found_cells["cell"].astype(str).array}
+    columns |= {c: found_cells[c].array for c in keep if c in found_cells.columns}
+    cells = pd.DataFrame(columns)
     gi = result.emerging.gistar_
     values = sp.csr_matrix(cube.sparse("values"), dtype=np.float32)
     steps = StepArrays(gi.compact_z_.astype(np.float32), np.asarray(gi.rows_), values)
@@ -386,6 +389,31 @@ def _read(path: Path) -> CachedResult | None:
     )
 
 
+@dataclass(frozen=True)
+class ReportsRead:
+    """Approved reports of ``kommun`` with ``start <= occurred_at < end`` as last read."""
+
+    kommun: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    frame: pd.DataFrame
+
+    def between(self, kommun: str, start: Any, end: Any) -> pd.DataFrame | None:
+        """The reports with ``start <= occurred_at < end`` (None: not all of them read)."""
+        lo, hi = _utc(start), _utc(end)
+        if kommun != self.kommun or lo < _utc(self.start) or hi > _utc(self.end):
+            return None
+        when = self.frame["occurred_at"]
+        return self.frame[(when >= lo) & (when < hi)].reset_index(drop=True)
+
+
+def _utc(value: Any) -> pd.Timestamp:
+    """A time as the store compares it: UTC, to the microsecond (naive = UTC)."""
+    ts = pd.Timestamp(value)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.floor("us")
+
+
 class ResultStore:
     """Compute-once cache of analysis results per (kommun, data version, parameters).
 
@@ -394,15 +422,26 @@ class ResultStore:
     engine
         Database with the reports.
     cache_dir
-        Folder of the on-disk cache (``<instance>/cache/analysis``).
+        Folder of the on-disk cache (``<instance>/cache/analysis``); the cell universes
+        and their ring weights are kept beside it (``<instance>/cache/universe``).
     memory_items
         Loaded results kept in memory.
+
+    Attributes
+    ----------
+    on_read : callable or None
+        Called with the :class:`ReportsRead` of each computation as soon as they are
+        read (``lagesbild analyse`` hands them to the forecast choice, which needs a
+        part of them).
     """
 
     def __init__(self, engine: Engine, cache_dir: Path | str, memory_items: int = 24) -> None:
+        self.on_read: Callable[[ReportsRead], None] | None = None
         self.engine = engine
         self.cache_dir = Path(cache_dir)
         self.memory_items = memory_items
+        self.fill = StoredCellFill(self.cache_dir.parent / "universe")
+        self.rings = StoredRings(self.cache_dir.parent / "universe", ring_weights)
         self._memory: SingleFlightLru[tuple[str, int, str], CachedResult] = SingleFlightLru(
             memory_items
         )
@@ -496,10 +535,12 @@ class ResultStore:
         with self.engine.connect() as conn:
             reports = read_analysis_reports(conn, tenant.key, start=start, end=end + step)
             localities, _ = tenant_localities(conn, tenant.key)
+        if self.on_read is not None:
+            self.on_read(ReportsRead(tenant.key, start, end + step, reports))
         if len(localities) == 0:
             raise ValidationError(f"kommunen {tenant.key!r} har inga tätorter")
         places = named_places(tenant.key)
-        result = analyse(reports, localities, cfg, places=places)
+        result = analyse(reports, localities, cfg, places=places, fill=self.fill, ring=self.rings)
         return result_to_cached(result, tenant.key, week, version)
 
     def _prune(self, kommun: str, keep_version: int) -> None:

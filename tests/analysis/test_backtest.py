@@ -108,3 +108,13 @@ def test_paired_differences_report_median_iqr_interval_and_wilcoxon() -> None:
     assert better["wilcoxon_p"] < 0.001 and better["verdict"] == "ahead"
     assert out["same"]["wilcoxon_p"] == 1.0 and out["same"]["verdict"] == "level"
     assert better["origins"] == 25
+
+
+def test_flag_weights_of_several_sizes_equal_one_size_at_a_time() -> None:
+    from analysis._ranking import flag_weights_many
+
+    risk = np.array([3.0, 1.0, 1.0, 1.0, np.nan, 2.0, 0.5, 1.0])
+    sizes = (0, 1, 2, 3, 5, 8, 20)
+    for m, w in zip(sizes, flag_weights_many(risk, sizes), strict=True):
+        np.testing.assert_array_equal(w, flag_weights(risk, m))
+    assert flag_weights_many(risk, (3,))[0].sum() == pytest.approx(3.0)

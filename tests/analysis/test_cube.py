@@ -286,3 +286,25 @@ def test_config_validation_collects_all_problems() -> None:
     assert hash(AnalysisConfig()) == hash(AnalysisConfig())
     assert AnalysisConfig(weights={"brand": 5}).weight_map["brand"] == 5.0
     assert AnalysisConfig(weights={"brand": 5}).weight_map["klotter"] == 0.5
+
+
+def test_ring_weights_join_exactly_the_cells_within_k_in_any_order() -> None:
+    from analysis.cube import ring_weights
+
+    centre = points_to_cells([59.7580], [18.7050], 10)
+    _, disk = cells_to_disks(centre, 2)
+    cells = np.unique(disk)[::2]  # gaps: not every neighbour is in the set
+    for arr in (cells, np.random.default_rng(3).permutation(cells)):
+        for include_self in (True, False):
+            w = ring_weights(arr, 1, include_self).toarray()
+            origin, near = cells_to_disks(arr, 1)
+            pairs = {(int(a), int(b)) for a, b in zip(origin, near, strict=True)}
+            expected = np.array(
+                [
+                    [float((int(a), int(b)) in pairs and (include_self or a != b)) for b in arr]
+                    for a in arr
+                ]
+            )
+            np.testing.assert_array_equal(w, expected)
+    with pytest.raises(ValidationError):
+        ring_weights(np.r_[cells, cells[:1]])

@@ -302,3 +302,23 @@ def test_too_little_history_falls_back_to_the_stated_memory() -> None:
     model = RiskForecast().fit(_series(counts, cells))
     assert model.half_life_weeks_chosen_ == FALLBACK_HALF_LIFE
     assert model.hit_share_ == pytest.approx(1.0)  # the one busy cell is always flagged
+
+
+def test_windows_sharing_a_cache_fit_as_separate_series() -> None:
+    # the inner backtest of nested windows is scored once per series family: a window
+    # fitted after its parent (and at an offset) equals the same counts fitted alone
+    cells = _disk(3)
+    rng = np.random.default_rng(5)
+    counts = rng.poisson(0.4, size=(cells.size, 30)).astype(float)
+    counts[:5, -6:] += 3.0
+    parent = _series(counts, cells)
+    RiskForecast().fit(parent)
+    for start, stop in ((0, 24), (0, 29), (3, 27)):
+        shared = RiskForecast().fit(parent.window(start, stop))
+        alone = RiskForecast().fit(_series(counts[:, start:stop].copy(), cells))
+        assert shared.half_life_weeks_chosen_ == alone.half_life_weeks_chosen_
+        assert shared.selection_ == alone.selection_
+        np.testing.assert_allclose(shared.risk_, alone.risk_, rtol=1e-12, atol=0)
+        np.testing.assert_array_equal(shared.lower_, alone.lower_)
+        np.testing.assert_array_equal(shared.upper_, alone.upper_)
+        assert shared.dispersion_ == pytest.approx(alone.dispersion_, rel=1e-12)

@@ -54,3 +54,23 @@ def test_dense_arrays_are_still_accepted() -> None:
     assert np.array_equal(steps.weighted(), w)
     with pytest.raises(TypeError):
         CachedResult("k", "2026-W01", 1, {}, cells=None, z=z)
+
+
+def test_reports_read_give_the_part_a_later_window_needs() -> None:
+    import pandas as pd
+
+    from webmap.results import ReportsRead
+
+    when = pd.to_datetime(
+        ["2026-01-05 00:00:00", "2026-01-11 23:59:59.999999", "2026-01-12 00:00:00", "2026-01-20"],
+        format="ISO8601",
+        utc=True,
+    )
+    frame = pd.DataFrame({"occurred_at": when, "cell": [1, 2, 3, 4]})
+    read = ReportsRead("k", pd.Timestamp("2026-01-01", tz="UTC"), when[-1], frame)
+    part = read.between("k", pd.Timestamp("2026-01-05"), pd.Timestamp("2026-01-12"))
+    assert part is not None and list(part["cell"]) == [1, 2]  # naive times are UTC
+    # a window reaching outside what was read, or another kommun, is read again
+    assert read.between("k", pd.Timestamp("2025-12-31"), pd.Timestamp("2026-01-12")) is None
+    assert read.between("k", pd.Timestamp("2026-01-05"), pd.Timestamp("2026-01-21")) is None
+    assert read.between("other", pd.Timestamp("2026-01-05"), pd.Timestamp("2026-01-12")) is None

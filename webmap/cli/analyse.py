@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import click
+from threadpoolctl import threadpool_limits
 
 from geo.tenants import list_tenants
 from webmap.batch import result_summary
 from webmap.config import load_config
 from webmap.db import open_database
 from webmap.planner.forecast_choice import record_forecast_choice
-from webmap.results import ResultStore
+from webmap.results import ReportsRead, ResultStore
 from webmap.weeks import shift_week
 
 
@@ -90,6 +91,15 @@ def cli(
 
         batch_command(kommuner, week, weeks, warm, as_json, scheduler, workers, retries)
         return
+    # the products are small and many: a second BLAS thread only waits for a busy core
+    with threadpool_limits(limits=1, user_api="blas"):
+        _analyse(kommuner, week, weeks, warm, as_json)
+
+
+def _analyse(
+    kommuner: tuple[str, ...], week: str | None, weeks: int, warm: bool, as_json: bool
+) -> None:
+    """Analyse ``kommuner`` (all when empty) in this process (see :func:`cli`)."""
     cfg = load_config()
     engine = open_database(cfg)
     store = ResultStore(engine, Path(cfg["INSTANCE_DIR"]) / "cache" / "analysis")
@@ -100,18 +110,28 @@ def cli(
         last = week or store.latest_week(key)
         for i in range(max(1, weeks)):
             w = shift_week(last, -i)
+            # the forecast choice of the latest week takes its weeks from the reports
+            # the analysis reads (and reads them itself when the result was stored)
+            read: list[ReportsRead] = []
+            store.on_read = read.append if i == 0 else None
             t0 = time.perf_counter()
-            res = store.get(key, w)
+            try:
+                res = store.get(key, w)
+            finally:
+                store.on_read = None
             assert res is not None
             item = result_summary(key, w, res) | {"seconds": round(time.perf_counter() - t0, 3)}
+            res = None  # only its summary is needed now
             if warm and i == 0:
-                res = None
                 store.clear_memory()  # the warm-up reads the stored result again
                 t1 = time.perf_counter()
                 item["warmed"] = warm_payloads(key, w)
                 item["warm_seconds"] = round(time.perf_counter() - t1, 3)
             if i == 0:
-                item["forecast"] = record_forecast_choice(engine, key, w)
+                store.clear_memory()  # room for the forecast choice
+                item["forecast"] = record_forecast_choice(
+                    engine, key, w, read.pop() if read else None
+                )
             out.append(item)
             click.echo(
                 f"{key} {w}: {item['zones']} zoner, {item['cells']} celler ({item['seconds']} s)",

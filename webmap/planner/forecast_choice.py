@@ -25,6 +25,8 @@ from webmap.weeks import canonical_week, monday_of
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from webmap.results import ReportsRead
+
 #: Weeks of history the choice is made on (the recent ones are also checked).
 LOOKBACK_WEEKS = 52
 
@@ -34,12 +36,20 @@ def week_end_utc(week: str) -> pd.Timestamp:
     return pd.Timestamp(monday_of(week) + dt.timedelta(weeks=1))
 
 
-def choose_for_week(engine: Engine, kommun: str, week: str) -> ForecastChoice | None:
-    """The choice for ``kommun`` on the weeks up to the end of ``week`` (None: no reports)."""
+def choose_for_week(
+    engine: Engine, kommun: str, week: str, read: ReportsRead | None = None
+) -> ForecastChoice | None:
+    """The choice for ``kommun`` on the weeks up to the end of ``week`` (None: no reports).
+
+    ``read``: reports read already (those of the analysis); the store is asked only
+    when they do not cover the weeks.
+    """
     end = week_end_utc(canonical_week(week))
     start = end - pd.Timedelta(weeks=LOOKBACK_WEEKS)
-    with engine.connect() as conn:
-        reports = read_analysis_reports(conn, kommun, start=start, end=end)
+    reports = read.between(kommun, start, end) if read is not None else None
+    if reports is None:
+        with engine.connect() as conn:
+            reports = read_analysis_reports(conn, kommun, start=start, end=end)
     if reports.empty:
         return None
     cells = np.asarray(reports["cell"].to_numpy(), dtype=np.uint64)
@@ -62,10 +72,15 @@ def choose_for_week(engine: Engine, kommun: str, week: str) -> ForecastChoice | 
     return choice
 
 
-def record_forecast_choice(engine: Engine, kommun: str, week: str) -> dict[str, Any] | None:
-    """Choose, check and store the forecaster of ``kommun``'s ``week``; the stored fields."""
+def record_forecast_choice(
+    engine: Engine, kommun: str, week: str, read: ReportsRead | None = None
+) -> dict[str, Any] | None:
+    """Choose, check and store the forecaster of ``kommun``'s ``week``; the stored fields.
+
+    ``read``: reports read already (see :func:`choose_for_week`).
+    """
     week = canonical_week(week)
-    choice = choose_for_week(engine, kommun, week)
+    choice = choose_for_week(engine, kommun, week, read)
     if choice is None:
         return None
     row = choice.to_dict()
