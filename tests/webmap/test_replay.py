@@ -140,3 +140,41 @@ class TestRateLimits:
         assert client.get(path, headers=other).status_code == 200
         refused = client.get(path, headers=one)
         assert refused.status_code == 429 and refused.get_json()["error"]
+
+
+@pytest.mark.parametrize(
+    "size", [{"width": 390, "height": 844}, {"width": 1366, "height": 900}], ids=["phone", "desktop"]
+)
+def test_a_replayed_public_map_works_in_the_browser(
+    app: Any, live_server: str, browser_page: Any, size: dict[str, int], tmp_path: Any
+) -> None:
+    replay = _replay(app)
+    page = browser_page
+    page.set_viewport_size(size)
+    url = f"{live_server}/karta/publik?kommun=norrtalje"
+    nonces = []
+    for _ in range(2):
+        resp = page.goto(url)
+        assert resp is not None and resp.status == 200
+        nonces.append(_nonce_of(resp.headers["content-security-policy"]))
+        # the map's scripts ran under this answer's nonce: Leaflet drew its controls
+        page.locator(".leaflet-control-zoom-in").wait_for(state="visible")
+    assert replay.replayed >= 1  # the second visit was answered from the record
+    assert nonces[0] != nonces[1]
+    assert page.console_errors == []
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= size["width"]
+    assert "Norrtälje" in page.locator("body").inner_text()
+    # the map is usable: zooming in by a click changes the zoom
+    before = page.evaluate("() => document.querySelector('.leaflet-proxy').style.transform")
+    page.locator(".leaflet-control-zoom-in").click()
+    page.wait_for_function(
+        "b => document.querySelector('.leaflet-proxy').style.transform !== b", arg=before
+    )
+    page.screenshot(path=str(tmp_path / f"replayed-public-map-{size['width']}.png"))
+    assert page.foreign_requests(live_server) == []
+
+
+def _nonce_of(header: str) -> str:
+    found = NONCE.search(header)
+    assert found is not None
+    return found.group(1)
