@@ -142,9 +142,11 @@ class TestRateLimits:
         assert refused.status_code == 429 and refused.get_json()["error"]
 
 
-@pytest.mark.parametrize(
-    "size", [{"width": 390, "height": 844}, {"width": 1366, "height": 900}], ids=["phone", "desktop"]
-)
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_a_replayed_public_map_works_in_the_browser(
     app: Any, live_server: str, browser_page: Any, size: dict[str, int], tmp_path: Any
 ) -> None:
