@@ -20,8 +20,8 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis._forecast_data import EventSeries
-from analysis._predictive import poisson_deviance
-from analysis._ranking import flag_weights_many, n_star
+from analysis._predictive import poisson_deviance_sparse
+from analysis._ranking import caught_many, n_star
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -101,9 +101,9 @@ def inner_step(
     found = series.cache.get(key)
     if found is None:
         r = inner_risk(series, s, half_life, W, ring, shrinkage)
-        y = np.ascontiguousarray(series.counts[:, s])
-        caught = tuple(float(w @ y) for w in flag_weights_many(r, sizes))
-        found = series.cache[key] = (caught, poisson_deviance(y, r))
+        rows, y = series.step_nonzero(s)
+        caught = tuple(caught_many(r, sizes, rows, y))
+        found = series.cache[key] = (caught, poisson_deviance_sparse(rows, y, r))
     return found
 
 
@@ -112,7 +112,7 @@ def best_possible(series: EventSeries, s: int, sizes: tuple[int, ...]) -> tuple[
     key = ("n-star", series.offset + s, sizes)
     found = series.cache.get(key)
     if found is None:
-        y = series.counts[:, s]
+        y = series.step_nonzero(s)[1]  # the cells with events: the zeros add nothing
         found = series.cache[key] = tuple(n_star(y, size) for size in sizes)
     return found
 

@@ -172,11 +172,23 @@ class EventSeries:
         t0 = np.datetime64(self.edges[0].to_datetime64(), "ns")
         return (self.event_time - t0) / np.timedelta64(1, "D")
 
-    def recency_sums(self, stop: int, weights: FloatArray) -> FloatArray:
-        """``counts[:, :stop] @ weights``, from the sparse counts all windows share."""
+    def _counts_csc(self) -> sp.csc_matrix:
+        """The root series' counts as a CSC matrix (built once, shared by all windows)."""
         csc = self.cache.get("counts-csc")
         if csc is None:
             csc = self.cache["counts-csc"] = sp.csc_matrix(self.cache["counts"])
+        return csc
+
+    def step_nonzero(self, s: int) -> tuple[IntArray, FloatArray]:
+        """Rows and counts of the cells with events in step ``s`` (``counts[:, s]`` sparse)."""
+        csc = self._counts_csc()
+        col = self.offset + int(s)
+        lo, hi = int(csc.indptr[col]), int(csc.indptr[col + 1])
+        return np.asarray(csc.indices[lo:hi], dtype=np.int64), csc.data[lo:hi]
+
+    def recency_sums(self, stop: int, weights: FloatArray) -> FloatArray:
+        """``counts[:, :stop] @ weights``, from the sparse counts all windows share."""
+        csc = self._counts_csc()
         # zero weights outside the window add exact zeros: no copy of the columns needed
         full = np.zeros(csc.shape[1])
         full[self.offset : self.offset + int(stop)] = weights

@@ -278,6 +278,16 @@ def poisson_deviance(y: FloatArray, mu: FloatArray) -> float:
     return float(2.0 * np.sum(np.where(y > 0, y * np.log(safe / mu), 0.0) - (y - mu)))
 
 
+def poisson_deviance_sparse(rows: npt.ArrayLike, counts: npt.ArrayLike, mu: FloatArray) -> float:
+    """:func:`poisson_deviance` of the counts that are ``counts`` at ``rows``, 0 elsewhere."""
+    mu = np.maximum(mu, 1e-9)
+    y = np.asarray(counts, dtype=np.float64)
+    at = mu[np.asarray(rows, dtype=np.int64)]
+    pos = y > 0
+    logs = float(np.sum(y[pos] * np.log(y[pos] / at[pos])))
+    return float(2.0 * (logs - float(y.sum()) + float(mu.sum())))
+
+
 __all__ = [
     "calibrated_level",
     "common_dispersion",
@@ -285,5 +295,6 @@ __all__ = [
     "negbin_interval",
     "negbin_intervals",
     "poisson_deviance",
+    "poisson_deviance_sparse",
     "sum_interval",
 ]
