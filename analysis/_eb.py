@@ -51,9 +51,12 @@ def estimate_kappa(e: FloatArray, exposure: float, m: FloatArray) -> float:
         return 1.0
     if not ok.all():  # (all cells usually: no copies then)
         e, m = e[ok], m[ok]
-    r = e / exposure
-    excess = float(np.mean((r - m) ** 2) - np.mean(m / exposure))
-    second = float(np.mean(m**2))
+    n = m.shape[0]
+    d = e / exposure
+    d -= m
+    # sums of squares as dot products: no squared copies of the city's cells
+    excess = float(d @ d) / n - float(m.sum()) / (n * exposure)
+    second = float(m @ m) / n
     if excess <= 0 or second <= 0:
         return 1e6  # no variation beyond Poisson noise: the neighbourhood says it all
     return float(np.clip(second / excess, 1e-3, 1e6))
@@ -76,8 +79,14 @@ def eb_risk(
     else:
         m = np.full(n, e.sum() / (n * exposure))
     kappa = estimate_kappa(e, exposure, m) if shrinkage == "auto" else float(shrinkage)
+    # (e + kappa) * m / (exposure * m + kappa) where m > 0, else 0, in two buffers
+    risk = e + kappa
+    risk *= m
+    denom = m * exposure
+    denom += kappa
     with np.errstate(divide="ignore", invalid="ignore"):
-        risk = np.where(m > 0, (e + kappa) * m / (exposure * m + kappa), 0.0)
+        risk /= denom
+    risk[~(m > 0)] = 0.0
     return risk, e, exposure, m, kappa
 
 

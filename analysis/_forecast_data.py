@@ -21,6 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 from pyproj import Transformer
 
+from analysis._grouping import sorted_unique
 from analysis._timegrid import WEEK
 from analysis.cube import ring_weights
 from geo.cells import cells_to_neighbour_pairs, cells_to_points
@@ -303,9 +304,9 @@ def events_to_series(
         delta = (t[ok_time] - t0) // step_td
         step_idx[ok_time] = np.asarray(delta, dtype=np.int64)
     uni = (
-        np.unique(cell_arr[cell_arr != 0])
+        sorted_unique(cell_arr[cell_arr != 0])
         if universe is None
-        else np.unique(np.asarray(universe, dtype=np.uint64))
+        else sorted_unique(np.asarray(universe, dtype=np.uint64))
     )
     uni = uni[uni != 0]
     pos = np.searchsorted(uni, cell_arr)

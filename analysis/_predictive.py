@@ -10,6 +10,9 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 
+#: Least expected count of the cell-steps :func:`calibrated_level` looks at.
+CALIBRATION_MIN_EXPECTED = 0.5
+
 
 def negbin_interval(
     mean: npt.ArrayLike, dispersion: float, level: float = 0.8
@@ -190,7 +193,7 @@ def calibrated_level(
     actual: npt.ArrayLike,
     dispersion: float,
     level: float = 0.8,
-    min_expected: float = 0.5,
+    min_expected: float = CALIBRATION_MIN_EXPECTED,
 ) -> float:
     """The nominal level whose intervals held closest to ``level`` of past counts.
 
@@ -289,6 +292,7 @@ def poisson_deviance_sparse(rows: npt.ArrayLike, counts: npt.ArrayLike, mu: Floa
 
 
 __all__ = [
+    "CALIBRATION_MIN_EXPECTED",
     "calibrated_level",
     "common_dispersion",
     "hit_text_sv",
