@@ -459,7 +459,8 @@ compact_cardinality_ : ndarray (rows, T)
         """Neighbourhood sums per row (recomputed from the sparse ``W @ Y`` on access)."""
         S, mine, n_classes = self._sums
         Sc = np.zeros((mine.shape[0] + n_classes, S.shape[1]))
-        Sc[: mine.shape[0]] = S[mine].toarray()
+        # written straight into the zero rows: no second dense copy of the city's rows
+        S[mine].astype(np.float64, copy=False).toarray(out=Sc[: mine.shape[0]])
         if self.time_lag:
             cs = np.cumsum(Sc, axis=1)
             lagged = np.zeros_like(cs)
