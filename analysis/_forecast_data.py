@@ -314,7 +314,9 @@ def events_to_series(
     inside = (uni[pos] == cell_arr) & (cell_arr != 0) if uni.size else np.zeros(len(t), bool)
     keep = inside & (step_idx >= 0) & (step_idx < n_steps)
     n = uni.shape[0]
-    counts = np.bincount(pos[keep] * n_steps + step_idx[keep], minlength=n * n_steps).reshape(
+    flat = pos[keep] * n_steps + step_idx[keep]
+    # float counts straight from the binning (unit weights): no integer copy of the grid
+    counts = np.bincount(flat, weights=np.ones(flat.shape[0]), minlength=n * n_steps).reshape(
         n, n_steps
     )
     lat_arr = np.full(len(t), np.nan) if lat is None else np.asarray(lat, dtype=np.float64)
@@ -322,7 +324,7 @@ def events_to_series(
     t_naive = t.tz_convert(None) if t.tz is not None else t  # UTC, like the edges
     return EventSeries(
         cells=uni,
-        counts=counts.astype(np.float64),
+        counts=counts,
         edges=edges,
         event_index=pos[keep].astype(np.int64),
         event_step=step_idx[keep],
