@@ -316,9 +316,8 @@ def events_to_series(
     n = uni.shape[0]
     flat = pos[keep] * n_steps + step_idx[keep]
     # float counts straight from the binning (unit weights): no integer copy of the grid
-    counts = np.bincount(flat, weights=np.ones(flat.shape[0]), minlength=n * n_steps).reshape(
-        n, n_steps
-    )
+    binned = np.bincount(flat, weights=np.ones(flat.shape[0]), minlength=n * n_steps)
+    counts: FloatArray = np.asarray(binned, dtype=np.float64).reshape(n, n_steps)
     lat_arr = np.full(len(t), np.nan) if lat is None else np.asarray(lat, dtype=np.float64)
     lon_arr = np.full(len(t), np.nan) if lon is None else np.asarray(lon, dtype=np.float64)
     t_naive = t.tz_convert(None) if t.tz is not None else t  # UTC, like the edges
