@@ -223,7 +223,11 @@ def _significant_rows(
     p > alpha`` at any rank ``j``.
     """
     crit = float(ndtri(1.0 - alpha / 2.0))
-    rows, cols = np.nonzero(np.abs(z) >= crit - 1e-6)
+    # |z| >= c as two comparisons: no |z| copy of the city's rows
+    reach = z >= crit - 1e-6
+    reach |= z <= -(crit - 1e-6)
+    rows, cols = np.nonzero(reach)
+    del reach
     p = two_sided_p(z[rows, cols])
     sig = np.zeros(z.shape, dtype=bool)
     if not fdr:
