@@ -66,7 +66,8 @@ def caught_many(
     the cells with events are looked at (a city's week has events in few of its cells).
     """
     r = np.asarray(risk, dtype=np.float64)
-    r = np.where(np.isnan(r), -np.inf, r)
+    if np.isnan(r).any():  # (a risk without NaN is used as it is: no copy)
+        r = np.where(np.isnan(r), -np.inf, r)
     idx = np.asarray(rows, dtype=np.int64)
     y = np.asarray(counts, dtype=np.float64)
     sizes = [min(int(m), r.size) for m in ms]
