@@ -20,8 +20,8 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis._forecast_data import EventSeries
-from analysis._predictive import poisson_deviance
-from analysis._ranking import flag_weights_many, n_star
+from analysis._predictive import poisson_deviance_sparse
+from analysis._ranking import caught_many, n_star
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -51,9 +51,12 @@ def estimate_kappa(e: FloatArray, exposure: float, m: FloatArray) -> float:
         return 1.0
     if not ok.all():  # (all cells usually: no copies then)
         e, m = e[ok], m[ok]
-    r = e / exposure
-    excess = float(np.mean((r - m) ** 2) - np.mean(m / exposure))
-    second = float(np.mean(m**2))
+    n = m.shape[0]
+    d = e / exposure
+    d -= m
+    # sums of squares as dot products: no squared copies of the city's cells
+    excess = float(d @ d) / n - float(m.sum()) / (n * exposure)
+    second = float(m @ m) / n
     if excess <= 0 or second <= 0:
         return 1e6  # no variation beyond Poisson noise: the neighbourhood says it all
     return float(np.clip(second / excess, 1e-3, 1e6))
@@ -76,8 +79,14 @@ def eb_risk(
     else:
         m = np.full(n, e.sum() / (n * exposure))
     kappa = estimate_kappa(e, exposure, m) if shrinkage == "auto" else float(shrinkage)
+    # (e + kappa) * m / (exposure * m + kappa) where m > 0, else 0, in two buffers
+    risk = e + kappa
+    risk *= m
+    denom = m * exposure
+    denom += kappa
     with np.errstate(divide="ignore", invalid="ignore"):
-        risk = np.where(m > 0, (e + kappa) * m / (exposure * m + kappa), 0.0)
+        risk /= denom
+    risk[~(m > 0)] = 0.0
     return risk, e, exposure, m, kappa
 
 
@@ -101,9 +110,9 @@ def inner_step(
     found = series.cache.get(key)
     if found is None:
         r = inner_risk(series, s, half_life, W, ring, shrinkage)
-        y = np.ascontiguousarray(series.counts[:, s])
-        caught = tuple(float(w @ y) for w in flag_weights_many(r, sizes))
-        found = series.cache[key] = (caught, poisson_deviance(y, r))
+        rows, y = series.step_nonzero(s)
+        caught = tuple(caught_many(r, sizes, rows, y))
+        found = series.cache[key] = (caught, poisson_deviance_sparse(rows, y, r))
     return found
 
 
@@ -112,7 +121,7 @@ def best_possible(series: EventSeries, s: int, sizes: tuple[int, ...]) -> tuple[
     key = ("n-star", series.offset + s, sizes)
     found = series.cache.get(key)
     if found is None:
-        y = series.counts[:, s]
+        y = series.step_nonzero(s)[1]  # the cells with events: the zeros add nothing
         found = series.cache[key] = tuple(n_star(y, size) for size in sizes)
     return found
 

@@ -21,6 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 from pyproj import Transformer
 
+from analysis._grouping import sorted_unique
 from analysis._timegrid import WEEK
 from analysis.cube import ring_weights
 from geo.cells import cells_to_neighbour_pairs, cells_to_points
@@ -172,11 +173,23 @@ class EventSeries:
         t0 = np.datetime64(self.edges[0].to_datetime64(), "ns")
         return (self.event_time - t0) / np.timedelta64(1, "D")
 
-    def recency_sums(self, stop: int, weights: FloatArray) -> FloatArray:
-        """``counts[:, :stop] @ weights``, from the sparse counts all windows share."""
+    def _counts_csc(self) -> sp.csc_matrix:
+        """The root series' counts as a CSC matrix (built once, shared by all windows)."""
         csc = self.cache.get("counts-csc")
         if csc is None:
             csc = self.cache["counts-csc"] = sp.csc_matrix(self.cache["counts"])
+        return csc
+
+    def step_nonzero(self, s: int) -> tuple[IntArray, FloatArray]:
+        """Rows and counts of the cells with events in step ``s`` (``counts[:, s]`` sparse)."""
+        csc = self._counts_csc()
+        col = self.offset + int(s)
+        lo, hi = int(csc.indptr[col]), int(csc.indptr[col + 1])
+        return np.asarray(csc.indices[lo:hi], dtype=np.int64), csc.data[lo:hi]
+
+    def recency_sums(self, stop: int, weights: FloatArray) -> FloatArray:
+        """``counts[:, :stop] @ weights``, from the sparse counts all windows share."""
+        csc = self._counts_csc()
         # zero weights outside the window add exact zeros: no copy of the columns needed
         full = np.zeros(csc.shape[1])
         full[self.offset : self.offset + int(stop)] = weights
@@ -291,9 +304,9 @@ def events_to_series(
         delta = (t[ok_time] - t0) // step_td
         step_idx[ok_time] = np.asarray(delta, dtype=np.int64)
     uni = (
-        np.unique(cell_arr[cell_arr != 0])
+        sorted_unique(cell_arr[cell_arr != 0])
         if universe is None
-        else np.unique(np.asarray(universe, dtype=np.uint64))
+        else sorted_unique(np.asarray(universe, dtype=np.uint64))
     )
     uni = uni[uni != 0]
     pos = np.searchsorted(uni, cell_arr)
@@ -301,15 +314,16 @@ def events_to_series(
     inside = (uni[pos] == cell_arr) & (cell_arr != 0) if uni.size else np.zeros(len(t), bool)
     keep = inside & (step_idx >= 0) & (step_idx < n_steps)
     n = uni.shape[0]
-    counts = np.bincount(pos[keep] * n_steps + step_idx[keep], minlength=n * n_steps).reshape(
-        n, n_steps
-    )
+    flat = pos[keep] * n_steps + step_idx[keep]
+    # float counts straight from the binning (unit weights): no integer copy of the grid
+    binned = np.bincount(flat, weights=np.ones(flat.shape[0]), minlength=n * n_steps)
+    counts: FloatArray = np.asarray(binned, dtype=np.float64).reshape(n, n_steps)
     lat_arr = np.full(len(t), np.nan) if lat is None else np.asarray(lat, dtype=np.float64)
     lon_arr = np.full(len(t), np.nan) if lon is None else np.asarray(lon, dtype=np.float64)
     t_naive = t.tz_convert(None) if t.tz is not None else t  # UTC, like the edges
     return EventSeries(
         cells=uni,
-        counts=counts.astype(np.float64),
+        counts=counts,
         edges=edges,
         event_index=pos[keep].astype(np.int64),
         event_step=step_idx[keep],

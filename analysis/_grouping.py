@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -29,14 +29,17 @@ def empty_detail() -> pd.DataFrame:
     )
 
 
+IntKeys = TypeVar("IntKeys", npt.NDArray[np.int64], npt.NDArray[np.uint64])
+
+
 def label_codes(values: npt.ArrayLike) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]:
     """Integer codes (``-1`` = missing) and the distinct values, in order of appearance."""
     codes, uniques = pd.factorize(pd.Series(np.asarray(values, dtype=object)), use_na_sentinel=True)
     return codes.astype(np.int64), np.asarray(uniques, dtype=object)
 
 
-def sorted_unique(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """``np.unique`` by sorting (much faster than hashing for a million int64 keys)."""
+def sorted_unique(keys: IntKeys) -> IntKeys:
+    """``np.unique`` by sorting (much faster than hashing for a million integer keys)."""
     if keys.size == 0:
         return keys
     k = np.sort(keys)

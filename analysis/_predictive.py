@@ -10,6 +10,9 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 
+#: Least expected count of the cell-steps :func:`calibrated_level` looks at.
+CALIBRATION_MIN_EXPECTED = 0.5
+
 
 def negbin_interval(
     mean: npt.ArrayLike, dispersion: float, level: float = 0.8
@@ -190,7 +193,7 @@ def calibrated_level(
     actual: npt.ArrayLike,
     dispersion: float,
     level: float = 0.8,
-    min_expected: float = 0.5,
+    min_expected: float = CALIBRATION_MIN_EXPECTED,
 ) -> float:
     """The nominal level whose intervals held closest to ``level`` of past counts.
 
@@ -278,12 +281,24 @@ def poisson_deviance(y: FloatArray, mu: FloatArray) -> float:
     return float(2.0 * np.sum(np.where(y > 0, y * np.log(safe / mu), 0.0) - (y - mu)))
 
 
+def poisson_deviance_sparse(rows: npt.ArrayLike, counts: npt.ArrayLike, mu: FloatArray) -> float:
+    """:func:`poisson_deviance` of the counts that are ``counts`` at ``rows``, 0 elsewhere."""
+    mu = np.maximum(mu, 1e-9)
+    y = np.asarray(counts, dtype=np.float64)
+    at = mu[np.asarray(rows, dtype=np.int64)]
+    pos = y > 0
+    logs = float(np.sum(y[pos] * np.log(y[pos] / at[pos])))
+    return float(2.0 * (logs - float(y.sum()) + float(mu.sum())))
+
+
 __all__ = [
+    "CALIBRATION_MIN_EXPECTED",
     "calibrated_level",
     "common_dispersion",
     "hit_text_sv",
     "negbin_interval",
     "negbin_intervals",
     "poisson_deviance",
+    "poisson_deviance_sparse",
     "sum_interval",
 ]

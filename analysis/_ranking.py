@@ -56,6 +56,40 @@ def flag_weights_many(risk: npt.ArrayLike, ms: tuple[int, ...]) -> list[FloatArr
     return out
 
 
+def caught_many(
+    risk: npt.ArrayLike, ms: tuple[int, ...], rows: npt.ArrayLike, counts: npt.ArrayLike
+) -> list[float]:
+    """Expected events caught by flagging each of ``ms`` riskiest cells.
+
+    The same as ``[w @ y for w in flag_weights_many(risk, ms)]`` for the counts ``y``
+    that are ``counts`` at ``rows`` and 0 elsewhere, without building the weights: only
+    the cells with events are looked at (a city's week has events in few of its cells).
+    """
+    r = np.asarray(risk, dtype=np.float64)
+    if np.isnan(r).any():  # (a risk without NaN is used as it is: no copy)
+        r = np.where(np.isnan(r), -np.inf, r)
+    idx = np.asarray(rows, dtype=np.int64)
+    y = np.asarray(counts, dtype=np.float64)
+    sizes = [min(int(m), r.size) for m in ms]
+    kth = sorted({r.size - m for m in sizes if m > 0})
+    part = np.partition(r, kth) if kth and r.size else r
+    at = r[idx]
+    out = []
+    for m in sizes:
+        if m <= 0 or not r.size:
+            out.append(0.0)
+            continue
+        cut = part[r.size - m]  # the m-th largest value
+        above, tied = at > cut, at == cut
+        caught = float(y[above].sum())
+        if tied.any():
+            n_above = int(np.count_nonzero(r > cut))
+            n_tied = int(np.count_nonzero(r == cut))
+            caught += float(y[tied].sum()) * ((m - n_above) / n_tied)
+        out.append(caught)
+    return out
+
+
 def expected_capture(
     risk: npt.ArrayLike, actual: npt.ArrayLike, area: npt.ArrayLike, target_area: float
 ) -> tuple[float, float, int]:
@@ -67,14 +101,20 @@ def expected_capture(
     r = np.asarray(risk, dtype=np.float64)
     y = np.asarray(actual, dtype=np.float64)
     ar = np.asarray(area, dtype=np.float64)
-    order = np.argsort(-np.where(np.isnan(r), -np.inf, r), kind="stable")
-    m = flag_count(ar[order], target_area)
+    if ar.size and float(ar.min()) == float(ar.max()):
+        m = flag_count(ar, target_area)  # equal areas: the order leaves the prefix sums alone
+    else:
+        order = np.argsort(-np.where(np.isnan(r), -np.inf, r), kind="stable")
+        m = flag_count(ar[order], target_area)
     w = flag_weights(r, m)
     return float(w @ y), float(w @ ar), m
 
 
 def n_star(actual: npt.ArrayLike, m: int) -> float:
-    """Most events any ``m`` cells hold: the sum of the ``m`` largest counts (PEI*'s ``n*``)."""
+    """Most events any ``m`` cells hold: the sum of the ``m`` largest counts (PEI*'s ``n*``).
+
+    ``actual`` may hold only the cells with events (the others hold 0).
+    """
     y = np.asarray(actual, dtype=np.float64)
     m = min(int(m), y.size)
     if m <= 0:
@@ -106,6 +146,7 @@ def capture_scores(
 
 __all__ = [
     "capture_scores",
+    "caught_many",
     "expected_capture",
     "flag_count",
     "flag_weights",

@@ -72,6 +72,7 @@ from analysis._eb import (
 )
 from analysis._forecast_data import EventSeries, as_series
 from analysis._predictive import (
+    CALIBRATION_MIN_EXPECTED,
     calibrated_level,
     common_dispersion,
     hit_text_sv,
@@ -276,7 +277,9 @@ class RiskForecast(_Forecast):
                 devs[h].append(d)
         # most expected hits; among equal hits the lowest Poisson deviance
         dev = {h: sum(devs[h]) for h in grid}
-        enough = bool(inner) and float(counts[:, inner].sum()) >= MIN_SELECT_EVENTS
+        # events of the inner steps (whole counts: the sparse columns' sums are exact)
+        events = float(sum(series.step_nonzero(s)[1].sum() for s in inner))
+        enough = bool(inner) and events >= MIN_SELECT_EVENTS
         if len(grid) == 1:
             best = grid[0]
         elif not enough:
@@ -300,11 +303,18 @@ class RiskForecast(_Forecast):
         phi = 0.0
         nominal = float(self.level)
         if resid:
-            mu = np.concatenate([r for r, _ in resid])
-            yy = np.concatenate([y for _, y in resid])
-            denom = float(np.sum(mu**2))
+            # sums over all inner cell-steps as dot products per step (no stacked copies)
+            denom = float(sum(float(r @ r) for r, _ in resid))
             if denom > 0:
-                phi = max(0.0, float(np.sum((yy - mu) ** 2 - mu)) / denom)
+                excess = 0.0
+                for r, y in resid:
+                    miss = y - r
+                    excess += float(miss @ miss) - float(r.sum())
+                phi = max(0.0, excess / denom)
+            # only the cell-steps the calibration looks at are stacked
+            kept = [r >= CALIBRATION_MIN_EXPECTED for r, _ in resid]
+            mu = np.concatenate([r[k] for (r, _), k in zip(resid, kept, strict=True)])
+            yy = np.concatenate([y[k] for (_, y), k in zip(resid, kept, strict=True)])
             nominal = calibrated_level(mu, yy, phi, float(self.level))
         self.lower_, self.upper_ = negbin_interval(risk, phi, nominal)
         self.interval_level_ = nominal
@@ -316,7 +326,6 @@ class RiskForecast(_Forecast):
         self.dispersion_ = phi
         self.common_dispersion_ = common_dispersion(resid, phi)
         self.selection_ = {str(h): round(v, 3) for h, v in hits.items()}
-        events = float(counts[:, inner].sum()) if inner else 0.0
         self.hit_share_ = told[best] / events if events > 0 and best in told else None
         self.hit_steps_ = len(inner)
         self._done(series, risk)

@@ -223,7 +223,11 @@ def _significant_rows(
     p > alpha`` at any rank ``j``.
     """
     crit = float(ndtri(1.0 - alpha / 2.0))
-    rows, cols = np.nonzero(np.abs(z) >= crit - 1e-6)
+    # |z| >= c as two comparisons: no |z| copy of the city's rows
+    reach = z >= crit - 1e-6
+    reach |= z <= -(crit - 1e-6)
+    rows, cols = np.nonzero(reach)
+    del reach
     p = two_sided_p(z[rows, cols])
     sig = np.zeros(z.shape, dtype=bool)
     if not fdr:
@@ -459,7 +463,8 @@ compact_cardinality_ : ndarray (rows, T)
         """Neighbourhood sums per row (recomputed from the sparse ``W @ Y`` on access)."""
         S, mine, n_classes = self._sums
         Sc = np.zeros((mine.shape[0] + n_classes, S.shape[1]))
-        Sc[: mine.shape[0]] = S[mine].toarray()
+        # written straight into the zero rows: no second dense copy of the city's rows
+        S[mine].astype(np.float64, copy=False).toarray(out=Sc[: mine.shape[0]])
         if self.time_lag:
             cs = np.cumsum(Sc, axis=1)
             lagged = np.zeros_like(cs)

@@ -95,9 +95,10 @@ def cells_resolution(cells: npt.ArrayLike) -> int:
     if arr.size == 0:
         raise ValidationError("no cells given")
     # resolution lives in bits 52-55 of the index
-    res = np.unique((arr >> np.uint64(52)) & np.uint64(0xF))
-    if res.size != 1:
-        raise ValidationError(f"cells mix resolutions {sorted(int(r) for r in res)}")
+    res = (arr >> np.uint64(52)) & np.uint64(0xF)
+    if res.min() != res.max():
+        found = sorted(int(r) for r in np.unique(res))
+        raise ValidationError(f"cells mix resolutions {found}")
     return int(res[0])
 
 

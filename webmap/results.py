@@ -277,7 +277,7 @@ def result_to_cached(result: HotspotResult, kommun: str, week: str, version: int
     # the kept columns only, as they are (no copy of the whole frame), with a plain index
     columns = {"cell_id": found_cells["cell"].astype(str).array}
     columns |= {c: found_cells[c].array for c in keep if c in found_cells.columns}
-    cells = pd.DataFrame(columns)
+    cells = pd.DataFrame(columns, copy=False)
     gi = result.emerging.gistar_
     values = sp.csr_matrix(cube.sparse("values"), dtype=np.float32)
     steps = StepArrays(gi.compact_z_.astype(np.float32), np.asarray(gi.rows_), values)

@@ -96,8 +96,10 @@ def read_analysis_reports(
             "cell": cells.astype(np.uint64),
         }
     )
-    frame["status"] = pd.Categorical([Status.APPROVED.value] * n)
-    frame["kommun"] = pd.Categorical([kommun] * n)
+    # one value each: codes 0 without a list of n strings to factorize
+    one = np.zeros(n, dtype=np.int8)
+    frame["status"] = pd.Categorical.from_codes(one, categories=[Status.APPROVED.value][:n])
+    frame["kommun"] = pd.Categorical.from_codes(one, categories=[kommun][:n])
     return frame
 
 

@@ -118,3 +118,33 @@ def test_flag_weights_of_several_sizes_equal_one_size_at_a_time() -> None:
     for m, w in zip(sizes, flag_weights_many(risk, sizes), strict=True):
         np.testing.assert_array_equal(w, flag_weights(risk, m))
     assert flag_weights_many(risk, (3,))[0].sum() == pytest.approx(3.0)
+
+
+def test_caught_on_the_cells_with_events_equals_the_dense_weights() -> None:
+    from analysis._predictive import poisson_deviance, poisson_deviance_sparse
+    from analysis._ranking import caught_many, flag_weights_many
+
+    rng = np.random.default_rng(3)
+    risk = rng.choice([0.0, 0.5, 1.0, 2.0, np.nan], size=400)  # many ties, some NaN
+    y = np.where(rng.random(400) < 0.1, rng.integers(1, 5, 400), 0).astype(float)
+    rows = np.flatnonzero(y)
+    sizes = (0, 1, 7, 40, 399, 400, 900)
+    dense = [float(w @ y) for w in flag_weights_many(risk, sizes)]
+    np.testing.assert_allclose(caught_many(risk, sizes, rows, y[rows]), dense, rtol=1e-12)
+    assert sum(dense) > 0
+    mu = np.nan_to_num(risk, nan=0.3) + 0.01
+    assert poisson_deviance_sparse(rows, y[rows], mu) == pytest.approx(
+        poisson_deviance(y, mu), rel=1e-12
+    )
+    for m in (1, 5, 40, 400):
+        assert n_star(y[rows], m) == n_star(y, m)
+
+
+def test_equal_areas_flag_the_same_cells_as_the_risk_order() -> None:
+    risk = np.array([0.2, 3.0, 1.0, 1.0, 0.0, 2.0])
+    y = np.array([1.0, 4.0, 2.0, 0.0, 5.0, 1.0])
+    n, a, m = expected_capture(risk, y, np.full(6, 2.0), 5.0)
+    assert (m, a) == (3, 6.0)
+    assert n == pytest.approx(4.0 + 1.0 + 0.5 * 2.0)  # the tie at 1.0 shares its place
+    n2, a2, m2 = expected_capture(risk, y, np.array([2.0, 2.0, 2.0, 2.0, 2.0, 4.0]), 5.0)
+    assert (m2, a2) == (2, 6.0) and n2 == pytest.approx(5.0)

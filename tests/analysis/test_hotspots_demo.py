@@ -114,7 +114,12 @@ def test_demo_through_the_import_pipeline(database_url: str, localities, places)
     with engine.connect() as conn:
         reports = read_reports(conn, "norrtalje")
         slim = read_analysis_reports(conn, "norrtalje")
+        none = read_analysis_reports(conn, "norrtalje", start="2100-01-01", end="2100-01-02")
     engine.dispose()
+    assert slim["status"].cat.categories.tolist() == ["approved"]
+    assert slim["kommun"].cat.categories.tolist() == ["norrtalje"]
+    assert (slim["kommun"] == "norrtalje").all() and (slim["status"] == "approved").all()
+    assert none.empty and none["kommun"].cat.categories.tolist() == []
     # the analysis's own reader returns the same reports as the full one
     key = ["occurred_at", "cell", "category", "source"]
     assert slim[key].astype({"category": str, "source": str}).sort_values(key).reset_index(

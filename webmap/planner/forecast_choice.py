@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analysis._forecast_data import events_to_series
+from analysis._grouping import sorted_unique
 from analysis.forecast_choice import ForecastChoice, choose_forecast
 from geo.cells import cells_to_disks
 from geo.store.analysis_rows import read_analysis_reports
@@ -57,14 +58,14 @@ def choose_for_week(
     ok = cells != 0
     if not ok.any():
         return None
-    _, ring = cells_to_disks(np.unique(cells[ok]), 1)
+    _, ring = cells_to_disks(sorted_unique(cells[ok]), 1)
     first = times[ok].min()
     n_steps = max(1, min(LOOKBACK_WEEKS, int(np.ceil((end - first) / pd.Timedelta(weeks=1)))))
     series = events_to_series(
         cells[ok],
         times[ok],
         "1w",
-        universe=np.unique(ring),
+        universe=sorted_unique(np.asarray(ring, dtype=np.uint64)),
         start=end - pd.Timedelta(weeks=n_steps),
         n_steps=n_steps,
     )
