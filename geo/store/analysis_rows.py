@@ -11,13 +11,13 @@ about a second.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, select
 
 from geo.schema import Status
+from geo.store._raw import raw_columns, tenant_filter, utc_times
 from geo.store.reports import _to_utc
 from geo.store.tables import report as report_table
 
@@ -34,24 +34,19 @@ ANALYSIS_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _large_share(conn: Connection, where: Any) -> bool:
-    """Whether the rows matching ``where`` are more than a quarter of all reports."""
-    t = report_table
-    total = conn.execute(select(func.count()).select_from(t)).scalar_one()
-    if total < 100_000:
-        return False
-    part = conn.execute(select(func.count()).select_from(t).where(where)).scalar_one()
-    return bool(part * 4 > total)
-
-
 def read_analysis_reports(
     conn: Connection,
     kommun: str,
     *,
     start: dt.datetime | pd.Timestamp | str | None = None,
     end: dt.datetime | pd.Timestamp | str | None = None,
+    ordered: bool = False,
 ) -> pd.DataFrame:
     """Approved reports of ``kommun`` with ``start <= occurred_at < end`` (UTC).
+
+    ``ordered`` sorts them by ``occurred_at`` and id, as
+    :func:`geo.store.reports.read_reports` does (for estimators whose sums follow the
+    row order).
 
     Returns
     -------
@@ -65,24 +60,17 @@ def read_analysis_reports(
         span.append(t.c.occurred_at >= _to_utc(start))
     if end is not None:
         span.append(t.c.occurred_at < _to_utc(end))
-    tenant = t.c.kommun == kommun
-    if _large_share(conn, and_(tenant, *span)):
-        # most of the table: one sequential pass beats index look-ups row by row (an
-        # expression on the tenant column keeps the planner off its indexes)
-        tenant = func.coalesce(t.c.kommun, "") == kommun
+    tenant = tenant_filter(conn, kommun, *span)
     where = and_(tenant, t.c.status == Status.APPROVED.value, *span)
     query = select(
         t.c.occurred_at, t.c.category, t.c.source, t.c.reporter_org, t.c.locality, t.c.cell
     ).where(where)
-    result = conn.execute(query)
+    if ordered:
+        query = query.order_by(t.c.occurred_at, t.c.id)
     # raw driver rows: no per-value type processing (timestamps are parsed below, at once)
-    rows = result.cursor.fetchall() if result.cursor is not None else []
-    result.close()
-    n = len(rows)
-    table = np.array(rows, dtype=object).reshape(n, 6)
-    del rows
-    columns = [table[:, i] for i in range(6)]
-    occurred = pd.to_datetime(pd.Series(columns[0], dtype=object), utc=True, format="ISO8601")
+    columns = raw_columns(conn, query, 6)
+    n = len(columns[0])
+    occurred = utc_times(columns[0])
     cell_col = columns[5]
     cell_col[pd.isna(cell_col)] = 0
     cells = cell_col.astype(np.int64)

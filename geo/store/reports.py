@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from geo._fingerprint import report_fingerprints
 from geo.schema import REPORT_COLUMNS, Status, empty_reports
+from geo.store._raw import raw_columns, tenant_filter, utc_times
 from geo.store.db import utcnow
 from geo.store.postgis import copy_rows, is_postgresql
 from geo.store.tables import citizen_report
@@ -252,22 +253,27 @@ def read_public_reports(
     """
     r, c = report_table, citizen_report
     published = func.coalesce(c.c.moderated_at, r.c.created_at)
-    rows = conn.execute(
+    query = (
         select(r.c.cell, r.c.category, r.c.occurred_at, published.label("published_at"))
         .select_from(r.outerjoin(c, c.c.report_id == r.c.id))
         .where(
-            r.c.kommun == kommun,
+            tenant_filter(conn, kommun, r.c.occurred_at >= start),
             r.c.status == Status.APPROVED.value,
             r.c.cell.is_not(None),
             r.c.occurred_at >= start,
             r.c.source.in_(list(sources)),
         )
-    ).all()
-    frame = pd.DataFrame(rows, columns=["cell", "category", "occurred_at", "published_at"])
-    frame["cell"] = pd.to_numeric(frame["cell"]).fillna(0).to_numpy(np.int64).astype(np.uint64)
-    frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
-    frame["published_at"] = pd.to_datetime(frame["published_at"], utc=True)
-    return frame
+    )
+    # a city's whole history: raw driver rows, each column converted at once
+    cell, category, occurred, published_at = raw_columns(conn, query, 4)
+    return pd.DataFrame(
+        {
+            "cell": cell.astype(np.int64).astype(np.uint64),
+            "category": pd.Series(category, dtype=object),
+            "occurred_at": utc_times(occurred),
+            "published_at": utc_times(published_at),
+        }
+    )
 
 
 def occurred_range(

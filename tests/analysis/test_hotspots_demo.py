@@ -114,6 +114,7 @@ def test_demo_through_the_import_pipeline(database_url: str, localities, places)
     with engine.connect() as conn:
         reports = read_reports(conn, "norrtalje")
         slim = read_analysis_reports(conn, "norrtalje")
+        ordered = read_analysis_reports(conn, "norrtalje", ordered=True)
         none = read_analysis_reports(conn, "norrtalje", start="2100-01-01", end="2100-01-02")
     engine.dispose()
     assert slim["status"].cat.categories.tolist() == ["approved"]
@@ -126,6 +127,11 @@ def test_demo_through_the_import_pipeline(database_url: str, localities, places)
         drop=True
     ).equals(reports[key].astype({"category": str, "source": str}).sort_values(key).reset_index(
         drop=True))  # fmt: skip
+    # ordered: the approved reports in read_reports' order (occurred_at, id)
+    approved = reports[reports["status"] == "approved"].reset_index(drop=True)
+    assert ordered["occurred_at"].reset_index(drop=True).equals(approved["occurred_at"])
+    assert (ordered["cell"].to_numpy() == approved["cell"].to_numpy()).all()
+    assert (ordered["category"].astype(str).to_numpy() == approved["category"].to_numpy()).all()
     result = analyse(reports, localities, AnalysisConfig(kommun="norrtalje"), places=places)
     missed, false_zones = _score(result, demo.truth)
     assert missed == [] and false_zones == 0

@@ -172,7 +172,7 @@ def compute_plan(
     from analysis.patrol import Shift, plan_shift
     from geo.boundaries import localities_to_cells
     from geo.schema import STORAGE_RES
-    from geo.store.reports import read_reports
+    from geo.store.analysis_rows import read_analysis_reports
 
     shift = Shift.parse(req.shift)
     tz = tenant.timezone
@@ -192,7 +192,11 @@ def compute_plan(
         "error": None,
     }
     with engine.connect() as conn:
-        reports = read_reports(conn, tenant.key, start=since, end=shift_start)
+        # approved reports with the columns the plan reads (cell, time, category),
+        # in the order of read_reports: no text columns for a city's half million
+        reports = read_analysis_reports(
+            conn, tenant.key, start=since, end=shift_start, ordered=True
+        )
     names: dict[str, str] = {}
     cells_frame = None
     if localities is not None and len(localities):
