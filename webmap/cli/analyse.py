@@ -5,19 +5,28 @@ from __future__ import annotations
 import functools
 import json
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import click
 from threadpoolctl import threadpool_limits
 
+from analysis.forecast_choice import ForecastChoice
 from geo.tenants import list_tenants
 from webmap.batch import result_summary
 from webmap.config import load_config
 from webmap.db import open_database
-from webmap.planner.forecast_choice import record_forecast_choice
+from webmap.planner.forecast_choice import choose_for_week, save_forecast_choice_of
 from webmap.results import ReportsRead, ResultStore
 from webmap.weeks import shift_week
+
+
+def _choose(
+    engine: Any, kommun: str, week: str, read: Future[ReportsRead | None]
+) -> ForecastChoice | None:
+    """The forecast choice of ``week`` once the analysis has read its reports."""
+    return choose_for_week(engine, kommun, week, read.result())
 
 
 def warm_payloads(kommun: str, week: str) -> dict[str, int]:
@@ -106,36 +115,38 @@ def _analyse(
     with engine.connect() as conn:
         keys = list(kommuner) or [t.key for t in list_tenants(conn)]
     out = []
-    for key in keys:
-        last = week or store.latest_week(key)
-        for i in range(max(1, weeks)):
-            w = shift_week(last, -i)
-            # the forecast choice of the latest week takes its weeks from the reports
-            # the analysis reads (and reads them itself when the result was stored)
-            read: list[ReportsRead] = []
-            store.on_read = read.append if i == 0 else None
-            t0 = time.perf_counter()
-            try:
-                res = store.get(key, w)
-            finally:
-                store.on_read = None
-            assert res is not None
-            item = result_summary(key, w, res) | {"seconds": round(time.perf_counter() - t0, 3)}
-            res = None  # only its summary is needed now
-            if warm and i == 0:
-                store.clear_memory()  # the warm-up reads the stored result again
-                t1 = time.perf_counter()
-                item["warmed"] = warm_payloads(key, w)
-                item["warm_seconds"] = round(time.perf_counter() - t1, 3)
-            if i == 0:
-                store.clear_memory()  # room for the forecast choice
-                item["forecast"] = record_forecast_choice(
-                    engine, key, w, read.pop() if read else None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prognosval") as pool:
+        for key in keys:
+            last = week or store.latest_week(key)
+            for i in range(max(1, weeks)):
+                w = shift_week(last, -i)
+                # the forecast choice of the latest week runs beside the analysis, on
+                # the reports the analysis reads (itself when the result is stored)
+                read: Future[ReportsRead | None] = Future()
+                choice = pool.submit(_choose, engine, key, w, read) if i == 0 else None
+                store.on_read = read.set_result
+                t0 = time.perf_counter()
+                try:
+                    res = store.get(key, w)
+                finally:
+                    store.on_read = None
+                    if not read.done():
+                        read.set_result(None)
+                assert res is not None
+                item = result_summary(key, w, res) | {"seconds": round(time.perf_counter() - t0, 3)}
+                if warm and i == 0:
+                    res = None
+                    store.clear_memory()  # the warm-up reads the stored result again
+                    t1 = time.perf_counter()
+                    item["warmed"] = warm_payloads(key, w)
+                    item["warm_seconds"] = round(time.perf_counter() - t1, 3)
+                if choice is not None:
+                    item["forecast"] = save_forecast_choice_of(engine, key, w, choice.result())
+                out.append(item)
+                click.echo(
+                    f"{key} {w}: {item['zones']} zoner, {item['cells']} celler "
+                    f"({item['seconds']} s)",
+                    err=True,
                 )
-            out.append(item)
-            click.echo(
-                f"{key} {w}: {item['zones']} zoner, {item['cells']} celler ({item['seconds']} s)",
-                err=True,
-            )
     if as_json:
         click.echo(json.dumps({"results": out}, ensure_ascii=False))

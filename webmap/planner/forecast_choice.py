@@ -81,7 +81,17 @@ def record_forecast_choice(
     ``read``: reports read already (see :func:`choose_for_week`).
     """
     week = canonical_week(week)
-    choice = choose_for_week(engine, kommun, week, read)
+    return save_forecast_choice_of(
+        engine, kommun, week, choose_for_week(engine, kommun, week, read)
+    )
+
+
+def save_forecast_choice_of(
+    engine: Engine, kommun: str, week: str, choice: ForecastChoice | None
+) -> dict[str, Any] | None:
+    """Store ``choice`` (from :func:`choose_for_week`) for ``kommun``'s ``week``; the stored
+    fields (None: no choice)."""
+    week = canonical_week(week)
     if choice is None:
         return None
     row = choice.to_dict()
@@ -100,4 +110,9 @@ def forecast_choice_text(engine: Engine, kommun: str, week: str) -> str | None:
     return ForecastChoice(**fields).text_sv()
 
 
-__all__ = ["choose_for_week", "forecast_choice_text", "record_forecast_choice"]
+__all__ = [
+    "choose_for_week",
+    "forecast_choice_text",
+    "record_forecast_choice",
+    "save_forecast_choice_of",
+]
