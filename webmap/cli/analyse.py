@@ -134,14 +134,15 @@ def _analyse(
                         read.set_result(None)
                 assert res is not None
                 item = result_summary(key, w, res) | {"seconds": round(time.perf_counter() - t0, 3)}
+                if choice is not None:
+                    # recorded before the ready answers, which show it
+                    item["forecast"] = save_forecast_choice_of(engine, key, w, choice.result())
                 if warm and i == 0:
                     res = None
                     store.clear_memory()  # the warm-up reads the stored result again
                     t1 = time.perf_counter()
                     item["warmed"] = warm_payloads(key, w)
                     item["warm_seconds"] = round(time.perf_counter() - t1, 3)
-                if choice is not None:
-                    item["forecast"] = save_forecast_choice_of(engine, key, w, choice.result())
                 out.append(item)
                 click.echo(
                     f"{key} {w}: {item['zones']} zoner, {item['cells']} celler "
