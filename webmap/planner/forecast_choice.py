@@ -80,7 +80,6 @@ def record_forecast_choice(
 
     ``read``: reports read already (see :func:`choose_for_week`).
     """
-    week = canonical_week(week)
     return save_forecast_choice_of(
         engine, kommun, week, choose_for_week(engine, kommun, week, read)
     )
